@@ -1,0 +1,18 @@
+//! `nwp500`: an always-connected client for Navien NWP500 heat-pump water heaters
+//! through the NaviLink cloud, built as a system of actix actors.
+//!
+//! See `ARCHITECTURE.md` for the actors, their messages and the invariants.
+#![deny(missing_docs)]
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod connection;
+pub mod credentials;
+pub mod events;
+pub mod policy;
+pub mod protocol;
+pub mod queue;
+pub mod registry;
+pub mod rest;
+pub mod sigv4;
