@@ -1,1 +1,635 @@
-//! (in progress)
+//! The typed events the client reports to the application.
+//!
+//! [`Event`] serialises (serde, internally tagged by `"event"`) to the JSON lines the
+//! monitor prints; [`TimestampedEvent`] adds `"ts"` (RFC 3339, UTC, milliseconds).
+//! Durations appear as whole milliseconds in fields ending in `_ms`.
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use nwp500::events::{Event, TimestampedEvent};
+//! use nwp500::policy::AttemptKind;
+//!
+//! let event = Event::ReconnectScheduled {
+//!     attempt: 3,
+//!     kind: AttemptKind::Quick,
+//!     delay: Duration::from_millis(4_250),
+//! };
+//! let line = TimestampedEvent::new(SystemTime::UNIX_EPOCH, event);
+//! assert_eq!(
+//!     serde_json::to_value(&line).unwrap(),
+//!     serde_json::json!({
+//!         "ts": "1970-01-01T00:00:00.000Z",
+//!         "event": "reconnect_scheduled",
+//!         "attempt": 3,
+//!         "kind": "quick",
+//!         "delay_ms": 4250
+//!     })
+//! );
+//! ```
+
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::policy::AttemptKind;
+
+/// What kind of connection attempt a [`Event::Connecting`] announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectKind {
+    /// The first connection of the client (or one asked for by the application).
+    Initial,
+    /// A quick reconnect.
+    Quick,
+    /// A deep reconnect.
+    Deep,
+}
+
+impl From<AttemptKind> for ConnectKind {
+    fn from(kind: AttemptKind) -> Self {
+        match kind {
+            AttemptKind::Quick => Self::Quick,
+            AttemptKind::Deep => Self::Deep,
+        }
+    }
+}
+
+/// How credentials were renewed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RenewalMethod {
+    /// `POST /auth/refresh` with the refresh token.
+    Refresh,
+    /// A full `POST /user/sign-in` with email and password.
+    SignIn,
+}
+
+/// Why the client stopped reconnecting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureReason {
+    /// The sign-in was answered with "invalid credentials".
+    InvalidCredentials,
+    /// The configured `max_reconnect_attempts` was reached.
+    AttemptLimit,
+}
+
+/// An event of the client's life, in the monitor's JSON shape.
+///
+/// `device` fields hold the device MAC as used in topics (12 lowercase hex digits);
+/// `command` fields hold the numeric command code (protocol.md §5.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A connection attempt starts now.
+    Connecting {
+        /// Attempt number within the current cycle (1 for the initial connection).
+        attempt: u64,
+        /// Initial, quick or deep.
+        kind: ConnectKind,
+    },
+    /// The broker accepted the connection (CONNACK).
+    Connected {
+        /// The MQTT client id in use.
+        client_id: String,
+        /// Whether the broker kept a session (AWS IoT with clean sessions: never).
+        session_present: bool,
+        /// The attempt that succeeded.
+        attempt: u64,
+    },
+    /// An established connection was lost.
+    Interrupted {
+        /// What happened, redacted (no URL, token or full MAC).
+        error: String,
+    },
+    /// The next attempt is scheduled.
+    ReconnectScheduled {
+        /// Its number.
+        attempt: u64,
+        /// Quick or deep.
+        kind: AttemptKind,
+        /// Wait before it starts (`delay_ms`).
+        #[serde(rename = "delay_ms", with = "millis")]
+        delay: Duration,
+    },
+    /// Credentials were renewed.
+    CredentialsRenewed {
+        /// Refresh or full sign-in.
+        method: RenewalMethod,
+    },
+    /// Subscriptions were replayed after a connection without a session.
+    Resubscribed {
+        /// Number of filters acknowledged.
+        topics: usize,
+        /// Number of filters refused or unanswered (retried at the next replay).
+        failed: usize,
+    },
+    /// The outage is over: connected, resubscribed, queue flushed. Exactly one per outage.
+    Recovered {
+        /// Attempts the recovery took.
+        attempts: u64,
+        /// From the interruption to the recovery (`outage_ms`).
+        #[serde(rename = "outage_ms", with = "millis")]
+        outage: Duration,
+    },
+    /// The client stopped reconnecting (invalid credentials or attempt limit).
+    ReconnectionFailed {
+        /// Attempts made.
+        attempts: u64,
+        /// Why it stopped.
+        reason: FailureReason,
+    },
+    /// A command was queued because the client is offline.
+    CommandQueued {
+        /// Target device MAC.
+        device: String,
+        /// Command code.
+        command: u32,
+        /// Queue length after queuing.
+        queue_len: usize,
+    },
+    /// A command (live or from the queue) was acknowledged by the broker.
+    CommandSent {
+        /// Target device MAC.
+        device: String,
+        /// Command code.
+        command: u32,
+    },
+    /// A queued command was older than the maximum age at flush time and was dropped.
+    CommandExpired {
+        /// Target device MAC.
+        device: String,
+        /// Command code.
+        command: u32,
+        /// Its age when it was dropped (`age_ms`).
+        #[serde(rename = "age_ms", with = "millis")]
+        age: Duration,
+    },
+    /// A queued command was dropped because the queue was full.
+    CommandDropped {
+        /// Target device MAC.
+        device: String,
+        /// Command code.
+        command: u32,
+    },
+    /// A status report from a device.
+    Status {
+        /// Device MAC.
+        device: String,
+        /// The `response.status` object.
+        status: Value,
+    },
+    /// A feature (device info) report from a device.
+    Feature {
+        /// Device MAC.
+        device: String,
+        /// The `response.feature` object.
+        feature: Value,
+    },
+    /// The application disconnected the client.
+    Disconnected,
+}
+
+impl Event {
+    /// The `"event"` tag of this event (e.g. `"reconnect_scheduled"`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Connecting { .. } => "connecting",
+            Self::Connected { .. } => "connected",
+            Self::Interrupted { .. } => "interrupted",
+            Self::ReconnectScheduled { .. } => "reconnect_scheduled",
+            Self::CredentialsRenewed { .. } => "credentials_renewed",
+            Self::Resubscribed { .. } => "resubscribed",
+            Self::Recovered { .. } => "recovered",
+            Self::ReconnectionFailed { .. } => "reconnection_failed",
+            Self::CommandQueued { .. } => "command_queued",
+            Self::CommandSent { .. } => "command_sent",
+            Self::CommandExpired { .. } => "command_expired",
+            Self::CommandDropped { .. } => "command_dropped",
+            Self::Status { .. } => "status",
+            Self::Feature { .. } => "feature",
+            Self::Disconnected => "disconnected",
+        }
+    }
+
+    /// Attaches a wall-clock timestamp.
+    pub fn at(self, ts: SystemTime) -> TimestampedEvent {
+        TimestampedEvent::new(ts, self)
+    }
+}
+
+/// An [`Event`] with the wall-clock time it happened; serialises as the event's
+/// object plus `"ts"` (e.g. `"2026-11-28T01:02:03.456Z"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimestampedEvent {
+    /// When it happened.
+    #[serde(with = "rfc3339_millis")]
+    pub ts: SystemTime,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+impl TimestampedEvent {
+    /// Pairs `event` with `ts`.
+    pub fn new(ts: SystemTime, event: Event) -> Self {
+        Self { ts, event }
+    }
+}
+
+/// Formats `t` as RFC 3339 in UTC with exactly three fractional digits
+/// (truncated), e.g. `2026-11-28T01:02:03.456Z`. `None` if `t` lies outside the
+/// years 0000–9999.
+pub fn format_timestamp(t: SystemTime) -> Option<String> {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    let nanos: i128 = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => i128::try_from(after.as_nanos()).ok()?,
+        Err(before) => -i128::try_from(before.duration().as_nanos()).ok()?,
+    };
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()?
+        .format(FORMAT)
+        .ok()
+}
+
+/// Parses an RFC 3339 timestamp (any offset) into a `SystemTime`.
+pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
+    let parsed =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    let secs = parsed.unix_timestamp();
+    let subsec = Duration::from_nanos(u64::from(parsed.nanosecond()));
+    let whole = Duration::from_secs(secs.unsigned_abs());
+    if secs >= 0 {
+        SystemTime::UNIX_EPOCH
+            .checked_add(whole)?
+            .checked_add(subsec)
+    } else {
+        SystemTime::UNIX_EPOCH
+            .checked_sub(whole)?
+            .checked_add(subsec)
+    }
+}
+
+mod rfc3339_millis {
+    use std::time::SystemTime;
+
+    use serde::{de, ser, Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+        match super::format_timestamp(*t) {
+            Some(text) => s.serialize_str(&text),
+            None => Err(ser::Error::custom("timestamp outside years 0000-9999")),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_timestamp(&text).ok_or_else(|| de::Error::custom("invalid RFC 3339 timestamp"))
+    }
+}
+
+/// A `Duration` as whole milliseconds (saturating at `u64::MAX`).
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn json_of(event: Event) -> Value {
+        serde_json::to_value(&event).unwrap()
+    }
+
+    const MAC: &str = "aabbccddeeff";
+
+    #[test]
+    fn connecting() {
+        assert_eq!(
+            json_of(Event::Connecting {
+                attempt: 1,
+                kind: ConnectKind::Initial
+            }),
+            json!({"event": "connecting", "attempt": 1, "kind": "initial"})
+        );
+        assert_eq!(
+            json_of(Event::Connecting {
+                attempt: 10,
+                kind: AttemptKind::Deep.into()
+            }),
+            json!({"event": "connecting", "attempt": 10, "kind": "deep"})
+        );
+    }
+
+    #[test]
+    fn connected() {
+        assert_eq!(
+            json_of(Event::Connected {
+                client_id: "navien-client-0a1b2c3d".into(),
+                session_present: false,
+                attempt: 3
+            }),
+            json!({"event": "connected", "client_id": "navien-client-0a1b2c3d",
+                   "session_present": false, "attempt": 3})
+        );
+    }
+
+    #[test]
+    fn interrupted() {
+        assert_eq!(
+            json_of(Event::Interrupted {
+                error: "keep-alive timeout".into()
+            }),
+            json!({"event": "interrupted", "error": "keep-alive timeout"})
+        );
+    }
+
+    #[test]
+    fn reconnect_scheduled() {
+        assert_eq!(
+            json_of(Event::ReconnectScheduled {
+                attempt: 4,
+                kind: AttemptKind::Quick,
+                delay: Duration::from_micros(8_123_999)
+            }),
+            json!({"event": "reconnect_scheduled", "attempt": 4, "kind": "quick", "delay_ms": 8123})
+        );
+    }
+
+    #[test]
+    fn credentials_renewed() {
+        assert_eq!(
+            json_of(Event::CredentialsRenewed {
+                method: RenewalMethod::Refresh
+            }),
+            json!({"event": "credentials_renewed", "method": "refresh"})
+        );
+        assert_eq!(
+            json_of(Event::CredentialsRenewed {
+                method: RenewalMethod::SignIn
+            }),
+            json!({"event": "credentials_renewed", "method": "sign_in"})
+        );
+    }
+
+    #[test]
+    fn resubscribed() {
+        assert_eq!(
+            json_of(Event::Resubscribed {
+                topics: 3,
+                failed: 1
+            }),
+            json!({"event": "resubscribed", "topics": 3, "failed": 1})
+        );
+    }
+
+    #[test]
+    fn recovered() {
+        assert_eq!(
+            json_of(Event::Recovered {
+                attempts: 12,
+                outage: Duration::from_secs(601)
+            }),
+            json!({"event": "recovered", "attempts": 12, "outage_ms": 601_000})
+        );
+    }
+
+    #[test]
+    fn reconnection_failed() {
+        assert_eq!(
+            json_of(Event::ReconnectionFailed {
+                attempts: 5,
+                reason: FailureReason::AttemptLimit
+            }),
+            json!({"event": "reconnection_failed", "attempts": 5, "reason": "attempt_limit"})
+        );
+        assert_eq!(
+            json_of(Event::ReconnectionFailed {
+                attempts: 0,
+                reason: FailureReason::InvalidCredentials
+            }),
+            json!({"event": "reconnection_failed", "attempts": 0, "reason": "invalid_credentials"})
+        );
+    }
+
+    #[test]
+    fn command_queued() {
+        assert_eq!(
+            json_of(Event::CommandQueued {
+                device: MAC.into(),
+                command: 33_554_437,
+                queue_len: 2
+            }),
+            json!({"event": "command_queued", "device": MAC, "command": 33_554_437, "queue_len": 2})
+        );
+    }
+
+    #[test]
+    fn command_sent() {
+        assert_eq!(
+            json_of(Event::CommandSent {
+                device: MAC.into(),
+                command: 16_777_219
+            }),
+            json!({"event": "command_sent", "device": MAC, "command": 16_777_219})
+        );
+    }
+
+    #[test]
+    fn command_expired() {
+        assert_eq!(
+            json_of(Event::CommandExpired {
+                device: MAC.into(),
+                command: 33_554_433,
+                age: Duration::from_millis(300_001)
+            }),
+            json!({"event": "command_expired", "device": MAC, "command": 33_554_433, "age_ms": 300_001})
+        );
+    }
+
+    #[test]
+    fn command_dropped() {
+        assert_eq!(
+            json_of(Event::CommandDropped {
+                device: MAC.into(),
+                command: 33_554_433
+            }),
+            json!({"event": "command_dropped", "device": MAC, "command": 33_554_433})
+        );
+    }
+
+    #[test]
+    fn status() {
+        assert_eq!(
+            json_of(Event::Status {
+                device: MAC.into(),
+                status: json!({"dhwTemperature": 121, "operationMode": 64})
+            }),
+            json!({"event": "status", "device": MAC,
+                   "status": {"dhwTemperature": 121, "operationMode": 64}})
+        );
+    }
+
+    #[test]
+    fn feature() {
+        assert_eq!(
+            json_of(Event::Feature {
+                device: MAC.into(),
+                feature: json!({"controllerSerialNumber": "TESTSERIAL0001"})
+            }),
+            json!({"event": "feature", "device": MAC,
+                   "feature": {"controllerSerialNumber": "TESTSERIAL0001"}})
+        );
+    }
+
+    #[test]
+    fn disconnected() {
+        assert_eq!(
+            json_of(Event::Disconnected),
+            json!({"event": "disconnected"})
+        );
+    }
+
+    #[test]
+    fn names_match_the_tags() {
+        let all = [
+            Event::Connecting {
+                attempt: 1,
+                kind: ConnectKind::Quick,
+            },
+            Event::Connected {
+                client_id: String::new(),
+                session_present: true,
+                attempt: 0,
+            },
+            Event::Interrupted {
+                error: String::new(),
+            },
+            Event::ReconnectScheduled {
+                attempt: 1,
+                kind: AttemptKind::Deep,
+                delay: Duration::MAX,
+            },
+            Event::CredentialsRenewed {
+                method: RenewalMethod::SignIn,
+            },
+            Event::Resubscribed {
+                topics: 0,
+                failed: 0,
+            },
+            Event::Recovered {
+                attempts: 1,
+                outage: Duration::ZERO,
+            },
+            Event::ReconnectionFailed {
+                attempts: 1,
+                reason: FailureReason::AttemptLimit,
+            },
+            Event::CommandQueued {
+                device: MAC.into(),
+                command: 1,
+                queue_len: 1,
+            },
+            Event::CommandSent {
+                device: MAC.into(),
+                command: 1,
+            },
+            Event::CommandExpired {
+                device: MAC.into(),
+                command: 1,
+                age: Duration::ZERO,
+            },
+            Event::CommandDropped {
+                device: MAC.into(),
+                command: 1,
+            },
+            Event::Status {
+                device: MAC.into(),
+                status: Value::Null,
+            },
+            Event::Feature {
+                device: MAC.into(),
+                feature: Value::Null,
+            },
+            Event::Disconnected,
+        ];
+        for event in all {
+            let v = json_of(event.clone());
+            assert_eq!(v["event"], event.name());
+        }
+    }
+
+    #[test]
+    fn saturating_millis() {
+        let v = json_of(Event::ReconnectScheduled {
+            attempt: 1,
+            kind: AttemptKind::Deep,
+            delay: Duration::MAX,
+        });
+        assert_eq!(v["delay_ms"], json!(u64::MAX));
+    }
+
+    #[test]
+    fn timestamped_event_is_flat_with_millisecond_utc_ts() {
+        let ts = SystemTime::UNIX_EPOCH + Duration::from_nanos(1_795_827_723_456_789_123);
+        let line = Event::Interrupted {
+            error: "reset".into(),
+        }
+        .at(ts);
+        assert_eq!(
+            serde_json::to_value(&line).unwrap(),
+            json!({"ts": "2026-11-28T01:02:03.456Z", "event": "interrupted", "error": "reset"})
+        );
+        let text = serde_json::to_string(&line).unwrap();
+        assert!(text.starts_with(r#"{"ts":"2026-11-28T01:02:03.456Z","event":"interrupted""#));
+    }
+
+    #[test]
+    fn timestamped_events_round_trip() {
+        let ts = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_827_723_456);
+        for event in [
+            Event::Recovered {
+                attempts: 3,
+                outage: Duration::from_millis(4_500),
+            },
+            Event::Status {
+                device: MAC.into(),
+                status: json!({"a": [1, 2.5, null]}),
+            },
+            Event::Disconnected,
+        ] {
+            let line = TimestampedEvent::new(ts, event);
+            let text = serde_json::to_string(&line).unwrap();
+            let back: TimestampedEvent = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, line);
+        }
+    }
+
+    #[test]
+    fn timestamps_before_the_epoch_and_out_of_range() {
+        let before = SystemTime::UNIX_EPOCH - Duration::from_millis(1_500);
+        assert_eq!(
+            format_timestamp(before).as_deref(),
+            Some("1969-12-31T23:59:58.500Z")
+        );
+        assert_eq!(parse_timestamp("1969-12-31T23:59:58.500Z"), Some(before));
+        let far = SystemTime::UNIX_EPOCH + Duration::from_secs(400_000_000_000);
+        assert_eq!(format_timestamp(far), None);
+        assert!(serde_json::to_value(Event::Disconnected.at(far)).is_err());
+        assert_eq!(parse_timestamp("yesterday"), None);
+    }
+}

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod connection;
 pub mod credentials;
+pub mod diagnostics;
 pub mod events;
 pub mod policy;
 pub mod protocol;

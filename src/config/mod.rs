@@ -1,0 +1,318 @@
+//! Client configuration: [`ClientConfig`], built and validated by
+//! [`ClientConfigBuilder`]. Every option, its default and its accepted range is
+//! documented on the builder method that sets it.
+//!
+//! ```
+//! use std::time::Duration;
+//! use nwp500::config::ClientConfig;
+//!
+//! let config = ClientConfig::builder()
+//!     .credentials("user@example.com", "correct horse")
+//!     .keep_alive(Duration::from_secs(30))
+//!     .deep_reconnect_every(5)
+//!     .build()
+//!     .unwrap();
+//! assert_eq!(config.policy_config().deep_every.get(), 5);
+//! assert!(!format!("{config:?}").contains("correct horse"));
+//!
+//! let refused = ClientConfig::builder().deep_reconnect_every(0).build().unwrap_err();
+//! assert_eq!(refused.option(), "deep_reconnect_every");
+//! ```
+
+mod builder;
+mod error;
+mod secret;
+mod units;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::num::NonZeroU64;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rand::Rng;
+use url::Url;
+
+pub use builder::ClientConfigBuilder;
+pub use error::ConfigError;
+pub use secret::Secret;
+pub use units::{TemperatureUnit, UnknownUnit};
+
+use crate::policy::PolicyConfig;
+
+/// Default REST base URL (protocol.md §1).
+pub const DEFAULT_API_URL: &str = "https://nlus.naviensmartcontrol.com/api/v2.1";
+/// Default MQTT URL: AWS IoT over WebSocket (protocol.md §3.1).
+pub const DEFAULT_MQTT_URL: &str = "wss://a1t30mldyslmuq-ats.iot.us-east-1.amazonaws.com/mqtt";
+/// Default AWS region used for SigV4 signing.
+pub const DEFAULT_AWS_REGION: &str = "us-east-1";
+
+/// A validated client configuration. Build one with [`ClientConfig::builder`];
+/// [`ClientConfig::default`] is the all-defaults configuration (not signed in).
+#[derive(Clone, PartialEq)]
+pub struct ClientConfig {
+    pub(crate) email: Option<String>,
+    pub(crate) password: Option<Secret>,
+    pub(crate) api_url: Url,
+    pub(crate) mqtt_url: Url,
+    pub(crate) aws_region: String,
+    pub(crate) client_id: Option<String>,
+    pub(crate) keep_alive: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) operation_timeout: Duration,
+    pub(crate) initial_reconnect_delay: Duration,
+    pub(crate) max_reconnect_delay: Duration,
+    pub(crate) reconnect_multiplier: f64,
+    pub(crate) reconnect_jitter: f64,
+    pub(crate) deep_reconnect_every: NonZeroU64,
+    pub(crate) max_reconnect_attempts: Option<NonZeroU64>,
+    pub(crate) min_connect_interval: Duration,
+    pub(crate) stable_after: Duration,
+    pub(crate) credential_margin: Duration,
+    pub(crate) queue_capacity: usize,
+    pub(crate) queue_max_age: Duration,
+    pub(crate) probe_interval: Duration,
+    pub(crate) poll_interval: Duration,
+    pub(crate) feature_poll_interval: Option<Duration>,
+    pub(crate) handler_buffer: usize,
+    pub(crate) token_file: Option<PathBuf>,
+    pub(crate) temperature_unit: TemperatureUnit,
+    pub(crate) devices: Vec<String>,
+}
+
+impl ClientConfig {
+    /// A builder holding every default.
+    pub fn builder() -> ClientConfigBuilder {
+        ClientConfigBuilder::new()
+    }
+
+    /// The account email, if signed-in operation was configured.
+    pub fn email(&self) -> Option<&str> {
+        self.email.as_deref()
+    }
+
+    /// The account password (redacted in `Debug`).
+    pub fn password(&self) -> Option<&Secret> {
+        self.password.as_ref()
+    }
+
+    /// REST base URL.
+    pub fn api_url(&self) -> &Url {
+        &self.api_url
+    }
+
+    /// MQTT URL (`wss://`, `ws://`, `mqtt://` or `mqtts://`).
+    pub fn mqtt_url(&self) -> &Url {
+        &self.mqtt_url
+    }
+
+    /// AWS region for SigV4 signing.
+    pub fn aws_region(&self) -> &str {
+        &self.aws_region
+    }
+
+    /// The configured MQTT client id; `None` means each client instance generates
+    /// its own (see [`generate_client_id`]).
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// MQTT keep-alive (whole seconds).
+    pub fn keep_alive(&self) -> Duration {
+        self.keep_alive
+    }
+
+    /// Bound on TCP + TLS + WebSocket upgrade + CONNACK.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// Bound on every SUBACK / PUBACK / UNSUBACK wait.
+    pub fn operation_timeout(&self) -> Duration {
+        self.operation_timeout
+    }
+
+    /// Base delay of reconnect attempt 1.
+    pub fn initial_reconnect_delay(&self) -> Duration {
+        self.initial_reconnect_delay
+    }
+
+    /// Cap of the reconnect delay.
+    pub fn max_reconnect_delay(&self) -> Duration {
+        self.max_reconnect_delay
+    }
+
+    /// Growth factor of the reconnect delay.
+    pub fn reconnect_multiplier(&self) -> f64 {
+        self.reconnect_multiplier
+    }
+
+    /// Jitter factor of the reconnect delay.
+    pub fn reconnect_jitter(&self) -> f64 {
+        self.reconnect_jitter
+    }
+
+    /// Every this many attempts, a deep reconnect.
+    pub fn deep_reconnect_every(&self) -> NonZeroU64 {
+        self.deep_reconnect_every
+    }
+
+    /// Attempt limit (`None`: unlimited).
+    pub fn max_reconnect_attempts(&self) -> Option<NonZeroU64> {
+        self.max_reconnect_attempts
+    }
+
+    /// Minimum time between two CONNECTs.
+    pub fn min_connect_interval(&self) -> Duration {
+        self.min_connect_interval
+    }
+
+    /// How long a connection must stay up before the attempt counter resets.
+    pub fn stable_after(&self) -> Duration {
+        self.stable_after
+    }
+
+    /// Credentials expiring within this margin count as expired.
+    pub fn credential_margin(&self) -> Duration {
+        self.credential_margin
+    }
+
+    /// Offline command queue capacity.
+    pub fn queue_capacity(&self) -> usize {
+        self.queue_capacity
+    }
+
+    /// Queued commands older than this are dropped at flush time.
+    pub fn queue_max_age(&self) -> Duration {
+        self.queue_max_age
+    }
+
+    /// Interval of reachability probes after a network-level failure.
+    pub fn probe_interval(&self) -> Duration {
+        self.probe_interval
+    }
+
+    /// Interval of status requests per device.
+    pub fn poll_interval(&self) -> Duration {
+        self.poll_interval
+    }
+
+    /// Interval of feature requests per device (`None`: on demand only).
+    pub fn feature_poll_interval(&self) -> Option<Duration> {
+        self.feature_poll_interval
+    }
+
+    /// Capacity of each handler's delivery buffer.
+    pub fn handler_buffer(&self) -> usize {
+        self.handler_buffer
+    }
+
+    /// Where tokens are persisted (`None`: not persisted).
+    pub fn token_file(&self) -> Option<&Path> {
+        self.token_file.as_deref()
+    }
+
+    /// Unit of decoded temperatures.
+    pub fn temperature_unit(&self) -> TemperatureUnit {
+        self.temperature_unit
+    }
+
+    /// Devices to use, as normalised MACs (12 lowercase hex digits); empty means all
+    /// devices of the account.
+    pub fn devices(&self) -> &[String] {
+        &self.devices
+    }
+
+    /// Whether `mac` (normalised) passes the device filter.
+    pub fn wants_device(&self, mac: &str) -> bool {
+        self.devices.is_empty() || self.devices.iter().any(|d| d == mac)
+    }
+
+    /// The reconnect policy's settings.
+    pub fn policy_config(&self) -> PolicyConfig {
+        PolicyConfig {
+            initial_delay: self.initial_reconnect_delay,
+            max_delay: self.max_reconnect_delay,
+            multiplier: self.reconnect_multiplier,
+            jitter: self.reconnect_jitter,
+            deep_every: self.deep_reconnect_every,
+            max_attempts: self.max_reconnect_attempts,
+            min_connect_interval: self.min_connect_interval,
+            stable_after: self.stable_after,
+        }
+    }
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfigBuilder::new().defaults()
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let devices: Vec<String> = self.devices.iter().map(|m| redact_mac(m)).collect();
+        f.debug_struct("ClientConfig")
+            .field("email", &self.email.as_deref().map(redact_email))
+            .field("password", &self.password)
+            .field("api_url", &self.api_url.as_str())
+            .field("mqtt_url", &self.mqtt_url.as_str())
+            .field("aws_region", &self.aws_region)
+            .field("client_id", &self.client_id)
+            .field("keep_alive", &self.keep_alive)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("operation_timeout", &self.operation_timeout)
+            .field("initial_reconnect_delay", &self.initial_reconnect_delay)
+            .field("max_reconnect_delay", &self.max_reconnect_delay)
+            .field("reconnect_multiplier", &self.reconnect_multiplier)
+            .field("reconnect_jitter", &self.reconnect_jitter)
+            .field("deep_reconnect_every", &self.deep_reconnect_every)
+            .field("max_reconnect_attempts", &self.max_reconnect_attempts)
+            .field("min_connect_interval", &self.min_connect_interval)
+            .field("stable_after", &self.stable_after)
+            .field("credential_margin", &self.credential_margin)
+            .field("queue_capacity", &self.queue_capacity)
+            .field("queue_max_age", &self.queue_max_age)
+            .field("probe_interval", &self.probe_interval)
+            .field("poll_interval", &self.poll_interval)
+            .field("feature_poll_interval", &self.feature_poll_interval)
+            .field("handler_buffer", &self.handler_buffer)
+            .field("token_file", &self.token_file)
+            .field("temperature_unit", &self.temperature_unit)
+            .field("devices", &devices)
+            .finish()
+    }
+}
+
+/// A fresh MQTT client id in the upstream format: `navien-client-` followed by 8
+/// random lowercase hex digits. Call it once per client instance (a config shared by
+/// two clients must not give them the same id).
+pub fn generate_client_id() -> String {
+    format!("navien-client-{:08x}", rand::rng().random::<u32>())
+}
+
+/// Keeps the first character of the local part and the domain: `u…@example.com`.
+fn redact_email(email: &str) -> String {
+    let (local, domain) = email.split_once('@').unwrap_or((email, ""));
+    let first: String = local.chars().take(1).collect();
+    if domain.is_empty() {
+        format!("{first}…")
+    } else {
+        format!("{first}…@{domain}")
+    }
+}
+
+/// Keeps the last four characters of a MAC: `…eeff`.
+fn redact_mac(mac: &str) -> String {
+    let tail: String = mac
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{tail}")
+}

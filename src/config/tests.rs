@@ -1,0 +1,275 @@
+//! Unit tests of the configuration builder.
+
+use std::num::NonZeroU64;
+use std::time::Duration;
+
+use super::*;
+
+const SEC: Duration = Duration::from_secs(1);
+
+fn refused(builder: ClientConfigBuilder) -> ConfigError {
+    match builder.build() {
+        Ok(config) => panic!("expected a refusal, got {config:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn defaults_are_the_documented_ones() {
+    let c = ClientConfig::default();
+    assert_eq!(c, ClientConfig::builder().build().unwrap());
+    assert_eq!(c.email(), None);
+    assert!(c.password().is_none());
+    assert_eq!(c.api_url().as_str(), DEFAULT_API_URL);
+    assert_eq!(c.mqtt_url().as_str(), DEFAULT_MQTT_URL);
+    assert_eq!(c.aws_region(), "us-east-1");
+    assert_eq!(c.client_id(), None);
+    assert_eq!(c.keep_alive(), 60 * SEC);
+    assert_eq!(c.connect_timeout(), 20 * SEC);
+    assert_eq!(c.operation_timeout(), 30 * SEC);
+    assert_eq!(c.initial_reconnect_delay(), SEC);
+    assert_eq!(c.max_reconnect_delay(), 120 * SEC);
+    assert_eq!(c.reconnect_multiplier(), 2.0);
+    assert_eq!(c.reconnect_jitter(), 0.5);
+    assert_eq!(c.deep_reconnect_every().get(), 10);
+    assert_eq!(c.max_reconnect_attempts(), None);
+    assert_eq!(c.min_connect_interval(), SEC);
+    assert_eq!(c.stable_after(), 30 * SEC);
+    assert_eq!(c.credential_margin(), 300 * SEC);
+    assert_eq!(c.queue_capacity(), 100);
+    assert_eq!(c.queue_max_age(), 300 * SEC);
+    assert_eq!(c.probe_interval(), 5 * SEC);
+    assert_eq!(c.poll_interval(), 30 * SEC);
+    assert_eq!(c.feature_poll_interval(), None);
+    assert_eq!(c.handler_buffer(), 64);
+    assert_eq!(c.token_file(), None);
+    assert_eq!(c.temperature_unit(), TemperatureUnit::Fahrenheit);
+    assert!(c.devices().is_empty());
+    assert!(c.wants_device("aabbccddeeff"));
+    assert_eq!(c.policy_config(), crate::policy::PolicyConfig::default());
+}
+
+#[test]
+fn every_setter_reaches_the_config() {
+    let c = ClientConfig::builder()
+        .credentials("user@example.com", "hunter22")
+        .api_url("http://127.0.0.1:8080/api/v2.1")
+        .mqtt_url("ws://127.0.0.1:9001/mqtt")
+        .aws_region("eu-west-1")
+        .client_id("navien-client-0a1b2c3d")
+        .keep_alive(30 * SEC)
+        .connect_timeout(2 * SEC)
+        .operation_timeout(3 * SEC)
+        .initial_reconnect_delay(Duration::from_millis(100))
+        .max_reconnect_delay(5 * SEC)
+        .reconnect_multiplier(1.5)
+        .reconnect_jitter(0.0)
+        .deep_reconnect_every(3)
+        .max_reconnect_attempts(Some(7))
+        .min_connect_interval(Duration::ZERO)
+        .stable_after(Duration::from_millis(500))
+        .credential_margin(Duration::ZERO)
+        .queue_capacity(5)
+        .queue_max_age(60 * SEC)
+        .probe_interval(Duration::from_millis(200))
+        .poll_interval(10 * SEC)
+        .feature_poll_interval(Some(600 * SEC))
+        .handler_buffer(8)
+        .token_file("tokens.json")
+        .temperature_unit(TemperatureUnit::Celsius)
+        .devices(["AA:BB:CC:DD:EE:FF", "001122334455", "aa-bb-cc-dd-ee-ff"])
+        .build()
+        .unwrap();
+    assert_eq!(c.email(), Some("user@example.com"));
+    assert_eq!(c.password().map(Secret::expose), Some("hunter22"));
+    assert_eq!(c.api_url().as_str(), "http://127.0.0.1:8080/api/v2.1");
+    assert_eq!(c.mqtt_url().as_str(), "ws://127.0.0.1:9001/mqtt");
+    assert_eq!(c.aws_region(), "eu-west-1");
+    assert_eq!(c.client_id(), Some("navien-client-0a1b2c3d"));
+    assert_eq!(c.keep_alive(), 30 * SEC);
+    assert_eq!(c.connect_timeout(), 2 * SEC);
+    assert_eq!(c.operation_timeout(), 3 * SEC);
+    assert_eq!(c.credential_margin(), Duration::ZERO);
+    assert_eq!(c.queue_capacity(), 5);
+    assert_eq!(c.queue_max_age(), 60 * SEC);
+    assert_eq!(c.probe_interval(), Duration::from_millis(200));
+    assert_eq!(c.poll_interval(), 10 * SEC);
+    assert_eq!(c.feature_poll_interval(), Some(600 * SEC));
+    assert_eq!(c.handler_buffer(), 8);
+    assert_eq!(c.token_file(), Some(std::path::Path::new("tokens.json")));
+    assert_eq!(c.temperature_unit(), TemperatureUnit::Celsius);
+    assert_eq!(c.devices(), ["aabbccddeeff", "001122334455"]);
+    assert!(c.wants_device("001122334455"));
+    assert!(!c.wants_device("ffffffffffff"));
+    let p = c.policy_config();
+    assert_eq!(p.initial_delay, Duration::from_millis(100));
+    assert_eq!(p.max_delay, 5 * SEC);
+    assert_eq!(p.multiplier, 1.5);
+    assert_eq!(p.jitter, 0.0);
+    assert_eq!(p.deep_every.get(), 3);
+    assert_eq!(p.max_attempts, NonZeroU64::new(7));
+    assert_eq!(p.min_connect_interval, Duration::ZERO);
+    assert_eq!(p.stable_after, Duration::from_millis(500));
+}
+
+#[test]
+fn each_bad_value_is_refused_with_its_option_name() {
+    let b = ClientConfig::builder;
+    let cases: Vec<(ClientConfigBuilder, &str)> = vec![
+        (b().deep_reconnect_every(0), "deep_reconnect_every"),
+        (
+            b().max_reconnect_attempts(Some(0)),
+            "max_reconnect_attempts",
+        ),
+        (b().keep_alive(Duration::ZERO), "keep_alive"),
+        (b().keep_alive(Duration::from_millis(999)), "keep_alive"),
+        (b().keep_alive(1201 * SEC), "keep_alive"),
+        (b().keep_alive(Duration::from_millis(1500)), "keep_alive"),
+        (b().connect_timeout(Duration::ZERO), "connect_timeout"),
+        (b().operation_timeout(Duration::ZERO), "operation_timeout"),
+        (
+            b().initial_reconnect_delay(Duration::ZERO),
+            "initial_reconnect_delay",
+        ),
+        (
+            b().initial_reconnect_delay(200 * SEC),
+            "max_reconnect_delay",
+        ),
+        (
+            b().max_reconnect_delay(Duration::from_millis(500)),
+            "max_reconnect_delay",
+        ),
+        (b().reconnect_multiplier(0.9), "reconnect_multiplier"),
+        (b().reconnect_multiplier(f64::NAN), "reconnect_multiplier"),
+        (
+            b().reconnect_multiplier(f64::INFINITY),
+            "reconnect_multiplier",
+        ),
+        (b().reconnect_jitter(-0.1), "reconnect_jitter"),
+        (b().reconnect_jitter(1.01), "reconnect_jitter"),
+        (b().reconnect_jitter(f64::NAN), "reconnect_jitter"),
+        (b().queue_capacity(0), "queue_capacity"),
+        (b().handler_buffer(0), "handler_buffer"),
+        (b().stable_after(Duration::ZERO), "stable_after"),
+        (b().queue_max_age(Duration::ZERO), "queue_max_age"),
+        (b().probe_interval(Duration::ZERO), "probe_interval"),
+        (b().poll_interval(Duration::ZERO), "poll_interval"),
+        (
+            b().feature_poll_interval(Some(Duration::ZERO)),
+            "feature_poll_interval",
+        ),
+        (
+            b().min_connect_interval(Duration::MAX),
+            "min_connect_interval",
+        ),
+        (b().credential_margin(Duration::MAX), "credential_margin"),
+        (b().api_url("not a url"), "api_url"),
+        (b().api_url("ftp://example.com"), "api_url"),
+        (b().mqtt_url("https://example.com/mqtt"), "mqtt_url"),
+        (b().mqtt_url("ws://:9001/mqtt"), "mqtt_url"),
+        (b().mqtt_url("mqtt:/relative"), "mqtt_url"),
+        (b().aws_region(" "), "aws_region"),
+        (b().client_id(""), "client_id"),
+        (b().client_id("a/b"), "client_id"),
+        (b().client_id("a+b"), "client_id"),
+        (b().client_id("has space"), "client_id"),
+        (b().client_id("x".repeat(129)), "client_id"),
+        (b().token_file(""), "token_file"),
+        (b().devices(["aabbccddeef"]), "devices"),
+        (b().devices(["aabbccddeefg"]), "devices"),
+        (b().credentials("", "pw"), "credentials"),
+        (b().credentials("user@example.com", ""), "credentials"),
+    ];
+    for (builder, option) in cases {
+        let e = refused(builder);
+        assert_eq!(e.option(), option, "{e}");
+        assert!(e.to_string().contains(option), "{e}");
+    }
+}
+
+#[test]
+fn error_messages_name_the_bad_value() {
+    let e = refused(ClientConfig::builder().deep_reconnect_every(0));
+    assert_eq!(
+        e.to_string(),
+        "invalid value 0 for option `deep_reconnect_every`: at least 1"
+    );
+    let e = refused(ClientConfig::builder().keep_alive(2000 * SEC));
+    assert!(e.to_string().contains("2000s"), "{e}");
+    let e = refused(ClientConfig::builder().mqtt_url("http://x"));
+    assert!(e.to_string().contains("\"http://x\""), "{e}");
+}
+
+#[test]
+fn secrets_stay_out_of_debug_and_errors() {
+    let c = ClientConfig::builder()
+        .credentials("someone@example.com", "pa55word!")
+        .devices(["aabbccddeeff"])
+        .build()
+        .unwrap();
+    let text = format!("{c:?}");
+    assert!(!text.contains("pa55word!"), "{text}");
+    assert!(!text.contains("someone@"), "{text}");
+    assert!(text.contains("example.com"), "{text}");
+    assert!(!text.contains("aabbccddeeff"), "{text}");
+    assert!(text.contains("eeff"), "{text}");
+    let b = ClientConfig::builder().credentials("someone@example.com", "pa55word!");
+    assert!(!format!("{b:?}").contains("pa55word!"));
+    assert_eq!(format!("{:?}", Secret::new("x")), "Secret(<redacted>)");
+}
+
+#[test]
+fn boundaries_are_accepted() {
+    let c = ClientConfig::builder()
+        .keep_alive(SEC)
+        .reconnect_multiplier(1.0)
+        .reconnect_jitter(1.0)
+        .deep_reconnect_every(1)
+        .max_reconnect_attempts(Some(1))
+        .initial_reconnect_delay(5 * SEC)
+        .max_reconnect_delay(5 * SEC)
+        .mqtt_url("mqtt://127.0.0.1:1883")
+        .build()
+        .unwrap();
+    assert_eq!(c.keep_alive(), SEC);
+    assert!(ClientConfig::builder()
+        .keep_alive(1200 * SEC)
+        .build()
+        .is_ok());
+    assert!(ClientConfig::builder()
+        .mqtt_url("mqtts://broker.example:8883")
+        .build()
+        .is_ok());
+}
+
+#[test]
+fn generated_client_ids_have_the_upstream_shape_and_differ() {
+    let a = generate_client_id();
+    let b = generate_client_id();
+    for id in [&a, &b] {
+        let hex = id.strip_prefix("navien-client-").unwrap();
+        assert_eq!(hex.len(), 8);
+        assert!(hex
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    }
+    // 2^-32 chance of a false failure.
+    assert_ne!(a, b);
+    // The configured id, not a generated one, is what the config holds.
+    assert_eq!(ClientConfig::default().client_id(), None);
+}
+
+#[test]
+fn temperature_units_parse() {
+    for (text, unit) in [
+        ("F", TemperatureUnit::Fahrenheit),
+        ("°f", TemperatureUnit::Fahrenheit),
+        ("Fahrenheit", TemperatureUnit::Fahrenheit),
+        ("c", TemperatureUnit::Celsius),
+        (" celsius ", TemperatureUnit::Celsius),
+    ] {
+        assert_eq!(text.parse::<TemperatureUnit>(), Ok(unit), "{text}");
+    }
+    assert_eq!("kelvin".parse::<TemperatureUnit>(), Err(UnknownUnit));
+    assert_eq!(TemperatureUnit::Celsius.to_string(), "celsius");
+}

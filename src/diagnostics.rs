@@ -1,0 +1,342 @@
+//! Connection diagnostics: counters and durations kept by the supervisor (the owner
+//! of every fact they record), readable at any time as a serialisable snapshot.
+//!
+//! Pure: every method that depends on time takes `now`. Counters saturate; the
+//! snapshot holds only integers, booleans and strings (no float, so no infinity or
+//! NaN can ever reach the JSON export).
+//!
+//! ```
+//! use std::time::Duration;
+//! use nwp500::diagnostics::Diagnostics;
+//! use nwp500::policy::AttemptKind;
+//!
+//! let t0 = tokio::time::Instant::now();
+//! let mut d = Diagnostics::new();
+//! d.on_connected(t0);
+//! d.on_interrupted(t0 + Duration::from_secs(60), "connection reset");
+//! d.on_attempt(AttemptKind::Quick);
+//! let outage = d.on_connected(t0 + Duration::from_secs(65));
+//! assert_eq!(outage, Some(Duration::from_secs(5)));
+//! let snap = d.snapshot(t0 + Duration::from_secs(70));
+//! assert_eq!((snap.outages, snap.total_downtime_ms, snap.uptime_ms), (1, 5_000, Some(5_000)));
+//! ```
+
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::policy::AttemptKind;
+
+/// The running record. See the module docs.
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics {
+    connected_since: Option<Instant>,
+    outage_started: Option<Instant>,
+    outages: u64,
+    longest_outage: Duration,
+    /// Sum of the finished outages.
+    finished_downtime: Duration,
+    last_error: Option<String>,
+    current_outage_attempts: u64,
+    total_attempts: u64,
+    connects: u64,
+    deep_reconnects: u64,
+    messages_in: u64,
+    messages_out: u64,
+    queue_drops: u64,
+    queue_expired: u64,
+    credential_renewals: u64,
+    resubscribe_failures: u64,
+}
+
+/// A point-in-time view of [`Diagnostics`], serialisable to JSON. Durations are whole
+/// milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DiagnosticsSnapshot {
+    /// Whether a connection is established.
+    pub connected: bool,
+    /// Age of the current connection (`null` while disconnected).
+    pub uptime_ms: Option<u64>,
+    /// Number of interruptions of established connections.
+    pub outages: u64,
+    /// Age of the current outage (`null` when there is none).
+    pub current_outage_ms: Option<u64>,
+    /// Longest outage so far, the current one included.
+    pub longest_outage_ms: u64,
+    /// Total time spent in outages, the current one included.
+    pub total_downtime_ms: u64,
+    /// The most recent error (interruption or failed attempt), redacted by the caller.
+    pub last_error: Option<String>,
+    /// Attempts made in the current outage.
+    pub current_outage_attempts: u64,
+    /// Attempts made in total.
+    pub total_attempts: u64,
+    /// Successful connections (CONNACKs), the first one included.
+    pub connects: u64,
+    /// Deep attempts made.
+    pub deep_reconnects: u64,
+    /// Messages received from the broker.
+    pub messages_in: u64,
+    /// Messages published.
+    pub messages_out: u64,
+    /// Queued commands dropped because the queue was full.
+    pub queue_drops: u64,
+    /// Queued commands dropped because they were too old at flush time.
+    pub queue_expired: u64,
+    /// Credential renewals (refresh or sign-in).
+    pub credential_renewals: u64,
+    /// Filters whose resubscription failed.
+    pub resubscribe_failures: u64,
+}
+
+impl Diagnostics {
+    /// An empty record.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A connection was established. Ends the current outage, if any, and returns
+    /// its length.
+    pub fn on_connected(&mut self, now: Instant) -> Option<Duration> {
+        self.connects = self.connects.saturating_add(1);
+        self.connected_since = Some(now);
+        self.current_outage_attempts = 0;
+        let started = self.outage_started.take()?;
+        let outage = now.saturating_duration_since(started);
+        self.finished_downtime = self.finished_downtime.saturating_add(outage);
+        self.longest_outage = self.longest_outage.max(outage);
+        Some(outage)
+    }
+
+    /// An established connection was lost: an outage starts (unless one is already
+    /// running).
+    pub fn on_interrupted(&mut self, now: Instant, error: impl Into<String>) {
+        self.last_error = Some(error.into());
+        if self.connected_since.take().is_some() {
+            self.outages = self.outages.saturating_add(1);
+            self.outage_started = Some(now);
+        }
+    }
+
+    /// A connection attempt starts.
+    pub fn on_attempt(&mut self, kind: AttemptKind) {
+        self.total_attempts = self.total_attempts.saturating_add(1);
+        self.current_outage_attempts = self.current_outage_attempts.saturating_add(1);
+        if kind == AttemptKind::Deep {
+            self.deep_reconnects = self.deep_reconnects.saturating_add(1);
+        }
+    }
+
+    /// An attempt failed.
+    pub fn on_attempt_failed(&mut self, error: impl Into<String>) {
+        self.last_error = Some(error.into());
+    }
+
+    /// The application disconnected: not an outage; a running outage ends here
+    /// (its time counts as downtime).
+    pub fn on_disconnected(&mut self, now: Instant) {
+        self.connected_since = None;
+        if let Some(started) = self.outage_started.take() {
+            let outage = now.saturating_duration_since(started);
+            self.finished_downtime = self.finished_downtime.saturating_add(outage);
+            self.longest_outage = self.longest_outage.max(outage);
+        }
+    }
+
+    /// A message arrived from the broker.
+    pub fn on_message_in(&mut self) {
+        self.messages_in = self.messages_in.saturating_add(1);
+    }
+
+    /// A message was published.
+    pub fn on_message_out(&mut self) {
+        self.messages_out = self.messages_out.saturating_add(1);
+    }
+
+    /// A queued command was dropped because the queue was full.
+    pub fn on_queue_drop(&mut self) {
+        self.queue_drops = self.queue_drops.saturating_add(1);
+    }
+
+    /// A queued command expired before it could be sent.
+    pub fn on_queue_expired(&mut self) {
+        self.queue_expired = self.queue_expired.saturating_add(1);
+    }
+
+    /// Credentials were renewed.
+    pub fn on_credentials_renewed(&mut self) {
+        self.credential_renewals = self.credential_renewals.saturating_add(1);
+    }
+
+    /// `failed` filters could not be resubscribed.
+    pub fn on_resubscribe_failures(&mut self, failed: u64) {
+        self.resubscribe_failures = self.resubscribe_failures.saturating_add(failed);
+    }
+
+    /// The record as of `now`.
+    pub fn snapshot(&self, now: Instant) -> DiagnosticsSnapshot {
+        let current_outage = self
+            .outage_started
+            .map(|started| now.saturating_duration_since(started));
+        let longest = self
+            .longest_outage
+            .max(current_outage.unwrap_or(Duration::ZERO));
+        let downtime = self
+            .finished_downtime
+            .saturating_add(current_outage.unwrap_or(Duration::ZERO));
+        DiagnosticsSnapshot {
+            connected: self.connected_since.is_some(),
+            uptime_ms: self
+                .connected_since
+                .map(|since| millis(now.saturating_duration_since(since))),
+            outages: self.outages,
+            current_outage_ms: current_outage.map(millis),
+            longest_outage_ms: millis(longest),
+            total_downtime_ms: millis(downtime),
+            last_error: self.last_error.clone(),
+            current_outage_attempts: self.current_outage_attempts,
+            total_attempts: self.total_attempts,
+            connects: self.connects,
+            deep_reconnects: self.deep_reconnects,
+            messages_in: self.messages_in,
+            messages_out: self.messages_out,
+            queue_drops: self.queue_drops,
+            queue_expired: self.queue_expired,
+            credential_renewals: self.credential_renewals,
+            resubscribe_failures: self.resubscribe_failures,
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+
+    const SEC: Duration = Duration::from_secs(1);
+
+    #[tokio::test(start_paused = true)]
+    async fn outages_downtime_and_counters() {
+        let c = ManualClock::new(SystemTime::UNIX_EPOCH);
+        let mut d = Diagnostics::new();
+        let empty = d.snapshot(c.now());
+        assert!(!empty.connected);
+        assert_eq!((empty.uptime_ms, empty.current_outage_ms), (None, None));
+
+        d.on_attempt(AttemptKind::Quick);
+        assert_eq!(
+            d.on_connected(c.now()),
+            None,
+            "first connect ends no outage"
+        );
+        c.advance(100 * SEC);
+        d.on_message_in();
+        d.on_message_out();
+        d.on_interrupted(c.now(), "keep-alive timeout");
+        c.advance(10 * SEC);
+        d.on_interrupted(c.now(), "second report of the same outage");
+        for kind in [AttemptKind::Quick, AttemptKind::Quick, AttemptKind::Deep] {
+            d.on_attempt(kind);
+            d.on_attempt_failed("connection refused");
+        }
+        c.advance(20 * SEC);
+        let mid = d.snapshot(c.now());
+        assert_eq!(mid.current_outage_ms, Some(30_000));
+        assert_eq!(mid.longest_outage_ms, 30_000);
+        assert_eq!(mid.total_downtime_ms, 30_000);
+        assert_eq!(mid.current_outage_attempts, 3);
+        assert_eq!(mid.last_error.as_deref(), Some("connection refused"));
+
+        d.on_attempt(AttemptKind::Quick);
+        assert_eq!(d.on_connected(c.now()), Some(30 * SEC));
+        c.advance(5 * SEC);
+        d.on_interrupted(c.now(), "reset");
+        c.advance(2 * SEC);
+        d.on_connected(c.now());
+        c.advance(SEC);
+        d.on_queue_drop();
+        d.on_queue_expired();
+        d.on_credentials_renewed();
+        d.on_resubscribe_failures(2);
+
+        let snap = d.snapshot(c.now());
+        assert_eq!(
+            serde_json::to_value(&snap).unwrap(),
+            json!({
+                "connected": true,
+                "uptime_ms": 1_000,
+                "outages": 2,
+                "current_outage_ms": null,
+                "longest_outage_ms": 30_000,
+                "total_downtime_ms": 32_000,
+                "last_error": "reset",
+                "current_outage_attempts": 0,
+                "total_attempts": 5,
+                "connects": 3,
+                "deep_reconnects": 1,
+                "messages_in": 1,
+                "messages_out": 1,
+                "queue_drops": 1,
+                "queue_expired": 1,
+                "credential_renewals": 1,
+                "resubscribe_failures": 2
+            })
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn application_disconnect_is_not_an_outage() {
+        let c = ManualClock::new(SystemTime::UNIX_EPOCH);
+        let mut d = Diagnostics::new();
+        d.on_connected(c.now());
+        c.advance(SEC);
+        d.on_disconnected(c.now());
+        let snap = d.snapshot(c.now());
+        assert_eq!(
+            (snap.connected, snap.outages, snap.total_downtime_ms),
+            (false, 0, 0)
+        );
+        // An outage in progress when the application disconnects ends there.
+        d.on_connected(c.now());
+        d.on_interrupted(c.now(), "x");
+        c.advance(3 * SEC);
+        d.on_disconnected(c.now());
+        c.advance(100 * SEC);
+        let snap = d.snapshot(c.now());
+        assert_eq!((snap.outages, snap.total_downtime_ms), (1, 3_000));
+        assert_eq!(snap.current_outage_ms, None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn counters_saturate() {
+        let c = ManualClock::new(SystemTime::UNIX_EPOCH);
+        let mut d = Diagnostics {
+            total_attempts: u64::MAX,
+            messages_in: u64::MAX,
+            resubscribe_failures: u64::MAX - 1,
+            finished_downtime: Duration::MAX,
+            ..Diagnostics::default()
+        };
+        d.on_attempt(AttemptKind::Deep);
+        d.on_message_in();
+        d.on_resubscribe_failures(10);
+        d.on_connected(c.now());
+        d.on_interrupted(c.now(), "x");
+        c.advance(SEC);
+        let snap = d.snapshot(c.now());
+        assert_eq!(snap.total_attempts, u64::MAX);
+        assert_eq!(snap.messages_in, u64::MAX);
+        assert_eq!(snap.resubscribe_failures, u64::MAX);
+        assert_eq!(snap.total_downtime_ms, u64::MAX);
+        assert!(serde_json::to_string(&snap).is_ok());
+    }
+}

@@ -1,0 +1,282 @@
+//! [`ReconnectPolicy`]: the two-tier reconnect decision logic.
+
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::time::Instant;
+
+use super::config::PolicyConfig;
+use super::decision::{Attempt, AttemptKind, Decision, FailureKind};
+use super::exponential::Exponential;
+
+/// State of the "renew at once after a 403" shortcut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AuthShortcut {
+    /// A rejection would earn one immediate retry with renewed credentials.
+    Available,
+    /// The next attempt is that immediate retry.
+    Pending,
+    /// Renewed credentials were rejected too: something else is wrong (e.g. the
+    /// clock), so rejections get the normal backoff until a connection succeeds.
+    Spent,
+}
+
+/// Decides when the next connection attempt happens and of which kind.
+///
+/// Semantics (all arithmetic saturates; no method panics):
+///
+/// * **Delay** of attempt `n`: `base = min(initial × multiplier^(n−1), max)`, then
+///   `min(base × U[1 − jitter, 1 + jitter), max)`, then raised so that the CONNECT
+///   happens at least `min_connect_interval` after the previous one (as recorded by
+///   [`on_connect_started`](Self::on_connect_started)).
+/// * **Kind**: attempt `n` is [`AttemptKind::Deep`] iff `n` is a multiple of
+///   `deep_every`.
+/// * **Counter**: counts attempts since the last reset. It resets only when a
+///   connection has stayed up for `stable_after` (checked by
+///   [`on_stable_check`](Self::on_stable_check) or at the next
+///   [`on_interrupted`](Self::on_interrupted)), or on an explicit
+///   [`reset`](Self::reset). A connection dropped before that keeps the counter,
+///   so an accept-then-kick loop still backs off.
+/// * **Limit**: with `max_attempts = Some(m)`, once `m` attempts were made the
+///   next call returns [`Decision::GiveUp`] once, then [`Decision::Stopped`].
+/// * **Authorization rejections** (see [`on_auth_rejected`](Self::on_auth_rejected)):
+///   the next attempt is immediate (subject to the minimum interval) with
+///   `renew_credentials`; if attempts made with freshly renewed credentials are
+///   rejected as well, rejections fall back to the normal backoff until the next
+///   successful connection.
+#[derive(Debug)]
+pub struct ReconnectPolicy {
+    config: PolicyConfig,
+    exponential: Exponential,
+    rng: StdRng,
+    attempts: u64,
+    connected_since: Option<Instant>,
+    last_connect_started: Option<Instant>,
+    auth_shortcut: AuthShortcut,
+    last_attempt_renewed: bool,
+    last_failure: Option<FailureKind>,
+    gave_up: bool,
+}
+
+impl ReconnectPolicy {
+    /// A policy whose jitter is seeded from the operating system.
+    pub fn new(config: PolicyConfig) -> Self {
+        Self::with_rng(config, StdRng::from_os_rng())
+    }
+
+    /// A policy with reproducible jitter.
+    pub fn with_seed(config: PolicyConfig, seed: u64) -> Self {
+        Self::with_rng(config, StdRng::seed_from_u64(seed))
+    }
+
+    fn with_rng(config: PolicyConfig, rng: StdRng) -> Self {
+        let config = config.sanitized();
+        let exponential =
+            Exponential::new(config.initial_delay, config.max_delay, config.multiplier);
+        Self {
+            config,
+            exponential,
+            rng,
+            attempts: 0,
+            connected_since: None,
+            last_connect_started: None,
+            auth_shortcut: AuthShortcut::Available,
+            last_attempt_renewed: false,
+            last_failure: None,
+            gave_up: false,
+        }
+    }
+
+    /// The (sanitised) settings in use.
+    pub fn config(&self) -> &PolicyConfig {
+        &self.config
+    }
+
+    /// Attempts made since the counter last reset.
+    pub fn attempts(&self) -> u64 {
+        self.attempts
+    }
+
+    /// Whether the policy gave up (returned [`Decision::GiveUp`]) and has not been
+    /// reset since.
+    pub fn has_given_up(&self) -> bool {
+        self.gave_up
+    }
+
+    /// Decides the next attempt. Call it after an interruption or a failed attempt;
+    /// the returned delay counts from `now`.
+    ///
+    /// Called while the policy believes the link is up, it first records an
+    /// interruption at `now`.
+    pub fn next_attempt(&mut self, now: Instant) -> Decision {
+        if self.connected_since.is_some() {
+            self.on_interrupted(now);
+        }
+        if self.gave_up {
+            return Decision::Stopped;
+        }
+        if let Some(limit) = self.config.max_attempts {
+            if self.attempts >= limit.get() {
+                self.gave_up = true;
+                return Decision::GiveUp {
+                    attempts: self.attempts,
+                };
+            }
+        }
+        self.attempts = self.attempts.saturating_add(1);
+        let number = self.attempts;
+        // The base is drawn for every attempt, shortcut or not, so attempt n always
+        // has the base of attempt n.
+        let base = self.exponential.next_base();
+        let kind = if number % self.config.deep_every.get() == 0 {
+            AttemptKind::Deep
+        } else {
+            AttemptKind::Quick
+        };
+        let shortcut = self.auth_shortcut == AuthShortcut::Pending;
+        let backoff = if shortcut {
+            self.auth_shortcut = AuthShortcut::Available;
+            Duration::ZERO
+        } else {
+            self.jittered(base)
+        };
+        let renew_credentials = shortcut || kind == AttemptKind::Deep;
+        self.last_attempt_renewed = renew_credentials;
+        Decision::Attempt(Attempt {
+            number,
+            kind,
+            delay: backoff.max(self.min_interval_wait(now)),
+            renew_credentials,
+        })
+    }
+
+    /// Records that a CONNECT is being sent now (for the minimum-interval rule).
+    /// Call it for every CONNECT, including the first one and manual ones.
+    pub fn on_connect_started(&mut self, now: Instant) {
+        self.last_connect_started = Some(now);
+    }
+
+    /// Records a failed attempt. An [`FailureKind::AuthRejected`] failure is handled
+    /// as [`on_auth_rejected`](Self::on_auth_rejected).
+    pub fn on_attempt_failed(&mut self, failure: FailureKind) {
+        self.last_failure = Some(failure);
+        if failure == FailureKind::AuthRejected {
+            self.on_auth_rejected();
+        }
+    }
+
+    /// The transport refused the credentials (WebSocket upgrade 403 or CONNACK
+    /// "not authorized").
+    ///
+    /// If the rejected attempt did not run with freshly renewed credentials, the next
+    /// attempt renews them and happens as soon as the minimum interval allows,
+    /// instead of after the backoff. If it did (a deep attempt or that immediate
+    /// retry), renewing again is pointless: the normal backoff applies, and keeps
+    /// applying to rejections until a connection succeeds.
+    pub fn on_auth_rejected(&mut self) {
+        self.last_failure = Some(FailureKind::AuthRejected);
+        if self.last_attempt_renewed {
+            self.auth_shortcut = AuthShortcut::Spent;
+        } else if self.auth_shortcut == AuthShortcut::Available {
+            self.auth_shortcut = AuthShortcut::Pending;
+        }
+    }
+
+    /// Whether the most recent failure happened at the network level, so the caller
+    /// may probe reachability while it waits.
+    pub fn last_failure_was_network(&self) -> bool {
+        self.last_failure.is_some_and(FailureKind::is_network_level)
+    }
+
+    /// Records a successful connection (CONNACK accepted). The attempt counter is
+    /// kept until the connection proves stable.
+    pub fn on_connected(&mut self, now: Instant) {
+        self.connected_since = Some(now);
+        self.auth_shortcut = AuthShortcut::Available;
+        self.last_attempt_renewed = false;
+        self.last_failure = None;
+        self.gave_up = false;
+    }
+
+    /// When the current connection will count as stable (`None` while disconnected
+    /// or if that instant is not representable).
+    pub fn stable_at(&self) -> Option<Instant> {
+        self.connected_since
+            .and_then(|since| since.checked_add(self.config.stable_after))
+    }
+
+    /// Whether the current connection has been up for the stability window.
+    pub fn is_stable(&self, now: Instant) -> bool {
+        self.connected_since
+            .is_some_and(|since| now.saturating_duration_since(since) >= self.config.stable_after)
+    }
+
+    /// Resets the attempt counter if the connection is stable at `now`; returns
+    /// whether a reset happened. Call it at [`stable_at`](Self::stable_at).
+    pub fn on_stable_check(&mut self, now: Instant) -> bool {
+        if self.is_stable(now) && self.attempts > 0 {
+            self.reset_counter();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Records the loss of an established connection. A connection that was stable
+    /// resets the counter first (in case no stability check ran).
+    pub fn on_interrupted(&mut self, now: Instant) {
+        if self.is_stable(now) {
+            self.reset_counter();
+        }
+        self.connected_since = None;
+    }
+
+    /// Starts a fresh attempt cycle (counter, backoff, give-up state and the
+    /// authorization shortcut). The minimum-interval bookkeeping is kept: it
+    /// protects the broker, not the cycle.
+    pub fn reset(&mut self) {
+        self.reset_counter();
+        self.gave_up = false;
+        self.auth_shortcut = AuthShortcut::Available;
+        self.last_attempt_renewed = false;
+        self.last_failure = None;
+    }
+
+    /// Jumps the counter (tests of saturation only).
+    #[cfg(test)]
+    pub(super) fn set_attempts_for_test(&mut self, attempts: u64) {
+        self.attempts = attempts;
+    }
+
+    fn reset_counter(&mut self) {
+        self.attempts = 0;
+        self.exponential.reset();
+    }
+
+    /// `base` with jitter applied, re-capped at `max_delay`.
+    fn jittered(&mut self, base: Duration) -> Duration {
+        let jitter = self.config.jitter;
+        if jitter == 0.0 {
+            return base;
+        }
+        let unit: f64 = self.rng.random();
+        let factor = 1.0 + jitter * (2.0 * unit - 1.0);
+        let max = self.config.max_delay;
+        let secs = base.as_secs_f64() * factor;
+        if secs >= max.as_secs_f64() {
+            max
+        } else {
+            Duration::try_from_secs_f64(secs).map_or(max, |d| d.min(max))
+        }
+    }
+
+    /// How long from `now` until a CONNECT respects the minimum interval.
+    fn min_interval_wait(&self, now: Instant) -> Duration {
+        self.last_connect_started.map_or(Duration::ZERO, |last| {
+            self.config
+                .min_connect_interval
+                .saturating_sub(now.saturating_duration_since(last))
+        })
+    }
+}
