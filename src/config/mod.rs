@@ -40,7 +40,7 @@ pub use error::ConfigError;
 pub use secret::Secret;
 pub use units::{TemperatureUnit, UnknownUnit};
 
-use crate::policy::PolicyConfig;
+use crate::policy::{entropy_rng, PolicyConfig};
 
 /// Default REST base URL (protocol.md §1).
 pub const DEFAULT_API_URL: &str = "https://nlus.naviensmartcontrol.com/api/v2.1";
@@ -290,7 +290,7 @@ impl fmt::Debug for ClientConfig {
 /// random lowercase hex digits. Call it once per client instance (a config shared by
 /// two clients must not give them the same id).
 pub fn generate_client_id() -> String {
-    format!("navien-client-{:08x}", rand::rng().random::<u32>())
+    format!("navien-client-{:08x}", entropy_rng().random::<u32>())
 }
 
 /// Keeps the first character of the local part and the domain: `u…@example.com`.

@@ -47,3 +47,4 @@ mod tests;
 pub use config::PolicyConfig;
 pub use decision::{Attempt, AttemptKind, Decision, FailureKind};
 pub use reconnect::ReconnectPolicy;
+pub(crate) use reconnect::entropy_rng;

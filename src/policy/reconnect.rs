@@ -10,6 +10,18 @@ use super::config::PolicyConfig;
 use super::decision::{Attempt, AttemptKind, Decision, FailureKind};
 use super::exponential::Exponential;
 
+/// An RNG seeded from the operating system; should that fail, from the wall clock
+/// (jitter needs spread between clients, not cryptographic strength).
+pub(crate) fn entropy_rng() -> StdRng {
+    StdRng::try_from_os_rng().unwrap_or_else(|_| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        // Truncation is fine: only the varying low bits matter for a seed.
+        StdRng::seed_from_u64(nanos as u64 ^ u64::from(std::process::id()))
+    })
+}
+
 /// State of the "renew at once after a 403" shortcut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AuthShortcut {
@@ -62,7 +74,7 @@ pub struct ReconnectPolicy {
 impl ReconnectPolicy {
     /// A policy whose jitter is seeded from the operating system.
     pub fn new(config: PolicyConfig) -> Self {
-        Self::with_rng(config, StdRng::from_os_rng())
+        Self::with_rng(config, entropy_rng())
     }
 
     /// A policy with reproducible jitter.
