@@ -46,5 +46,5 @@ mod tests;
 
 pub use config::PolicyConfig;
 pub use decision::{Attempt, AttemptKind, Decision, FailureKind};
-pub use reconnect::ReconnectPolicy;
 pub(crate) use reconnect::entropy_rng;
+pub use reconnect::ReconnectPolicy;
