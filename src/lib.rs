@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod connection;

@@ -1,0 +1,112 @@
+//! The event bus: where every actor publishes the [`Event`]s the application sees.
+//!
+//! Two kinds of listeners: a tokio `broadcast` channel (for plain async code; a slow
+//! receiver lags and is told how many events it missed, it never slows the client) and
+//! actix [`Recipient`]s (for applications that embed the actors; delivered with
+//! `try_send`, so a full mailbox drops the event for that listener only and counts it).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use actix::{Message, Recipient};
+use tokio::sync::broadcast;
+
+use crate::clock::SharedClock;
+use crate::events::{Event, TimestampedEvent};
+
+/// Default capacity of the broadcast channel.
+pub const DEFAULT_EVENT_CAPACITY: usize = 1024;
+
+/// An event delivered to an actix listener.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct EventMessage(pub TimestampedEvent);
+
+/// A cheap-to-clone handle to the bus.
+#[derive(Clone)]
+pub struct EventBus {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    sender: broadcast::Sender<TimestampedEvent>,
+    recipients: Mutex<Vec<Recipient<EventMessage>>>,
+    clock: SharedClock,
+    dropped: AtomicU64,
+}
+
+impl std::fmt::Debug for EventBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventBus")
+            .field("receivers", &self.inner.sender.receiver_count())
+            .field("dropped", &self.dropped())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventBus {
+    /// A bus whose events are stamped with `clock`'s wall time.
+    pub fn new(capacity: usize, clock: SharedClock) -> Self {
+        let (sender, _) = broadcast::channel(capacity.max(1));
+        Self {
+            inner: Arc::new(Inner {
+                sender,
+                recipients: Mutex::new(Vec::new()),
+                clock,
+                dropped: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Publishes `event` to every listener. Never blocks.
+    pub fn emit(&self, event: Event) {
+        let stamped = TimestampedEvent::new(self.inner.clock.wall(), event);
+        let recipients = self
+            .inner
+            .recipients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for recipient in &recipients {
+            if recipient.try_send(EventMessage(stamped.clone())).is_err() {
+                self.inner.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        // An error only means nobody listens right now.
+        let _ = self.inner.sender.send(stamped);
+    }
+
+    /// A new broadcast receiver (sees events emitted from now on).
+    pub fn subscribe(&self) -> broadcast::Receiver<TimestampedEvent> {
+        self.inner.sender.subscribe()
+    }
+
+    /// Adds an actix listener.
+    pub fn add_recipient(&self, recipient: Recipient<EventMessage>) {
+        self.inner
+            .recipients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(recipient);
+    }
+
+    /// Events not delivered to an actix listener because its mailbox was full or gone.
+    pub fn dropped(&self) -> u64 {
+        self.inner.dropped.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::TokioClock;
+
+    #[tokio::test]
+    async fn broadcast_receivers_get_stamped_events() {
+        let bus = EventBus::new(8, Arc::new(TokioClock));
+        let mut rx = bus.subscribe();
+        bus.emit(Event::Disconnected);
+        let got = rx.recv().await.ok().map(|e| e.event);
+        assert_eq!(got, Some(Event::Disconnected));
+    }
+}
