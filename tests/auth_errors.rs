@@ -9,8 +9,8 @@ use std::time::Duration;
 use actix::Actor;
 use auth_support::*;
 use nwp500::auth::{
-    Auth, AuthError, AuthOperation, GetAccessToken, GetCredentials, RenewCredentials,
-    RenewMethod, Secret, SignInAgain,
+    Auth, AuthError, AuthOperation, GetAccessToken, GetCredentials, RenewCredentials, RenewMethod,
+    Secret, SignInAgain,
 };
 use serde_json::json;
 
@@ -36,9 +36,24 @@ async fn assert_fatal_after_one_call(reply: Reply, code: i64, msg: &str) {
     assert_eq!(stub.total(), 1);
     // Latched: no automatic retry by any request.
     for _ in 0..3 {
-        assert!(auth.send(GetCredentials).await.unwrap().unwrap_err().is_fatal());
-        assert!(auth.send(GetAccessToken).await.unwrap().unwrap_err().is_fatal());
-        assert!(auth.send(RenewCredentials).await.unwrap().unwrap_err().is_fatal());
+        assert!(auth
+            .send(GetCredentials)
+            .await
+            .unwrap()
+            .unwrap_err()
+            .is_fatal());
+        assert!(auth
+            .send(GetAccessToken)
+            .await
+            .unwrap()
+            .unwrap_err()
+            .is_fatal());
+        assert!(auth
+            .send(RenewCredentials)
+            .await
+            .unwrap()
+            .unwrap_err()
+            .is_fatal());
     }
     assert_eq!(stub.total(), 1);
 }
@@ -88,7 +103,12 @@ async fn sign_in_again_with_a_new_password_clears_the_latch() {
         }),
     );
     let auth = start(&stub).await;
-    assert!(auth.send(GetCredentials).await.unwrap().unwrap_err().is_fatal());
+    assert!(auth
+        .send(GetCredentials)
+        .await
+        .unwrap()
+        .unwrap_err()
+        .is_fatal());
     let renewed = auth
         .send(SignInAgain {
             new_password: Some(Secret::from("new-horse")),
@@ -110,7 +130,11 @@ async fn server_error_is_transient_and_retried_on_the_next_request() {
         "/user/sign-in",
         Reply::status(500, json!({"code": 500, "msg": "Internal Server Error"})),
     );
-    stub.always("POST", "/user/sign-in", Reply::ok(sign_in_body("", 3600, 3600)));
+    stub.always(
+        "POST",
+        "/user/sign-in",
+        Reply::ok(sign_in_body("", 3600, 3600)),
+    );
     let auth = start(&stub).await;
     let err = auth.send(GetCredentials).await.unwrap().unwrap_err();
     assert!(matches!(
@@ -134,7 +158,10 @@ async fn a_message_containing_invalid_is_not_fatal() {
     stub.always(
         "POST",
         "/user/sign-in",
-        Reply::status(503, json!({"code": 503, "msg": "Invalid upstream state, unauthorized"})),
+        Reply::status(
+            503,
+            json!({"code": 503, "msg": "Invalid upstream state, unauthorized"}),
+        ),
     );
     let auth = start(&stub).await;
     let err = auth.send(GetCredentials).await.unwrap().unwrap_err();

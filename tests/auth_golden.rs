@@ -8,9 +8,7 @@ use std::time::Duration;
 
 use actix::Actor;
 use auth_support::*;
-use nwp500::auth::{
-    Auth, AuthError, GetAccessToken, GetCredentials, RenewAccessToken, Secret,
-};
+use nwp500::auth::{Auth, AuthError, GetAccessToken, GetCredentials, RenewAccessToken, Secret};
 use serde_json::{json, Value};
 
 const HOUR: u64 = 3600;
@@ -18,8 +16,16 @@ const HOUR: u64 = 3600;
 #[actix::test]
 async fn g1_sign_in_expiry_and_refresh_merge() {
     let stub = Stub::start().await;
-    stub.always("POST", "/user/sign-in", Reply::ok(fixture("g1_sign_in.json")));
-    stub.always("POST", "/auth/refresh", Reply::ok(fixture("g1_refresh.json")));
+    stub.always(
+        "POST",
+        "/user/sign-in",
+        Reply::ok(fixture("g1_sign_in.json")),
+    );
+    stub.always(
+        "POST",
+        "/auth/refresh",
+        Reply::ok(fixture("g1_refresh.json")),
+    );
     let clock = t0_clock();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tokens.json");
@@ -102,8 +108,16 @@ async fn g1_sign_in_expiry_and_refresh_merge() {
 #[actix::test]
 async fn access_token_policy_for_rest_ignores_aws_expiry() {
     let stub = Stub::start().await;
-    stub.always("POST", "/user/sign-in", Reply::ok(fixture("g1_sign_in.json")));
-    stub.always("POST", "/auth/refresh", Reply::ok(fixture("g1_refresh.json")));
+    stub.always(
+        "POST",
+        "/user/sign-in",
+        Reply::ok(fixture("g1_sign_in.json")),
+    );
+    stub.always(
+        "POST",
+        "/auth/refresh",
+        Reply::ok(fixture("g1_refresh.json")),
+    );
     let clock = t0_clock();
     let auth = Auth::with_clock(config(&stub), Arc::new(clock.clone()))
         .unwrap()

@@ -27,7 +27,11 @@ fn read_json(path: &Path) -> Value {
 #[actix::test]
 async fn token_file_is_private_and_restored_on_the_next_start() {
     let stub = Stub::start().await;
-    stub.always("POST", "/user/sign-in", Reply::ok(sign_in_body("", 3600, 3600)));
+    stub.always(
+        "POST",
+        "/user/sign-in",
+        Reply::ok(sign_in_body("", 3600, 3600)),
+    );
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tokens.json");
     let clock = t0_clock();
@@ -60,7 +64,11 @@ async fn token_file_is_private_and_restored_on_the_next_start() {
 #[actix::test]
 async fn stale_restored_tokens_are_refreshed_and_saved() {
     let stub = Stub::start().await;
-    stub.always("POST", "/user/sign-in", Reply::ok(sign_in_body("", 3600, 7200)));
+    stub.always(
+        "POST",
+        "/user/sign-in",
+        Reply::ok(sign_in_body("", 3600, 7200)),
+    );
     stub.always("POST", "/auth/refresh", Reply::ok(refresh_body("-2")));
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tokens.json");
@@ -83,7 +91,11 @@ async fn stale_restored_tokens_are_refreshed_and_saved() {
 #[actix::test]
 async fn week_old_tokens_fall_back_to_sign_in() {
     let stub = Stub::start().await;
-    stub.always("POST", "/user/sign-in", Reply::ok(sign_in_body("", 3600, 3600)));
+    stub.always(
+        "POST",
+        "/user/sign-in",
+        Reply::ok(sign_in_body("", 3600, 3600)),
+    );
     stub.always(
         "POST",
         "/auth/refresh",
@@ -100,7 +112,10 @@ async fn week_old_tokens_fall_back_to_sign_in() {
     let second = start(config(&stub).with_token_file(&file), &clock);
     let creds = second.send(GetCredentials).await.unwrap().unwrap();
     assert_eq!(stub.count("/user/sign-in"), 2);
-    assert_eq!(creds.access_expires_at, at_unix(T0_UNIX + 7 * 24 * 3600 + 3600));
+    assert_eq!(
+        creds.access_expires_at,
+        at_unix(T0_UNIX + 7 * 24 * 3600 + 3600)
+    );
 }
 
 #[actix::test]
@@ -110,7 +125,10 @@ async fn tokens_of_another_account_are_never_used() {
         "POST",
         "/user/sign-in",
         Reply::with(|req| {
-            let user = req.body.as_ref().unwrap()["userId"].as_str().unwrap().to_owned();
+            let user = req.body.as_ref().unwrap()["userId"]
+                .as_str()
+                .unwrap()
+                .to_owned();
             let suffix = if user == EMAIL { "" } else { "-other" };
             Reply::ok(sign_in_body(suffix, 3600, 3600))
         }),
@@ -138,7 +156,11 @@ async fn tokens_of_another_account_are_never_used() {
 #[actix::test]
 async fn corrupt_token_file_is_replaced() {
     let stub = Stub::start().await;
-    stub.always("POST", "/user/sign-in", Reply::ok(sign_in_body("", 3600, 3600)));
+    stub.always(
+        "POST",
+        "/user/sign-in",
+        Reply::ok(sign_in_body("", 3600, 3600)),
+    );
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tokens.json");
     for garbage in [

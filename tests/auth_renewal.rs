@@ -15,8 +15,16 @@ use serde_json::json;
 #[actix::test]
 async fn forced_refresh_without_aws_credentials_signs_in() {
     let stub = Stub::start().await;
-    stub.once("POST", "/user/sign-in", Reply::ok(sign_in_body("", 3600, 3600)));
-    stub.always("POST", "/user/sign-in", Reply::ok(sign_in_body("-3", 3600, 3600)));
+    stub.once(
+        "POST",
+        "/user/sign-in",
+        Reply::ok(sign_in_body("", 3600, 3600)),
+    );
+    stub.always(
+        "POST",
+        "/user/sign-in",
+        Reply::ok(sign_in_body("-3", 3600, 3600)),
+    );
     stub.always("POST", "/auth/refresh", Reply::ok(refresh_body("-2")));
     let clock = t0_clock();
     let auth = Auth::with_clock(config(&stub), Arc::new(clock.clone()))
@@ -37,8 +45,16 @@ async fn forced_refresh_without_aws_credentials_signs_in() {
 #[actix::test]
 async fn forced_refresh_with_aws_credentials_needs_no_sign_in() {
     let stub = Stub::start().await;
-    stub.always("POST", "/user/sign-in", Reply::ok(sign_in_body("", 3600, 3600)));
-    stub.always("POST", "/auth/refresh", Reply::ok(refresh_body_with_aws("-2")));
+    stub.always(
+        "POST",
+        "/user/sign-in",
+        Reply::ok(sign_in_body("", 3600, 3600)),
+    );
+    stub.always(
+        "POST",
+        "/auth/refresh",
+        Reply::ok(refresh_body_with_aws("-2")),
+    );
     let auth = Auth::with_clock(config(&stub), Arc::new(t0_clock()))
         .unwrap()
         .start();
@@ -63,7 +79,11 @@ async fn forced_refresh_with_aws_credentials_needs_no_sign_in() {
 async fn stale_aws_credentials_lead_to_sign_in_without_refresh() {
     let stub = Stub::start().await;
     // AWS credentials live shorter than the access token.
-    stub.always("POST", "/user/sign-in", Reply::ok(sign_in_body("", 7200, 3600)));
+    stub.always(
+        "POST",
+        "/user/sign-in",
+        Reply::ok(sign_in_body("", 7200, 3600)),
+    );
     stub.always("POST", "/auth/refresh", Reply::ok(refresh_body("-2")));
     let clock = t0_clock();
     let auth = Auth::with_clock(config(&stub), Arc::new(clock.clone()))
@@ -79,7 +99,11 @@ async fn stale_aws_credentials_lead_to_sign_in_without_refresh() {
 #[actix::test]
 async fn failed_refresh_falls_back_to_sign_in() {
     let stub = Stub::start().await;
-    stub.always("POST", "/user/sign-in", Reply::ok(sign_in_body("", 3600, 7200)));
+    stub.always(
+        "POST",
+        "/user/sign-in",
+        Reply::ok(sign_in_body("", 3600, 7200)),
+    );
     stub.always(
         "POST",
         "/auth/refresh",
@@ -100,7 +124,11 @@ async fn failed_refresh_falls_back_to_sign_in() {
 #[actix::test]
 async fn valid_aws_credentials_survive_an_auth_server_outage() {
     let stub = Stub::start().await;
-    stub.once("POST", "/user/sign-in", Reply::ok(sign_in_body("", 3600, 7200)));
+    stub.once(
+        "POST",
+        "/user/sign-in",
+        Reply::ok(sign_in_body("", 3600, 7200)),
+    );
     stub.always(
         "POST",
         "/user/sign-in",

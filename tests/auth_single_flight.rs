@@ -15,7 +15,11 @@ use nwp500::auth::{Auth, GetAccessToken, GetCredentials, RenewCredentials, Renew
 async fn fifty_stale_requests_cause_one_refresh() {
     let stub = Stub::start().await;
     // Access tokens live 1 h, AWS credentials 2 h: at +58 min only a refresh is due.
-    stub.always("POST", "/user/sign-in", Reply::ok(sign_in_body("", 3600, 7200)));
+    stub.always(
+        "POST",
+        "/user/sign-in",
+        Reply::ok(sign_in_body("", 3600, 7200)),
+    );
     stub.always(
         "POST",
         "/auth/refresh",
@@ -29,10 +33,7 @@ async fn fifty_stale_requests_cause_one_refresh() {
     clock.advance(Duration::from_secs(58 * 60));
 
     let results = join_all((0..50).map(|_| auth.send(GetCredentials))).await;
-    let creds: Vec<_> = results
-        .into_iter()
-        .map(|r| r.unwrap().unwrap())
-        .collect();
+    let creds: Vec<_> = results.into_iter().map(|r| r.unwrap().unwrap()).collect();
     assert_eq!(stub.count("/auth/refresh"), 1);
     assert_eq!(stub.count("/user/sign-in"), 1);
     assert_eq!(creds[0].access_token.expose(), "fake-access-token-2");
@@ -75,7 +76,11 @@ async fn fifty_first_requests_cause_one_sign_in() {
 #[actix::test]
 async fn concurrent_forced_renewals_share_refresh_and_sign_in() {
     let stub = Stub::start().await;
-    stub.once("POST", "/user/sign-in", Reply::ok(sign_in_body("", 3600, 3600)));
+    stub.once(
+        "POST",
+        "/user/sign-in",
+        Reply::ok(sign_in_body("", 3600, 3600)),
+    );
     stub.always(
         "POST",
         "/user/sign-in",
@@ -92,22 +97,26 @@ async fn concurrent_forced_renewals_share_refresh_and_sign_in() {
     auth.send(GetCredentials).await.unwrap().unwrap();
 
     let results = join_all((0..20).map(|_| auth.send(RenewCredentials))).await;
-    let renewed: Vec<_> = results
-        .into_iter()
-        .map(|r| r.unwrap().unwrap())
-        .collect();
+    let renewed: Vec<_> = results.into_iter().map(|r| r.unwrap().unwrap()).collect();
     // The refresh brought no AWS credentials, so the one renewal went on to sign in.
     assert_eq!(stub.count("/auth/refresh"), 1);
     assert_eq!(stub.count("/user/sign-in"), 2);
     assert!(renewed.iter().all(|r| *r == renewed[0]));
     assert_eq!(renewed[0].method, RenewMethod::SignIn);
-    assert_eq!(renewed[0].credentials.access_token.expose(), "fake-access-token-3");
+    assert_eq!(
+        renewed[0].credentials.access_token.expose(),
+        "fake-access-token-3"
+    );
 }
 
 #[actix::test]
 async fn lazy_requests_during_a_forced_renewal_make_no_extra_calls() {
     let stub = Stub::start().await;
-    stub.once("POST", "/user/sign-in", Reply::ok(sign_in_body("", 3600, 3600)));
+    stub.once(
+        "POST",
+        "/user/sign-in",
+        Reply::ok(sign_in_body("", 3600, 3600)),
+    );
     stub.always(
         "POST",
         "/auth/refresh",

@@ -212,14 +212,22 @@ impl Stub {
     /// The answer for the next request to `method path` only.
     pub fn once(&self, method: &str, path: &str, reply: Reply) {
         let mut s = self.state.lock().unwrap();
-        s.routes.entry(key(method, path)).or_default().once.push_back(reply);
+        s.routes
+            .entry(key(method, path))
+            .or_default()
+            .once
+            .push_back(reply);
     }
 
     /// Requests received for `path` (without the base path).
     pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
         let full = format!("{}{path}", self.base.path());
         let s = self.state.lock().unwrap();
-        s.requests.iter().filter(|r| r.path == full).cloned().collect()
+        s.requests
+            .iter()
+            .filter(|r| r.path == full)
+            .cloned()
+            .collect()
     }
 
     pub fn count(&self, path: &str) -> usize {
