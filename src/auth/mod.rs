@@ -1,0 +1,30 @@
+//! Authentication: the [`Auth`] actor, which owns the account's tokens (access, id and
+//! refresh tokens, AWS temporary credentials and their expiry instants) and renews
+//! them against the NaviLink REST API (protocol.md §2.3–§2.5).
+//!
+//! * Expiry instants are stamped on receipt; both kinds count as stale
+//!   [`AuthConfig::safety_margin`] before they expire ([`TokenSet::needs_renewal`]).
+//! * Renewals are single flight: concurrent requests share one HTTP renewal.
+//! * A credential rejection ([`AuthError::InvalidCredentials`]) is fatal and latched:
+//!   no automatic retry until [`SignInAgain`]. Everything else is transient.
+//! * Optional token persistence in a file bound to the account (mode 0600).
+//! * Secrets never reach logs; `Debug` of every credential type is redacted.
+
+mod actor;
+mod config;
+mod error;
+mod messages;
+pub mod persist;
+mod renewal;
+mod secret;
+mod tokens;
+
+pub use actor::Auth;
+pub use config::{AuthConfig, DEFAULT_API_BASE_URL, DEFAULT_HTTP_TIMEOUT, DEFAULT_SAFETY_MARGIN};
+pub use error::{AuthError, AuthOperation};
+pub use messages::{
+    AccessToken, Credentials, GetAccessToken, GetCredentials, RenewAccessToken, RenewCredentials,
+    RenewMethod, Renewed, SignInAgain,
+};
+pub use secret::{redact_email, Secret};
+pub use tokens::{MissingAccessToken, RefreshMerge, Renewal, TokenSet, DEFAULT_TOKEN_LIFETIME};

@@ -1,0 +1,293 @@
+//! Device list entries and device info (protocol.md §2.6, §2.7).
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::rest::lenient;
+
+/// Device type of the NWP500 (`deviceType` 52), also the default when absent.
+pub const NWP500_DEVICE_TYPE: u32 = 52;
+
+/// Whether the cloud sees the device online (`connected`: 1 = no, 2 = yes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloudConnection {
+    /// `1`.
+    Disconnected,
+    /// `2`.
+    Connected,
+    /// Any other value, kept raw.
+    Unknown(i64),
+}
+
+impl CloudConnection {
+    /// Decodes the raw `connected` value.
+    pub fn from_raw(raw: i64) -> Self {
+        match raw {
+            1 => Self::Disconnected,
+            2 => Self::Connected,
+            other => Self::Unknown(other),
+        }
+    }
+}
+
+/// `installType`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstallType {
+    /// `"R"`.
+    Residential,
+    /// `"C"`.
+    Commercial,
+    /// Anything else (the vendor docs also show free text), kept as sent.
+    Other(String),
+}
+
+impl InstallType {
+    /// Decodes the raw `installType` text.
+    pub fn from_raw(raw: &str) -> Self {
+        match raw {
+            "R" => Self::Residential,
+            "C" => Self::Commercial,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+/// `deviceInfo` of a device list entry or device info answer.
+///
+/// `Debug` shortens the MAC address (first 2 and last 4 characters).
+#[derive(Clone, PartialEq)]
+pub struct DeviceInfo {
+    /// `homeSeq`: home/installation id (0 when absent).
+    pub home_seq: i64,
+    /// `macAddress`: 12 lowercase hex digits, used verbatim in topics.
+    pub mac_address: String,
+    /// `additionalValue`: echoed in every MQTT request and REST device call.
+    pub additional_value: String,
+    /// `deviceType` (52 = NWP500, also the default).
+    pub device_type: u32,
+    /// `deviceName`: user label (`"Unknown"` when absent).
+    pub device_name: String,
+    /// `connected` (disconnected when absent).
+    pub connected: CloudConnection,
+    /// `installType`, if sent.
+    pub install_type: Option<InstallType>,
+}
+
+impl fmt::Debug for DeviceInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceInfo")
+            .field("home_seq", &self.home_seq)
+            .field("mac_address", &redact_mac(&self.mac_address))
+            .field("additional_value", &self.additional_value)
+            .field("device_type", &self.device_type)
+            .field("device_name", &self.device_name)
+            .field("connected", &self.connected)
+            .field("install_type", &self.install_type)
+            .finish()
+    }
+}
+
+/// `location` of a device (every field may be null).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Location {
+    /// `state`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub state: Option<String>,
+    /// `city`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub city: Option<String>,
+    /// `address`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub address: Option<String>,
+    /// `latitude`.
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub latitude: Option<f64>,
+    /// `longitude`.
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub longitude: Option<f64>,
+    /// `altitude`.
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub altitude: Option<f64>,
+}
+
+/// One entry of the device list: `deviceInfo` plus `location` (optional here,
+/// although the upstream client requires it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Device {
+    /// `deviceInfo`.
+    pub info: DeviceInfo,
+    /// `location`, if present.
+    pub location: Option<Location>,
+}
+
+/// `installer` of a device info answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Installer {
+    /// `installerId`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub installer_id: Option<String>,
+    /// `installerFirstName`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub installer_first_name: Option<String>,
+    /// `installerLastName`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub installer_last_name: Option<String>,
+    /// `installerPhoneNumber`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub installer_phone_number: Option<String>,
+}
+
+/// The answer of `POST /device/info`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceDetail {
+    /// `deviceInfo` and `location`.
+    pub device: Device,
+    /// `installer`, if present.
+    pub installer: Option<Installer>,
+    /// `alarmInfo` (`{isEtcAlarm, isErrorAlarm}`; value types undocumented, kept raw).
+    pub alarm_info: Option<Value>,
+    /// `descaling` (`{descalingStartTime, descalingEndTime}`; undocumented, kept raw).
+    pub descaling: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawDeviceInfo {
+    #[serde(default, deserialize_with = "lenient::opt_int")]
+    home_seq: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    mac_address: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    additional_value: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_int")]
+    device_type: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    device_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_int")]
+    connected: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    install_type: Option<String>,
+}
+
+impl RawDeviceInfo {
+    fn into_model(self) -> Result<DeviceInfo, String> {
+        let device_type = match self.device_type {
+            None => NWP500_DEVICE_TYPE,
+            Some(raw) => u32::try_from(raw)
+                .map_err(|_| "deviceInfo.deviceType is out of range".to_owned())?,
+        };
+        Ok(DeviceInfo {
+            home_seq: self.home_seq.unwrap_or(0),
+            mac_address: self.mac_address.unwrap_or_default(),
+            additional_value: self.additional_value.unwrap_or_default(),
+            device_type,
+            device_name: self.device_name.unwrap_or_else(|| "Unknown".to_owned()),
+            connected: CloudConnection::from_raw(self.connected.unwrap_or(1)),
+            install_type: self.install_type.as_deref().map(InstallType::from_raw),
+        })
+    }
+}
+
+fn field<'a>(obj: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Value> {
+    obj.get(key).filter(|v| !v.is_null())
+}
+
+fn decode<T: serde::de::DeserializeOwned>(v: &Value, what: &str) -> Result<T, String> {
+    serde_json::from_value(v.clone()).map_err(|e| format!("{what}: {e}"))
+}
+
+/// Decodes one `{deviceInfo, location}` object.
+pub fn parse_device(value: &Value) -> Result<Device, String> {
+    let obj = value
+        .as_object()
+        .ok_or_else(|| format!("device entry is {}", lenient::kind(value)))?;
+    let info = field(obj, "deviceInfo").ok_or_else(|| "deviceInfo is missing".to_owned())?;
+    let info = decode::<RawDeviceInfo>(info, "deviceInfo")?.into_model()?;
+    let location = field(obj, "location")
+        .map(|l| decode::<Location>(l, "location"))
+        .transpose()?;
+    Ok(Device { info, location })
+}
+
+/// Decodes the `data` of a device info answer.
+pub fn parse_device_detail(value: &Value) -> Result<DeviceDetail, String> {
+    let device = parse_device(value)?;
+    // parse_device checked that it is an object.
+    let obj = value.as_object().cloned().unwrap_or_default();
+    let installer = field(&obj, "installer")
+        .map(|v| decode::<Installer>(v, "installer"))
+        .transpose()?;
+    Ok(DeviceDetail {
+        device,
+        installer,
+        alarm_info: field(&obj, "alarmInfo").cloned(),
+        descaling: field(&obj, "descaling").cloned(),
+    })
+}
+
+/// A MAC address for logs: first 2 and last 4 characters (`aa…eeff`); short values
+/// are fully hidden.
+pub fn redact_mac(mac: &str) -> String {
+    let chars: Vec<char> = mac.chars().collect();
+    if chars.len() <= 6 {
+        return "<redacted>".to_owned();
+    }
+    let head: String = chars[..2].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn defaults_when_keys_are_missing() {
+        let d = parse_device(&json!({"deviceInfo": {}})).unwrap();
+        assert_eq!(d.info.device_type, 52);
+        assert_eq!(d.info.device_name, "Unknown");
+        assert_eq!(d.info.connected, CloudConnection::Disconnected);
+        assert_eq!(d.info.home_seq, 0);
+        assert!(d.info.install_type.is_none());
+        assert!(d.location.is_none());
+    }
+
+    #[test]
+    fn odd_values_are_kept() {
+        let d = parse_device(
+            &json!({"deviceInfo": {"connected": 7, "installType": "Apartment",
+                                                     "deviceType": 52.0, "homeSeq": "10001"},
+                                     "location": {"latitude": null}}),
+        )
+        .unwrap();
+        assert_eq!(d.info.connected, CloudConnection::Unknown(7));
+        assert_eq!(
+            d.info.install_type,
+            Some(InstallType::Other("Apartment".into()))
+        );
+        assert_eq!(d.info.device_type, 52);
+        assert_eq!(d.info.home_seq, 10001);
+        assert_eq!(d.location, Some(Location::default()));
+    }
+
+    #[test]
+    fn malformed_entries_are_errors_not_panics() {
+        assert!(parse_device(&json!(3)).is_err());
+        assert!(parse_device(&json!({"location": {}})).is_err());
+        assert!(parse_device(&json!({"deviceInfo": {"deviceType": -1}})).is_err());
+        assert!(parse_device(&json!({"deviceInfo": {"connected": "x"}})).is_err());
+    }
+
+    #[test]
+    fn debug_shortens_the_mac() {
+        let d = parse_device(&json!({"deviceInfo": {"macAddress": "aabbccddeeff"}})).unwrap();
+        let s = format!("{d:?}");
+        assert!(!s.contains("aabbccddeeff"), "{s}");
+        assert!(s.contains("aa…eeff"), "{s}");
+        assert_eq!(redact_mac("abc"), "<redacted>");
+    }
+}
