@@ -218,7 +218,7 @@ impl<T> OfflineQueue<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
+    use crate::clock::{Clock, ManualClock};
     use std::sync::Arc;
     use std::time::SystemTime;
 

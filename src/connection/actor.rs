@@ -449,10 +449,8 @@ impl Connection {
             }
             _ => {}
         }
-        if channel_progress {
-            if self.flush.is_some() {
-                self.pump();
-            }
+        if channel_progress && self.flush.is_some() {
+            self.pump();
         }
     }
 
