@@ -31,6 +31,8 @@ pub(crate) fn build_transport(
     // poller also enforces the exact `connect_timeout`.
     let mut network = eventloop.network_options();
     network.set_connection_timeout(whole_seconds_at_least_one(settings.connect_timeout));
+    // MQTT packets are small and latency matters more than coalescing.
+    network.set_tcp_nodelay(true);
     eventloop.set_network_options(network);
     (client, eventloop)
 }

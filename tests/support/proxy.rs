@@ -54,6 +54,11 @@ impl BlackHoleProxy {
         format!("ws://127.0.0.1:{}/mqtt", self.port)
     }
 
+    /// `mqtt://127.0.0.1:<port>` (when the upstream is a plain MQTT listener).
+    pub fn tcp_url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
     /// Stops (true) or resumes (false) forwarding on every connection.
     pub fn set_blackhole(&self, on: bool) {
         self.blackhole.store(on, Ordering::SeqCst);
@@ -79,6 +84,11 @@ async fn pipe(
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) if blackhole.load(Ordering::SeqCst) => {
+                // A black hole does not pass a close on either: keep the other side open.
+                std::future::pending::<()>().await;
+                return;
+            }
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
