@@ -167,16 +167,25 @@ async fn publishes_during_restore_and_flush_go_behind_the_backlog() {
         let outcome = conn.send(command(n)).await.unwrap();
         assert!(matches!(outcome, Ok(PublishOutcome::Queued { .. })));
     }
-    assert_eq!(conn.send(GetStatus).await.unwrap().phase, LinkPhase::Restoring);
+    assert_eq!(
+        conn.send(GetStatus).await.unwrap().phase,
+        LinkPhase::Restoring
+    );
     // These reach the actor while the flush is running.
     let flush = conn.send(FlushQueue);
     let during: Vec<_> = (25..30).map(|n| conn.send(command(n))).collect();
     let report = flush.await.unwrap().unwrap();
     for outcome in futures::future::join_all(during).await {
-        assert!(matches!(outcome.unwrap(), Ok(PublishOutcome::Queued { .. })));
+        assert!(matches!(
+            outcome.unwrap(),
+            Ok(PublishOutcome::Queued { .. })
+        ));
     }
     assert_eq!((report.sent, report.complete), (30, true));
-    assert_eq!(conn.send(GetStatus).await.unwrap().phase, LinkPhase::Connected);
+    assert_eq!(
+        conn.send(GetStatus).await.unwrap().phase,
+        LinkPhase::Connected
+    );
     // Flushed: now publishes go straight out.
     assert_eq!(
         conn.send(command(30)).await.unwrap(),

@@ -80,7 +80,10 @@ async fn replace_many(broker: &Mosquitto, url: &str, client_id: &str, count: u64
         "{}",
         broker.log()
     );
-    assert_eq!(broker.log_count("already connected, closing old connection"), 0);
+    assert_eq!(
+        broker.log_count("already connected, closing old connection"),
+        0
+    );
 
     // Replacements are intentional: no interruption was ever reported, and every
     // generation reported Connected exactly once.

@@ -16,8 +16,8 @@ use mosquitto::Mosquitto;
 use nwp500::clock::ManualClock;
 use nwp500::connection::{
     Close, CommandEvent, Connect, ConnectError, ConnectErrorKind, Connected, Connection,
-    ConnectionEvent, ConnectionSettings, FlushQueue, GetStatus, LinkPhase, Publish,
-    PublishOutcome, Restart, Subscribe, Unsubscribe,
+    ConnectionEvent, ConnectionSettings, FlushQueue, GetStatus, LinkPhase, Publish, PublishOutcome,
+    Restart, Subscribe, Unsubscribe,
 };
 use nwp500::credentials::AwsCredentials;
 use nwp500::sigv4::{presign_query, AWS_REGION, IOT_SERVICE};
@@ -93,7 +93,10 @@ async fn websocket_transport_connects_subscribes_in_batches_publishes_and_receiv
         .unwrap()
         .unwrap();
     assert_eq!(
-        outcomes.iter().map(|o| o.filter.clone()).collect::<Vec<_>>(),
+        outcomes
+            .iter()
+            .map(|o| o.filter.clone())
+            .collect::<Vec<_>>(),
         filters
     );
     assert!(outcomes.iter().all(|o| o.result.is_ok()), "{outcomes:?}");
@@ -294,7 +297,10 @@ async fn every_attempt_is_presigned_afresh_for_the_host_as_sent_and_403_is_an_au
         let request_line = request.lines().next().unwrap().to_owned();
         let host = request
             .lines()
-            .find_map(|l| l.strip_prefix("Host: ").or_else(|| l.strip_prefix("host: ")))
+            .find_map(|l| {
+                l.strip_prefix("Host: ")
+                    .or_else(|| l.strip_prefix("host: "))
+            })
             .unwrap()
             .to_owned();
         assert_eq!(host, format!("127.0.0.1:{port}"));
@@ -302,8 +308,15 @@ async fn every_attempt_is_presigned_afresh_for_the_host_as_sent_and_403_is_an_au
             .to_ascii_lowercase()
             .contains("sec-websocket-protocol: mqtt"));
         let when = vector_time() + Duration::from_secs(generation - 1);
-        let expected =
-            presign_query(&host, "/mqtt", &vector_creds(), AWS_REGION, IOT_SERVICE, when).unwrap();
+        let expected = presign_query(
+            &host,
+            "/mqtt",
+            &vector_creds(),
+            AWS_REGION,
+            IOT_SERVICE,
+            when,
+        )
+        .unwrap();
         assert_eq!(request_line, format!("GET /mqtt?{expected} HTTP/1.1"));
         queries.push(expected);
         clock.advance(Duration::from_secs(1));
@@ -373,7 +386,10 @@ async fn restart_drops_the_transport_and_keeps_the_queue() {
     .unwrap()
     .unwrap();
     for i in 0..3 {
-        let outcome = conn.send(publish("nwp/restart", &i.to_string())).await.unwrap();
+        let outcome = conn
+            .send(publish("nwp/restart", &i.to_string()))
+            .await
+            .unwrap();
         assert_eq!(outcome, Ok(PublishOutcome::Queued { queue_len: i + 1 }));
     }
     conn.send(Restart).await.unwrap();
@@ -425,9 +441,7 @@ async fn broker_side_close_is_reported_as_interrupted_for_that_generation() {
     let mut options = rumqttc::MqttOptions::new("nwp-test-kicked", "127.0.0.1", broker.tcp_port);
     options.set_keep_alive(Duration::from_secs(30));
     let (_intruder, mut eventloop) = rumqttc::AsyncClient::new(options, 10);
-    let intruder = tokio::spawn(async move {
-        while eventloop.poll().await.is_ok() {}
-    });
+    let intruder = tokio::spawn(async move { while eventloop.poll().await.is_ok() {} });
     let event = sink
         .wait_for(Duration::from_secs(3), |e| {
             matches!(e, ConnectionEvent::Interrupted { .. })
