@@ -456,3 +456,37 @@ async fn broker_side_close_is_reported_as_interrupted_for_that_generation() {
     assert_eq!(status.phase, LinkPhase::Idle);
     intruder.abort();
 }
+
+#[actix::test]
+async fn secure_websocket_against_a_plain_server_fails_cleanly() {
+    // Speaks plain HTTP where TLS is expected: the wss:// path (root store, rustls) must
+    // end in an ordinary classified error, not a panic.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+        }
+    });
+    let sink = Events::start();
+    let conn = Connection::new(
+        settings(&format!("wss://127.0.0.1:{port}/mqtt"), "nwp-test-wss"),
+        sink.events_recipient(),
+        sink.incoming_recipient(),
+    )
+    .unwrap()
+    .start_supervised();
+    let err = conn
+        .send(Connect {
+            generation: 1,
+            credentials: Some(vector_creds()),
+        })
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(err, ConnectError::Tls { .. }), "{err:?}");
+    assert_eq!(err.kind(), ConnectErrorKind::Other);
+    let status = conn.send(GetStatus).await.unwrap();
+    assert_eq!(status.phase, LinkPhase::Idle);
+    server.abort();
+}

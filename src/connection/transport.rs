@@ -172,12 +172,8 @@ pub(crate) fn load_tls_config() -> Arc<ClientConfig> {
 pub(crate) fn classify_connect_error(e: &ConnectionError, timeout: Duration) -> ConnectError {
     match e {
         ConnectionError::NetworkTimeout => ConnectError::Timeout { after: timeout },
-        ConnectionError::Io(io) => ConnectError::Network {
-            message: io.to_string(),
-        },
-        ConnectionError::MqttState(rumqttc::StateError::Io(io)) => ConnectError::Network {
-            message: io.to_string(),
-        },
+        ConnectionError::Io(io) => classify_io_error(io),
+        ConnectionError::MqttState(rumqttc::StateError::Io(io)) => classify_io_error(io),
         ConnectionError::ConnectionRefused(code) => ConnectError::Refused {
             code: format!("{code:?}"),
         },
@@ -185,6 +181,10 @@ pub(crate) fn classify_connect_error(e: &ConnectionError, timeout: Duration) -> 
             message: t.to_string(),
         },
         ConnectionError::Websocket(ws) => classify_websocket_error(ws),
+        // Not formatted: the packet may carry a topic (device MAC).
+        ConnectionError::NotConnAck(_) => ConnectError::Other {
+            message: "unexpected packet before CONNACK".into(),
+        },
         other => ConnectError::Other {
             message: other.to_string(),
         },
@@ -196,14 +196,28 @@ fn classify_websocket_error(e: &tungstenite::Error) -> ConnectError {
         tungstenite::Error::Http(response) => ConnectError::UpgradeRejected {
             status: response.status().as_u16(),
         },
-        tungstenite::Error::Io(io) => ConnectError::Network {
-            message: io.to_string(),
-        },
+        tungstenite::Error::Io(io) => classify_io_error(io),
         tungstenite::Error::Tls(t) => ConnectError::Tls {
             message: t.to_string(),
         },
         other => ConnectError::Other {
             message: other.to_string(),
+        },
+    }
+}
+
+/// tokio-rustls reports handshake failures as I/O errors wrapping a rustls error; those
+/// are TLS problems, not network reachability problems.
+fn classify_io_error(io: &std::io::Error) -> ConnectError {
+    let tls = io
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    match tls {
+        Some(t) => ConnectError::Tls {
+            message: t.to_string(),
+        },
+        None => ConnectError::Network {
+            message: io.to_string(),
         },
     }
 }
