@@ -2,7 +2,7 @@
 //! 127.0.0.1 ports (a plain MQTT listener and a WebSocket listener), killed on drop.
 //!
 //! Tests take broker URLs from [`Mosquitto::ws_url`] / [`Mosquitto::tcp_url`] so they can be
-//! pointed at another broker by changing this helper only.
+//! pointed at another broker by changing this file only.
 
 #![allow(dead_code)]
 
