@@ -1,0 +1,93 @@
+//! The Connection actor: one MQTT transport generation at a time, acknowledged operations,
+//! and the offline command queue.
+//!
+//! # Ownership
+//!
+//! The actor owns at most one *transport generation*: a rumqttc `AsyncClient` and its
+//! `EventLoop`, created for that generation and polled by one dedicated task that does
+//! nothing else. The task forwards every relevant event to the actor tagged with its
+//! transport, sends incoming publishes straight to the dispatcher (tagged with the
+//! generation), and on its first error reports once and exits: a failed event loop is
+//! never polled again, so rumqttc never reconnects on its own. The actor **never decides
+//! to reconnect**: the supervisor (Reconnector) drives it with the messages below.
+//!
+//! Invariants:
+//! - The old transport is closed before a new one opens: `Connect` drops the current
+//!   transport and the new task waits until the old socket is gone before connecting.
+//! - Intentional teardown (`Close`, a replacing `Connect`, `Restart`) never emits
+//!   `Interrupted`, so it cannot feed the reconnect trigger (P-11).
+//! - Every acknowledgement wait is bounded by the operation timeout; an overdue
+//!   acknowledgement or PINGRESP on a live transport ends that generation with
+//!   `Interrupted` (half-open link, L-12).
+//! - No handler ever waits on rumqttc's request channel (`try_*` only).
+//! - On WebSocket URLs with credentials, the URL is SigV4-presigned inside rumqttc's
+//!   request modifier, i.e. afresh at the moment of the attempt, never cached.
+//!
+//! # Transports (by URL scheme)
+//!
+//! | URL | Transport |
+//! |---|---|
+//! | `wss://host/mqtt` | WebSocket over TLS (rustls, platform roots loaded without panicking, ALPN `http/1.1`) |
+//! | `ws://host:port/mqtt` | plain WebSocket (local brokers, simulator) |
+//! | `mqtt://host:port` | plain TCP |
+//!
+//! Every transport uses MQTT 3.1.1, the same client id for every generation, clean
+//! session, the configured keep-alive (default 60 s), QoS 1 and `Sec-WebSocket-Protocol:
+//! mqtt` on WebSockets.
+//!
+//! # Messages
+//!
+//! | Message | Answer | Meaning |
+//! |---|---|---|
+//! | [`Connect`] `{ generation, credentials }` | `Result<`[`Connected`]`, `[`ConnectError`]`>` | Drop any current transport, open generation `generation`; resolves on CONNACK or with a classified error within the connect timeout. The link is then *restoring*. |
+//! | [`Close`] `{ generation }` | `()` | Graceful DISCONNECT then drop (bounded by the close timeout). No-op for other generations. Silent. |
+//! | [`Publish`] `{ topic, payload, label }` | `Result<`[`PublishOutcome`]`, `[`RequestError`]`>` | QoS 1. Connected and flushed: sent, resolves on PUBACK (or `Timeout`). Otherwise queued (`Queued`). |
+//! | [`Subscribe`] `{ filters }` | `Result<Vec<`[`FilterOutcome`]`>, _>` | ≤ 8 filters per SUBSCRIBE, all packets pipelined; per-filter outcome. Allowed while restoring. |
+//! | [`Unsubscribe`] `{ filters }` | `Result<Vec<`[`FilterOutcome`]`>, _>` | One UNSUBSCRIBE per filter, pipelined. |
+//! | [`FlushQueue`] | `Result<`[`FlushReport`]`, _>` | Send the backlog in order (expired entries reported, not sent); publishes arriving meanwhile queue behind it. Ends restoring. |
+//! | [`Restart`] | `()` | Stop so the actix `Supervisor` restarts the actor: transport dropped, queue kept. |
+//! | [`ClearQueue`] | `usize` | Empty the queue. |
+//! | [`GetStatus`] | [`LinkStatus`] | Snapshot (phase, queue length, live transports…). |
+//!
+//! Generations are chosen by the supervisor and should increase; events carry them so
+//! stale ones can be ignored.
+//!
+//! # Events out
+//!
+//! To the `Recipient<`[`ConnectionEvent`]`>` given at construction:
+//! `Connected { generation, session_present }` (also the answer to `Connect`),
+//! `Interrupted { generation, error }` (only for a live generation ending on its own), and
+//! `Command(`[`CommandEvent`]`)`: `Queued`, `Dropped` (overflow), `Expired` (too old at
+//! flush), `Sent` (a queued command was acknowledged).
+//! To the `Recipient<`[`IncomingPublish`]`>`: every incoming publish.
+//!
+//! # Publishes and the queue
+//!
+//! A publish that was sent but whose generation ended before PUBACK goes back to the head
+//! of the queue in its original order (at-least-once, P-4) and its caller is answered
+//! `Requeued`; only a publish whose own operation timeout passed is answered `Timeout` to
+//! its caller instead. Entries keep their first enqueue time, so the maximum age still
+//! applies (P-30).
+//!
+//! # Recovery order expected from the supervisor
+//!
+//! `Close { old }` → `Connect { new, creds }` → (session not present) `Subscribe` the
+//! whole registry → `FlushQueue` → resume periodic requests. `FlushQueue` is needed after
+//! every successful `Connect`, including the first (L-9); until then publishes queue.
+
+mod ack;
+mod actor;
+mod error;
+mod messages;
+mod poller;
+mod settings;
+mod transport;
+
+pub use actor::{Connection, MAX_FILTERS_PER_SUBSCRIBE};
+pub use error::{ConnectError, ConnectErrorKind, LinkError, Operation, RequestError};
+pub use messages::{
+    ClearQueue, Close, CommandEvent, CommandLabel, Connect, Connected, ConnectionEvent,
+    FilterOutcome, FlushQueue, FlushReport, GetStatus, IncomingPublish, LinkPhase, LinkStatus,
+    Publish, PublishOutcome, QueuedCommand, Restart, Subscribe, Unsubscribe,
+};
+pub use settings::{ConnectionSettings, Endpoint, SettingsError};
