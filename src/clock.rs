@@ -73,6 +73,9 @@ mod tests {
         let (i0, w0) = (c.now(), c.wall());
         c.advance(Duration::from_secs(5));
         assert_eq!(c.now() - i0, Duration::from_secs(5));
-        assert_eq!(c.wall().duration_since(w0).ok(), Some(Duration::from_secs(5)));
+        assert_eq!(
+            c.wall().duration_since(w0).ok(),
+            Some(Duration::from_secs(5))
+        );
     }
 }
