@@ -192,3 +192,77 @@ fn unknown_and_malformed_messages() {
     )
     .is_err());
 }
+
+#[test]
+fn requests_recognise_their_answers() {
+    use nwp500::protocol::{ReservationEntry, UnitSystem};
+    let f: nwp500::protocol::Feature =
+        serde_json::from_value(fixtures()["G5_feature"].clone()).unwrap();
+    let status_of = |code: i64| {
+        let mut st = fixtures()["G3_status"].clone();
+        st["command"] = json!(code);
+        classify_value(DEVICE_RES, &json!({"response": {"status": st}}))
+    };
+    let set = Command::SetDhwTemperature {
+        temperature: 140.0,
+        unit: UnitSystem::UsCustomary,
+    }
+    .build(&identity(), &device(), Some(&f))
+    .unwrap();
+    assert!(set.is_answered_by(&status_of(33554464)));
+    assert!(
+        !set.is_answered_by(&status_of(16777219)),
+        "a poll's status is not the ack"
+    );
+    let poll = Command::RequestStatus
+        .build(&identity(), &device(), None)
+        .unwrap();
+    assert!(poll.is_answered_by(&status_of(16777219)));
+    assert!(!poll.is_answered_by(&Incoming::Unknown));
+
+    let entries = vec![
+        ReservationEntry {
+            enable: 2,
+            week: 62,
+            hour: 6,
+            min: 30,
+            mode: 4,
+            param: 120,
+        },
+        ReservationEntry {
+            enable: 1,
+            week: 84,
+            hour: 8,
+            min: 0,
+            mode: 3,
+            param: 110,
+        },
+    ];
+    let write = Command::UpdateReservations {
+        enabled: true,
+        entries,
+    }
+    .build(&identity(), &device(), None)
+    .unwrap();
+    let topic = "cmd/52/navien-client-0a1b2c3d/res/rsv/rd";
+    // The echo lists the entries in another order: still the same schedule.
+    let echo = classify_value(
+        topic,
+        &json!({"response": {"reservationUse": 2,
+        "reservation": "01540800036e023e061e0478"}}),
+    );
+    assert!(write.is_answered_by(&echo));
+    let stale = classify_value(
+        topic,
+        &json!({"response": {"reservationUse": 1,
+        "reservation": "023e061e047801540800036e"}}),
+    );
+    assert!(
+        !write.is_answered_by(&stale),
+        "disabled echo does not confirm an enabling write"
+    );
+    let read = Command::RequestReservations
+        .build(&identity(), &device(), None)
+        .unwrap();
+    assert!(read.is_answered_by(&stale));
+}

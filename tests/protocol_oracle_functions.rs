@@ -145,11 +145,13 @@ fn schedule_function(line: &Value) -> Result<Value, String> {
                 serde_json::from_value(input["response"].clone()).map_err(err)?;
             // The reference's `canonical.entries` are the sorted raw tuples.
             let canonical: Vec<[u8; 6]> = s.canonical().entries.into_iter().collect();
-            // And the serialised view carries the same display helpers.
+            // And the serialised view carries the same display fields.
             let view = serde_json::to_value(s.view(unit)).map_err(err)?;
             let entries: Vec<Value> = s.entries.iter().map(|e| entry_display(e, unit)).collect();
             if view["reservation"] != json!(entries) || view["enabled"] != json!(s.enabled()) {
-                return Err(format!("view differs from the entry helpers: {view}"));
+                return Err(format!(
+                    "view differs from the entry display fields: {view}"
+                ));
             }
             Ok(json!({
                 "reservationUse": s.reservation_use,

@@ -13,6 +13,7 @@ use super::enums::wire_enum;
 use super::error::{CommandError, ValidationError};
 use super::feature::{Capability, Feature};
 use super::ids::{ClientIdentity, DeviceRef};
+use super::incoming::Incoming;
 use super::recirculation::RecirculationEntry;
 use super::reservation::{
     check_temperature, devbool_encode, CanonicalReservations, ReservationEntry,
@@ -333,6 +334,30 @@ impl OutgoingRequest {
     /// The payload as bytes for publishing.
     pub fn payload_bytes(&self) -> Vec<u8> {
         self.payload_string().into_bytes()
+    }
+
+    /// Whether `incoming` is the answer this request waits for (§5.6): a status carrying
+    /// the request's code, a feature payload, or the schedule / energy answer (for writes,
+    /// one whose content equals what was written, compared as sets).
+    pub fn is_answered_by(&self, incoming: &Incoming) -> bool {
+        self.answer.is_answered_by(incoming)
+    }
+}
+
+impl AnswerKind {
+    /// See [`OutgoingRequest::is_answered_by`].
+    pub fn is_answered_by(&self, incoming: &Incoming) -> bool {
+        match (self, incoming) {
+            (Self::Status(code), Incoming::Status(s)) => s.command == code.raw(),
+            (Self::Feature, Incoming::Feature(_)) | (Self::Energy, Incoming::Energy(_)) => true,
+            (Self::Reservation(None), Incoming::Reservation(_)) => true,
+            (Self::Reservation(Some(expected)), Incoming::Reservation(r)) => {
+                &r.canonical() == expected
+            }
+            (Self::Tou(None), Incoming::Tou(_)) => true,
+            (Self::Tou(Some(expected)), Incoming::Tou(t)) => &t.canonical() == expected,
+            _ => false,
+        }
     }
 }
 

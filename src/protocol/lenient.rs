@@ -404,7 +404,7 @@ mod tests {
     }
 }
 
-/// `deserialize_with` helpers for model fields.
+/// `deserialize_with` functions for model fields.
 pub(crate) mod field {
     use serde::{Deserialize, Deserializer};
 

@@ -232,7 +232,7 @@ impl ReservationSchedule {
         CanonicalReservations::of(self.enabled(), &self.entries)
     }
 
-    /// A serialisable view with display helpers in `unit`.
+    /// A serialisable view with display fields in `unit`.
     pub fn view(&self, unit: UnitSystem) -> ReservationScheduleView<'_> {
         ReservationScheduleView {
             schedule: self,

@@ -1,4 +1,4 @@
-//! Shared helpers for the protocol tests: oracle loading, the fixed identities, the G5
+//! Shared test support for the protocol tests: oracle loading, the fixed identities, the G5
 //! feature with overrides, and tolerant JSON comparison.
 #![allow(dead_code)]
 
