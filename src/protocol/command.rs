@@ -628,7 +628,10 @@ impl Command {
                     "reservationUse".into(),
                     Value::from(devbool_encode(*enabled)),
                 );
-                m.insert("reservation".into(), to_value(periods)?);
+                m.insert(
+                    "reservation".into(),
+                    periods.iter().map(TouPeriod::to_json).collect(),
+                );
                 (
                     Route::Client(RequestSuffix::CtrlTouRd, ResponseSuffix::TouRd),
                     AnswerKind::Tou(Some(CanonicalTou::of(*enabled, periods))),
@@ -638,7 +641,10 @@ impl Command {
                 for e in entries {
                     e.validate()?;
                 }
-                m.insert("schedule".into(), to_value(entries)?);
+                m.insert(
+                    "schedule".into(),
+                    entries.iter().map(RecirculationEntry::to_json).collect(),
+                );
                 (ctrl, ack)
             }
             Self::ConfigureReservationWaterProgram => {
@@ -748,17 +754,11 @@ impl Command {
                 mode(&mut m, if *enabled { "tou-on" } else { "tou-off" }, &[]);
                 (ctrl, ack)
             }
+            // Built by `build` before the envelope; it has no request object.
             Self::SignalAppConnection { .. } => (ctrl, AnswerKind::None),
         };
         Ok((m, shaped.0, shaped.1))
     }
-}
-
-fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ValidationError> {
-    // Serialising these plain structs cannot fail; map the impossible error anyway.
-    serde_json::to_value(v).map_err(|_| ValidationError::Missing {
-        parameter: "serialisable value",
-    })
 }
 
 fn insert_reservations(
@@ -773,7 +773,10 @@ fn insert_reservations(
         "reservationUse".into(),
         Value::from(devbool_encode(enabled)),
     );
-    m.insert("reservation".into(), to_value(&entries)?);
+    m.insert(
+        "reservation".into(),
+        entries.iter().map(ReservationEntry::to_json).collect(),
+    );
     Ok(())
 }
 
