@@ -75,9 +75,10 @@ wire_enum! {
 }
 
 impl CommandCode {
-    /// Whether a [`Command`](super::Command) produces this code. False for [`CommandCode::GoOutDay`]: the
-    /// device accepts 33554466 but ignores it (confirmed from an app capture); vacation is
-    /// `dhw-mode` `[5, days]` ([`Command::SetVacation`](super::Command::SetVacation)). Also false for unknown codes.
+    /// Whether a [`Command`](super::Command) produces this code. False for
+    /// [`CommandCode::GoOutDay`]: the device accepts 33554466 but ignores it (confirmed from
+    /// an app capture); vacation is `dhw-mode` `[5, days]`
+    /// ([`Command::SetVacation`](super::Command::SetVacation)). Also false for unknown codes.
     pub fn is_sendable(self) -> bool {
         !matches!(self, Self::GoOutDay | Self::Unknown(_))
     }
