@@ -268,6 +268,8 @@ mod tests {
     fn status_keeps_every_key_and_reflects_the_state() {
         let mut state = DeviceState::new(DeviceSpec::numbered(0), 1, false);
         state.setpoint = 120;
+        state.tank.upper_c = 57.0;
+        state.tank.lower_c = 50.0;
         state.advance(10.0);
         let s = status(&state, 33_554_464);
         assert_eq!(s.len(), 102);
@@ -275,7 +277,9 @@ mod tests {
         assert_eq!(s["dhwTemperatureSetting"], json!(120));
         assert_eq!(s["dhwOperationSetting"], json!(3));
         assert_eq!(s["compUse"], json!(2), "the tank is below the setpoint");
-        assert_eq!(s["operationMode"], json!(32));
+        assert_eq!(s["operationMode"], json!(32), "heat pump only");
+        assert_eq!(s["heatUpperUse"], json!(1));
+        assert_eq!(s["tankUpperTemperature"], json!(570));
         assert_eq!(s["totalEnergyCapacity"], json!(1541));
         for v in s.values() {
             assert!(v.is_i64() || v.is_u64(), "every status value is an integer");

@@ -161,12 +161,7 @@ impl DeviceState {
                 self.start_draw(lpm, seconds);
             }
         }
-        self.heaters = thermal::decide(
-            self.heating_mode(),
-            self.setpoint_c(),
-            &self.tank,
-            self.heaters,
-        );
+        self.update_heaters();
         self.tank.step(dt_s, self.heaters);
         if self.draw_left_s > 0.0 {
             self.draw_left_s -= dt_s;
@@ -191,9 +186,24 @@ impl DeviceState {
         }
     }
 
+    fn update_heaters(&mut self) {
+        self.heaters = thermal::decide(
+            self.heating_mode(),
+            self.setpoint_c(),
+            &self.tank,
+            self.heaters,
+        );
+    }
+
     /// Applies a control command (`request` is the command's `request` object). Values out of
-    /// range are ignored, as a device would; the acknowledgement is sent either way.
+    /// range are ignored, as a device would; the acknowledgement is sent either way and already
+    /// shows the heat sources the new settings select.
     pub(crate) fn apply_control(&mut self, code: u64, request: &Map<String, Value>) {
+        self.apply_setting(code, request);
+        self.update_heaters();
+    }
+
+    fn apply_setting(&mut self, code: u64, request: &Map<String, Value>) {
         match code {
             codes::POWER_OFF => {
                 if self.mode != MODE_POWER_OFF {

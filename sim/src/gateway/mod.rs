@@ -57,6 +57,12 @@ async fn handle(
     peer: SocketAddr,
     transport: Transport,
 ) {
+    if shared.faults.net().blackhole {
+        // A black hole answers nothing, not even the WebSocket handshake.
+        let (rx, tx) = link::from_tcp(stream);
+        proxy::run(shared, id, rx, tx, transport, true).await;
+        return;
+    }
     let (rx, tx) = match transport {
         Transport::Tcp => link::from_tcp(stream),
         Transport::WebSocket => {
@@ -92,5 +98,5 @@ async fn handle(
             }
         }
     };
-    proxy::run(shared, id, rx, tx, transport).await;
+    proxy::run(shared, id, rx, tx, transport, false).await;
 }

@@ -17,12 +17,14 @@ use crate::mqtt::session::{self, SessionEnd};
 use crate::shared::Shared;
 
 /// Runs a connection whose transport is established, until it ends, and logs the outcome.
+/// `blackholed` = the link is dead from the start (accepted during a black hole).
 pub(crate) async fn run(
     shared: Arc<Shared>,
     id: u64,
     mut rx: ClientRx,
     mut tx: ClientTx,
     transport: Transport,
+    blackholed: bool,
 ) {
     let kill = shared.live.add(id);
     let lifetime = shared.config.max_connection_lifetime;
@@ -37,7 +39,11 @@ pub(crate) async fn run(
         net: shared.faults.watch_net(),
         net_open: true,
     };
-    let outcome = conn.pump(&mut rx, &mut tx, transport).await;
+    let outcome = if blackholed {
+        conn.hold(&mut rx).await
+    } else {
+        conn.pump(&mut rx, &mut tx, transport).await
+    };
     shared.log.close(id, outcome, std::time::Instant::now());
     shared.live.remove(id);
 }
