@@ -288,7 +288,10 @@ mod tests {
         );
         let aws = issued.aws.unwrap();
         assert!(aws.access_key_id.starts_with("ASIA"));
-        assert_eq!(s.aws_secret(&aws.access_key_id), Some(aws.secret_access_key));
+        assert_eq!(
+            s.aws_secret(&aws.access_key_id),
+            Some(aws.secret_access_key)
+        );
         assert_eq!(
             s.check_aws(&aws.access_key_id, Some(&aws.session_token), t0),
             Ok(())

@@ -81,7 +81,8 @@ pub struct ConnectionRecord {
 impl ConnectionRecord {
     /// Time from accept to close (`None` while open).
     pub fn duration(&self) -> Option<Duration> {
-        self.closed.map(|c| c.saturating_duration_since(self.opened))
+        self.closed
+            .map(|c| c.saturating_duration_since(self.opened))
     }
 
     /// Whether the connection is still open.
@@ -217,7 +218,11 @@ mod tests {
         let t = Instant::now();
         let a = log.open(Transport::WebSocket, peer());
         log.set_connected(a, "c", t);
-        log.close(a, ConnectionOutcome::ClientClosed, t + Duration::from_secs(1));
+        log.close(
+            a,
+            ConnectionOutcome::ClientClosed,
+            t + Duration::from_secs(1),
+        );
         let b = log.open(Transport::WebSocket, peer());
         log.set_connected(b, "c", t + Duration::from_secs(1));
         let records = log.snapshot();
@@ -251,7 +256,11 @@ mod tests {
         let a = log.open(Transport::Tcp, peer());
         let t = Instant::now();
         log.close(a, ConnectionOutcome::Kicked, t);
-        log.close(a, ConnectionOutcome::ClientClosed, t + Duration::from_secs(1));
+        log.close(
+            a,
+            ConnectionOutcome::ClientClosed,
+            t + Duration::from_secs(1),
+        );
         let r = &log.snapshot()[0];
         assert_eq!(r.outcome, ConnectionOutcome::Kicked);
         assert_eq!(r.closed, Some(t));

@@ -79,7 +79,11 @@ fn main() -> ExitCode {
     println!("  REST URL:     {}", sim.rest_url());
     println!("  MQTT (ws):    {}", sim.mqtt_ws_url());
     println!("  MQTT (tcp):   {}", sim.mqtt_tcp_url());
-    println!("  Control URL:  {}  (GET {}/state)", sim.control_url(), sim.control_url());
+    println!(
+        "  Control URL:  {}  (GET {}/state)",
+        sim.control_url(),
+        sim.control_url()
+    );
     println!("  Account:      {} / {}", account.email, account.password);
     for d in sim.devices() {
         println!(

@@ -182,8 +182,14 @@ impl Shared {
         let downtime = self.config.broker_restart_downtime;
         self.faults
             .update_net(|f| f.down_until = Some(Instant::now() + downtime));
-        let n = self.live.end_all(&ConnectionOutcome::BrokerRestart, &self.log);
-        tracing::info!(connections = n, downtime_ms = downtime.as_millis() as u64, "fault: broker restart");
+        let n = self
+            .live
+            .end_all(&ConnectionOutcome::BrokerRestart, &self.log);
+        tracing::info!(
+            connections = n,
+            downtime_ms = downtime.as_millis() as u64,
+            "fault: broker restart"
+        );
         n
     }
 

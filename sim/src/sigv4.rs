@@ -78,7 +78,10 @@ impl std::fmt::Debug for VerifiedRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VerifiedRequest")
             .field("access_key_id", &"<redacted>")
-            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("signed_at", &self.signed_at)
             .finish()
     }
@@ -292,9 +295,7 @@ fn collapse_spaces(value: &str) -> String {
 }
 
 fn parse_amz_date(s: &str) -> Result<SystemTime, SigV4Error> {
-    let format = time::macros::format_description!(
-        "[year][month][day]T[hour][minute][second]Z"
-    );
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
     time::PrimitiveDateTime::parse(s, format)
         .map(|t| SystemTime::from(t.assume_utc()))
         .map_err(|_| SigV4Error::MalformedDate)

@@ -72,8 +72,7 @@ fn bind(what: &'static str, port: u16) -> Result<(TcpListener, SocketAddr), SimE
 fn validate(config: &SimConfig) -> Result<(), SimError> {
     for (i, d) in config.devices.iter().enumerate() {
         let valid_mac = d.mac.len() == 12
-            && d
-                .mac
+            && d.mac
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !valid_mac {

@@ -53,14 +53,20 @@ async fn status_request_is_answered_within_100ms() {
     let sent = Instant::now();
     link.send(&publish(2, &topic("st"), &request)).await;
     // The broker delivers the request back to its publisher first (as AWS IoT does).
-    let echo = link.next_publish_on(&topic("st"), WAIT).await.expect("echo");
+    let echo = link
+        .next_publish_on(&topic("st"), WAIT)
+        .await
+        .expect("echo");
     assert_eq!(echo.json()["request"]["command"], json!(STATUS));
     let answer = link
         .next_publish_on(&response_topic, WAIT)
         .await
         .expect("status answer");
     let elapsed = sent.elapsed();
-    assert!(elapsed < Duration::from_millis(100), "answered after {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_millis(100),
+        "answered after {elapsed:?}"
+    );
 
     let body = answer.json();
     assert_eq!(body["clientID"], json!(CLIENT_ID));
@@ -136,17 +142,27 @@ async fn controls_change_the_state_and_are_acknowledged_with_their_code() {
 async fn feature_reservation_tou_and_energy_requests_get_their_answers() {
     let sim = Simulator::start(quiet_config()).unwrap();
     let mut link = connected(&sim, CLIENT_ID).await;
-    link.subscribe(2, &format!("cmd/52/{CLIENT_ID}/res/#")).await;
+    link.subscribe(2, &format!("cmd/52/{CLIENT_ID}/res/#"))
+        .await;
 
     // Feature.
     let default_topic = default_response_topic(CLIENT_ID);
     link.send(&publish(
         3,
         &topic("st/did"),
-        &envelope(CLIENT_ID, "st/did", &default_topic, json!({"command": FEATURE})),
+        &envelope(
+            CLIENT_ID,
+            "st/did",
+            &default_topic,
+            json!({"command": FEATURE}),
+        ),
     ))
     .await;
-    let feature = link.next_publish_on(&default_topic, WAIT).await.unwrap().json();
+    let feature = link
+        .next_publish_on(&default_topic, WAIT)
+        .await
+        .unwrap()
+        .json();
     let feature = &feature["response"]["feature"];
     assert_eq!(feature["controllerSerialNumber"], json!("TESTSERIAL0001"));
     assert_eq!(feature.as_object().unwrap().len(), 43);
@@ -173,7 +189,12 @@ async fn feature_reservation_tou_and_energy_requests_get_their_answers() {
     link.send(&publish(
         5,
         &topic("st/rsv/rd"),
-        &envelope(CLIENT_ID, "st/rsv/rd", &rsv_topic, json!({"command": 16_777_222})),
+        &envelope(
+            CLIENT_ID,
+            "st/rsv/rd",
+            &rsv_topic,
+            json!({"command": 16_777_222}),
+        ),
     ))
     .await;
     let read = link.next_publish_on(&rsv_topic, WAIT).await.unwrap().json();
@@ -227,7 +248,11 @@ async fn feature_reservation_tou_and_energy_requests_get_their_answers() {
         ),
     ))
     .await;
-    let energy = link.next_publish_on(&energy_topic, WAIT).await.unwrap().json();
+    let energy = link
+        .next_publish_on(&energy_topic, WAIT)
+        .await
+        .unwrap()
+        .json();
     let days = energy["response"]["usage"][0]["data"].as_array().unwrap();
     assert_eq!(days.len(), 30);
     let hp: u64 = days.iter().map(|d| d["hpUsage"].as_u64().unwrap()).sum();
@@ -243,7 +268,12 @@ async fn misaddressed_requests_are_recorded_but_not_answered() {
     link.send(&publish(
         2,
         &topic("ctrl"),
-        &envelope(CLIENT_ID, "ctrl", &response_topic, json!({"command": STATUS})),
+        &envelope(
+            CLIENT_ID,
+            "ctrl",
+            &response_topic,
+            json!({"command": STATUS}),
+        ),
     ))
     .await;
     // A status request naming another additionalValue.
@@ -305,11 +335,20 @@ async fn the_tank_heats_when_running_and_cools_when_off() {
     let device = &sim.devices()[0];
     device.set_tank_temperature(40.0);
     let before = device.status();
-    assert_ne!(before["operationMode"], json!(0), "far below the setpoint: heating");
+    assert_ne!(
+        before["operationMode"],
+        json!(0),
+        "far below the setpoint: heating"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after = device.status();
     let upper = |s: &Value| s["tankUpperTemperature"].as_i64().unwrap();
-    assert!(upper(&after) > upper(&before) + 20, "{} -> {}", upper(&before), upper(&after));
+    assert!(
+        upper(&after) > upper(&before) + 20,
+        "{} -> {}",
+        upper(&before),
+        upper(&after)
+    );
     assert!(after["currentInstPower"].as_i64().unwrap() > 0);
     assert!(
         after["availableEnergyCapacity"].as_i64().unwrap()

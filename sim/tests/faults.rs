@@ -81,10 +81,11 @@ async fn refused_connections_are_reset_at_once() {
     assert!(RawLink::tcp_is_refused(sim.mqtt_tcp_url()).await);
 
     let creds = sim.issue_aws_credentials();
-    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
-        presigned_url(sim.mqtt_ws_url(), &creds),
-    )
-    .unwrap();
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            presigned_url(sim.mqtt_ws_url(), &creds),
+        )
+        .unwrap();
     request
         .headers_mut()
         .insert("Sec-WebSocket-Protocol", "mqtt".parse().unwrap());
@@ -159,7 +160,11 @@ async fn broker_restart_drops_everything_refuses_briefly_and_forgets_subscriptio
     assert_eq!(ack.kind(), 4);
     assert!(after.recv(SHORT).await.is_none());
 
-    let outcomes: Vec<_> = sim.connection_log().into_iter().map(|r| r.outcome).collect();
+    let outcomes: Vec<_> = sim
+        .connection_log()
+        .into_iter()
+        .map(|r| r.outcome)
+        .collect();
     assert_eq!(outcomes[0], ConnectionOutcome::BrokerRestart);
     assert_eq!(outcomes[1], ConnectionOutcome::Refused);
 }
@@ -176,7 +181,10 @@ async fn kick_closes_only_that_client() {
     assert!(!sim.kick("nobody"));
     assert!(a.closed_within(SHORT).await);
     assert!(ping_answered(&mut b, SHORT).await);
-    assert_eq!(sim.connections_of("a")[0].outcome, ConnectionOutcome::Kicked);
+    assert_eq!(
+        sim.connections_of("a")[0].outcome,
+        ConnectionOutcome::Kicked
+    );
 }
 
 #[tokio::test]

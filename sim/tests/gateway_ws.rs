@@ -23,7 +23,12 @@ async fn rumqttc_over_ws_gets_a_status_through_the_gateway() {
     let (client, mut eventloop) = AsyncClient::new(options, 10);
 
     let response_topic = default_response_topic(CLIENT_ID);
-    let request = envelope(CLIENT_ID, "st", &response_topic, json!({"command": 16_777_219}));
+    let request = envelope(
+        CLIENT_ID,
+        "st",
+        &response_topic,
+        json!({"command": 16_777_219}),
+    );
     let outcome = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             match eventloop.poll().await.expect("event loop") {
@@ -109,7 +114,9 @@ async fn bad_signatures_and_forced_rejection_get_403() {
     let mut mixed = creds.clone();
     mixed.session_token = other.session_token;
     assert_eq!(
-        RawLink::ws(&presigned_url(sim.mqtt_ws_url(), &mixed)).await.err(),
+        RawLink::ws(&presigned_url(sim.mqtt_ws_url(), &mixed))
+            .await
+            .err(),
         Some(403)
     );
 

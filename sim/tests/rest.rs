@@ -5,8 +5,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use nwp500_sim::{InvalidCredentialsForm, SignInFault, SimConfig, Simulator};
 use nwp500_sim::IssuedAwsCredentials;
+use nwp500_sim::{InvalidCredentialsForm, SignInFault, SimConfig, Simulator};
 use serde_json::{json, Value};
 
 struct Answer {
@@ -56,7 +56,14 @@ async fn sign_in_issues_tokens_and_fresh_aws_credentials_that_open_the_gateway()
     assert_eq!(data["userInfo"]["userFirstName"], json!("Jane"));
     assert_eq!(data["userInfo"]["userSeq"], json!(20002));
     let token = &data["token"];
-    for key in ["idToken", "accessToken", "refreshToken", "accessKeyId", "secretKey", "sessionToken"] {
+    for key in [
+        "idToken",
+        "accessToken",
+        "refreshToken",
+        "accessKeyId",
+        "secretKey",
+        "sessionToken",
+    ] {
         assert!(token[key].as_str().is_some_and(|s| !s.is_empty()), "{key}");
     }
     assert_eq!(token["authenticationExpiresIn"], json!(3600));
@@ -65,8 +72,7 @@ async fn sign_in_issues_tokens_and_fresh_aws_credentials_that_open_the_gateway()
 
     let second = sign_in(&sim, "correct-horse").await;
     assert_ne!(
-        second.body["data"]["token"]["accessKeyId"],
-        token["accessKeyId"],
+        second.body["data"]["token"]["accessKeyId"], token["accessKeyId"],
         "fresh AWS credentials per sign-in"
     );
     assert_eq!(sim.sign_in_count(), 2);
@@ -99,7 +105,10 @@ async fn wrong_passwords_are_refused_in_the_configured_form() {
     .unwrap();
     let answer = sign_in(&sim, "wrong").await;
     assert_eq!(answer.http, 401);
-    assert_eq!(answer.body, json!({"code": 401, "msg": "Invalid credentials"}));
+    assert_eq!(
+        answer.body,
+        json!({"code": 401, "msg": "Invalid credentials"})
+    );
     assert_eq!(sim.sign_in_count(), 0);
     assert_eq!(sim.counters().sign_in_attempts, 1);
 }
@@ -107,7 +116,9 @@ async fn wrong_passwords_are_refused_in_the_configured_form() {
 #[tokio::test]
 async fn sign_in_faults_refuse_or_fail_transiently() {
     let sim = Simulator::start_default().unwrap();
-    sim.set_sign_in_fault(SignInFault::InvalidCredentials(InvalidCredentialsForm::Http401));
+    sim.set_sign_in_fault(SignInFault::InvalidCredentials(
+        InvalidCredentialsForm::Http401,
+    ));
     assert_eq!(sign_in(&sim, "correct-horse").await.http, 401);
     sim.set_sign_in_fault(SignInFault::ServerError);
     let failed = sign_in(&sim, "correct-horse").await;
@@ -196,7 +207,8 @@ async fn device_info_firmware_and_tou_endpoints_answer() {
         .unwrap()
         .to_owned();
     let base = sim.rest_url().to_owned();
-    let device = json!({"macAddress": MAC, "additionalValue": "1234", "userId": "user@example.com"});
+    let device =
+        json!({"macAddress": MAC, "additionalValue": "1234", "userId": "user@example.com"});
 
     let list = post(
         &format!("{base}/device/list"),
@@ -207,7 +219,10 @@ async fn device_info_firmware_and_tou_endpoints_answer() {
     assert_eq!(list.body["data"].as_array().unwrap().len(), 2, "paged");
 
     let info = post(&format!("{base}/device/info"), Some(&token), device.clone()).await;
-    assert_eq!(info.body["data"]["deviceInfo"]["deviceName"], json!("Garage Water Heater"));
+    assert_eq!(
+        info.body["data"]["deviceInfo"]["deviceName"],
+        json!("Garage Water Heater")
+    );
     let missing = post(
         &format!("{base}/device/info"),
         Some(&token),
@@ -215,10 +230,21 @@ async fn device_info_firmware_and_tou_endpoints_answer() {
     )
     .await;
     assert_eq!(missing.http, 404);
-    assert_eq!(missing.body, json!({"code": 404, "msg": "NOT_FOUND", "data": null}));
+    assert_eq!(
+        missing.body,
+        json!({"code": 404, "msg": "NOT_FOUND", "data": null})
+    );
 
-    let firmware = post(&format!("{base}/device/firmware/info"), Some(&token), device.clone()).await;
-    assert_eq!(firmware.body["data"]["firmwares"].as_array().unwrap().len(), 3);
+    let firmware = post(
+        &format!("{base}/device/firmware/info"),
+        Some(&token),
+        device.clone(),
+    )
+    .await;
+    assert_eq!(
+        firmware.body["data"]["firmwares"].as_array().unwrap().len(),
+        3
+    );
 
     let tou_url = format!(
         "{base}/device/tou?additionalValue=1234&controllerId=TESTSERIAL0001&macAddress={MAC}&userId=user%40example.com&userType=O"
@@ -233,7 +259,10 @@ async fn device_info_firmware_and_tou_endpoints_answer() {
         .json()
         .await
         .unwrap();
-    assert_eq!(tou["data"]["touInfo"]["controllerId"], json!("TESTSERIAL0001"));
+    assert_eq!(
+        tou["data"]["touInfo"]["controllerId"],
+        json!("TESTSERIAL0001")
+    );
     assert!(tou["data"]["touInfo"]["schedule"][0]["interval"].is_array());
 
     let plan = json!({"name": "Peak saver", "utility": "Utility", "zipCode": 12345,
@@ -241,9 +270,11 @@ async fn device_info_firmware_and_tou_endpoints_answer() {
     let put: Value = client
         .put(format!("{base}/device/tou"))
         .header("authorization", &token)
-        .json(&json!({"additionalValue": "1234", "macAddress": MAC, "registerPath": "wifi",
+        .json(
+            &json!({"additionalValue": "1234", "macAddress": MAC, "registerPath": "wifi",
             "sourceData": {}, "sourceType": "openei", "touInfo": plan,
-            "userId": "user@example.com", "userType": "O", "zipCode": "12345"}))
+            "userId": "user@example.com", "userType": "O", "zipCode": "12345"}),
+        )
         .send()
         .await
         .unwrap()
@@ -260,7 +291,10 @@ async fn device_info_firmware_and_tou_endpoints_answer() {
         .json()
         .await
         .unwrap();
-    assert_eq!(again["data"]["touInfo"]["schedule"], json!([{"season": 224, "interval": []}]));
+    assert_eq!(
+        again["data"]["touInfo"]["schedule"],
+        json!([{"season": 224, "interval": []}])
+    );
     assert_eq!(sim.counters().api_requests, 7);
 }
 
@@ -281,15 +315,24 @@ async fn the_control_endpoint_drives_faults_and_reports_state() {
     assert_eq!(post_control("clear-faults", json!({})).await, 200);
     assert!(!sim.faults().blackhole);
     assert_eq!(sim.faults().latency_ms, 0);
-    assert_eq!(post_control("sign-in", json!({"fault": "invalid_password"})).await, 200);
-    assert_eq!(sign_in(&sim, "correct-horse").await.body["code"], json!(1001));
+    assert_eq!(
+        post_control("sign-in", json!({"fault": "invalid_password"})).await,
+        200
+    );
+    assert_eq!(
+        sign_in(&sim, "correct-horse").await.body["code"],
+        json!(1001)
+    );
     assert_eq!(post_control("sign-in", json!({"fault": "none"})).await, 200);
     assert_eq!(post_control("blackhole", json!({})).await, 400);
     assert_eq!(post_control("no-such-fault", json!({})).await, 404);
 
     let mut link = RawLink::tcp(sim.mqtt_tcp_url()).await;
     link.connect("tool").await;
-    assert_eq!(post_control("kick", json!({"client_id": "tool"})).await, 200);
+    assert_eq!(
+        post_control("kick", json!({"client_id": "tool"})).await,
+        200
+    );
     assert!(link.closed_within(Duration::from_millis(300)).await);
 
     let state: Value = client

@@ -26,7 +26,9 @@ fn blocking_status_exchange(sim: &Simulator) {
         &default_response_topic(CLIENT_ID),
         json!({"command": 16_777_219}),
     );
-    stream.write_all(&publish(2, &topic("st"), &request)).unwrap();
+    stream
+        .write_all(&publish(2, &topic("st"), &request))
+        .unwrap();
     // CONNACK, SUBACK, PUBACK, then the answer: read until the status shows up.
     let mut seen = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -60,8 +62,14 @@ fn start_and_shutdown_take_well_under_a_second_and_free_the_ports() {
     let stopping = Instant::now();
     sim.shutdown();
     let stop_time = stopping.elapsed();
-    assert!(start_time < Duration::from_millis(500), "start {start_time:?}");
-    assert!(stop_time < Duration::from_millis(500), "shutdown {stop_time:?}");
+    assert!(
+        start_time < Duration::from_millis(500),
+        "start {start_time:?}"
+    );
+    assert!(
+        stop_time < Duration::from_millis(500),
+        "shutdown {stop_time:?}"
+    );
     assert!(std::net::TcpStream::connect(("127.0.0.1", rest_port)).is_err());
     assert!(std::net::TcpStream::connect(("127.0.0.1", tcp_port)).is_err());
     // The connection that was open is logged as ended by the shutdown.
@@ -78,7 +86,9 @@ fn dropping_the_handle_stops_the_simulator() {
 
 #[test]
 fn several_simulators_run_side_by_side() {
-    let sims: Vec<Simulator> = (0..6).map(|_| Simulator::start_default().unwrap()).collect();
+    let sims: Vec<Simulator> = (0..6)
+        .map(|_| Simulator::start_default().unwrap())
+        .collect();
     let mut ports: Vec<u16> = sims.iter().map(|s| port_of(s.mqtt_tcp_url())).collect();
     ports.sort_unstable();
     ports.dedup();

@@ -7,11 +7,7 @@ use time::{Date, Month, OffsetDateTime};
 fn day_usage(mac: &str, year: i32, month: u8, day: u8) -> (u64, u64, u64, u64) {
     // A small deterministic hash so the same day always reports the same numbers.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in mac
-        .bytes()
-        .chain(year.to_le_bytes())
-        .chain([month, day])
-    {
+    for b in mac.bytes().chain(year.to_le_bytes()).chain([month, day]) {
         h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
     }
     let hp_usage = 800 + h % 1700;

@@ -113,7 +113,11 @@ fn answer(
     let prefix = format!("cmd/{}/navilink-{}/", payloads::DEVICE_TYPE, spec.mac);
     let suffix = topic.strip_prefix(&prefix)?;
     if Some(suffix) != expected_suffix(code) {
-        tracing::warn!(code, suffix, "device: request on the wrong topic, not answered");
+        tracing::warn!(
+            code,
+            suffix,
+            "device: request on the wrong topic, not answered"
+        );
         return None;
     }
     let identity_ok = request.get("macAddress").and_then(Value::as_str) == Some(spec.mac.as_str())
@@ -135,7 +139,10 @@ fn answer(
     let response = match code {
         codes::STATUS => {
             let mut r = payloads::response_head(state, code);
-            r.insert("status".into(), Value::Object(payloads::status(state, code)));
+            r.insert(
+                "status".into(),
+                Value::Object(payloads::status(state, code)),
+            );
             r
         }
         codes::FEATURE => {
@@ -166,7 +173,10 @@ fn answer(
         c if codes::is_control(c) => {
             state.apply_control(c, request);
             let mut r = payloads::response_head(state, code);
-            r.insert("status".into(), Value::Object(payloads::status(state, code)));
+            r.insert(
+                "status".into(),
+                Value::Object(payloads::status(state, code)),
+            );
             r
         }
         _ => return None,

@@ -58,7 +58,10 @@ pub(crate) fn status(state: &DeviceState, command: u64) -> Map<String, Value> {
     };
 
     set("command", json!(command));
-    set("temperatureType", json!(if state.spec.celsius { 1 } else { 2 }));
+    set(
+        "temperatureType",
+        json!(if state.spec.celsius { 1 } else { 2 }),
+    );
     set("errorCode", json!(state.error_code));
     set("subErrorCode", json!(state.sub_error_code));
 
@@ -87,7 +90,10 @@ pub(crate) fn status(state: &DeviceState, command: u64) -> Map<String, Value> {
     set("evaFanUse", devbool(h.compressor));
     let drawing = tank.draw_lpm > 0.0;
     set("dhwUse", devbool(drawing));
-    set("dhwUseSustained", devbool(drawing && state.draw_elapsed_s > 60.0));
+    set(
+        "dhwUseSustained",
+        devbool(drawing && state.draw_elapsed_s > 60.0),
+    );
     set(
         "currentInstPower",
         json!(if h.compressor {
@@ -99,7 +105,10 @@ pub(crate) fn status(state: &DeviceState, command: u64) -> Map<String, Value> {
 
     // Temperatures.
     set("dhwTemperature", half_c(tank.upper_c));
-    set("dhwTemperature2", half_c(0.9 * tank.upper_c + 0.1 * tank.lower_c));
+    set(
+        "dhwTemperature2",
+        half_c(0.9 * tank.upper_c + 0.1 * tank.lower_c),
+    );
     set("dhwTemperatureSetting", json!(sp));
     set("dhwTargetTemperatureSetting", json!(sp));
     for (key, offset) in [
@@ -151,7 +160,10 @@ pub(crate) fn status(state: &DeviceState, command: u64) -> Map<String, Value> {
     }
 
     // Flow and energy.
-    set("currentDhwFlowRate", json!((tank.draw_lpm * 10.0).round() as i64));
+    set(
+        "currentDhwFlowRate",
+        json!((tank.draw_lpm * 10.0).round() as i64),
+    );
     set(
         "cumulatedDhwFlowRate",
         json!(tank.delivered_litres.floor() as i64),
@@ -176,7 +188,10 @@ pub(crate) fn status(state: &DeviceState, command: u64) -> Map<String, Value> {
         "airFilterAlarmElapsed",
         json!(state.air_filter_elapsed_h.floor() as i64),
     );
-    set("cumulatedOpTimeEvaFan", json!(state.fan_hours.floor() as i64));
+    set(
+        "cumulatedOpTimeEvaFan",
+        json!(state.fan_hours.floor() as i64),
+    );
     set("antiLegionellaUse", devbool(state.anti_legionella));
     set("antiLegionellaPeriod", json!(state.anti_legionella_period));
     set("programReservationUse", json!(state.reservation_use));
@@ -235,12 +250,18 @@ pub(crate) fn tou_answer(state: &DeviceState, command: u64) -> Map<String, Value
         json!(state.spec.serial_number),
     );
     m.insert("reservationUse".into(), json!(state.tou_reservation_use));
-    m.insert("reservation".into(), Value::Array(state.tou_periods.clone()));
+    m.insert(
+        "reservation".into(),
+        Value::Array(state.tou_periods.clone()),
+    );
     m
 }
 
 /// Wraps a `response` object in the envelope, echoing the request's identifiers.
-pub(crate) fn envelope(request_envelope: &Map<String, Value>, response: Map<String, Value>) -> Value {
+pub(crate) fn envelope(
+    request_envelope: &Map<String, Value>,
+    response: Map<String, Value>,
+) -> Value {
     let echo = |k: &str| request_envelope.get(k).cloned().unwrap_or(Value::Null);
     json!({
         "clientID": echo("clientID"),
@@ -289,7 +310,10 @@ mod tests {
     #[test]
     fn golden_setpoint_gives_the_golden_full_recovery_energy() {
         let state = DeviceState::new(DeviceSpec::numbered(0), 1, false);
-        assert_eq!(status(&state, 16_777_219)["totalEnergyCapacity"], json!(1580));
+        assert_eq!(
+            status(&state, 16_777_219)["totalEnergyCapacity"],
+            json!(1580)
+        );
     }
 
     #[test]

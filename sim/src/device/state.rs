@@ -85,12 +85,9 @@ fn int(value: &Value) -> Option<i64> {
 impl DeviceState {
     pub(crate) fn new(spec: DeviceSpec, seed: u64, random_draws: bool) -> Self {
         // Mix the MAC into the seed so that several devices do not draw water in lockstep.
-        let mac_hash = spec
-            .mac
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-            });
+        let mac_hash = spec.mac.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
         DeviceState {
             spec,
             mode: MODE_ENERGY_SAVER,
@@ -205,19 +202,13 @@ impl DeviceState {
 
     fn apply_setting(&mut self, code: u64, request: &Map<String, Value>) {
         match code {
-            codes::POWER_OFF => {
-                if self.mode != MODE_POWER_OFF {
-                    if self.mode != MODE_VACATION {
-                        self.resume_mode = self.mode;
-                    }
-                    self.mode = MODE_POWER_OFF;
+            codes::POWER_OFF if self.mode != MODE_POWER_OFF => {
+                if self.mode != MODE_VACATION {
+                    self.resume_mode = self.mode;
                 }
+                self.mode = MODE_POWER_OFF;
             }
-            codes::POWER_ON => {
-                if self.mode == MODE_POWER_OFF {
-                    self.mode = self.resume_mode;
-                }
-            }
+            codes::POWER_ON if self.mode == MODE_POWER_OFF => self.mode = self.resume_mode,
             codes::DHW_MODE => match (param(request, 0), param(request, 1)) {
                 (Some(m @ 1..=4), _) => {
                     self.mode = m;
@@ -239,8 +230,7 @@ impl DeviceState {
                 }
             }
             codes::FREEZE_PROTECTION_TEMPERATURE => {
-                if let Some(t @ FREEZE_TEMPERATURE_MIN..=FREEZE_TEMPERATURE_MAX) =
-                    param(request, 0)
+                if let Some(t @ FREEZE_TEMPERATURE_MIN..=FREEZE_TEMPERATURE_MAX) = param(request, 0)
                 {
                     self.freeze_protection_temperature = t;
                 }
@@ -351,7 +341,10 @@ mod tests {
     fn vacation_needs_days_and_ends_by_itself() {
         let mut d = device();
         d.apply_control(codes::DHW_MODE, &req(json!({"param": [5]})));
-        assert_eq!(d.mode, MODE_ENERGY_SAVER, "vacation without days is ignored");
+        assert_eq!(
+            d.mode, MODE_ENERGY_SAVER,
+            "vacation without days is ignored"
+        );
         d.apply_control(codes::DHW_MODE, &req(json!({"param": [5, 31]})));
         assert_eq!(d.mode, MODE_ENERGY_SAVER, "31 days is out of range");
         d.apply_control(codes::DHW_MODE, &req(json!({"param": [5, 2]})));

@@ -84,9 +84,17 @@ impl Tank {
             0.0
         };
         let upper_in = hp * (1.0 - HEAT_PUMP_LOWER_SHARE)
-            + if heaters.upper_element { ELEMENT_W } else { 0.0 };
-        let lower_in =
-            hp * HEAT_PUMP_LOWER_SHARE + if heaters.lower_element { ELEMENT_W } else { 0.0 };
+            + if heaters.upper_element {
+                ELEMENT_W
+            } else {
+                0.0
+            };
+        let lower_in = hp * HEAT_PUMP_LOWER_SHARE
+            + if heaters.lower_element {
+                ELEMENT_W
+            } else {
+                0.0
+            };
         let upper_loss = LOSS_W_PER_K * (self.upper_c - self.ambient_c);
         let lower_loss = LOSS_W_PER_K * (self.lower_c - self.ambient_c);
         let conduction = CONDUCTION_W_PER_K * (self.upper_c - self.lower_c);
@@ -183,8 +191,11 @@ pub(crate) fn decide(mode: HeatingMode, setpoint_c: f64, tank: &Tank, prev: Heat
         },
         HeatingMode::Electric => {
             // One element at a time, the upper one first.
-            let upper_element =
-                hysteresis(prev.upper_element, upper < setpoint_c - 3.0, upper >= setpoint_c);
+            let upper_element = hysteresis(
+                prev.upper_element,
+                upper < setpoint_c - 3.0,
+                upper >= setpoint_c,
+            );
             let lower_element = !upper_element
                 && hysteresis(
                     prev.lower_element,

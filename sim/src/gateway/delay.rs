@@ -25,7 +25,10 @@ impl DelayLine {
             Some((due, _)) => sleep_until(*due).await,
             None => std::future::pending().await,
         }
-        self.queue.pop_front().map(|(_, data)| data).unwrap_or_default()
+        self.queue
+            .pop_front()
+            .map(|(_, data)| data)
+            .unwrap_or_default()
     }
 
     /// Takes the oldest chunk without waiting (to flush before closing).
@@ -46,7 +49,11 @@ mod tests {
         line.push(vec![2], Duration::from_millis(10));
         assert_eq!(line.next_due().await, vec![1]);
         assert_eq!(Instant::now() - start, Duration::from_millis(100));
-        assert_eq!(line.next_due().await, vec![2], "never overtakes an older chunk");
+        assert_eq!(
+            line.next_due().await,
+            vec![2],
+            "never overtakes an older chunk"
+        );
         assert_eq!(Instant::now() - start, Duration::from_millis(100));
     }
 }

@@ -68,5 +68,4 @@ impl ClientTx {
             ClientTx::Tcp(wr) => wr.write_all(&data).await.is_ok(),
         }
     }
-
 }

@@ -50,6 +50,8 @@ pub(crate) async fn serve(shared: Arc<Shared>, listener: TcpListener, transport:
     }
 }
 
+// The upgrade callback's error type (`http::Response`) is fixed by tungstenite.
+#[allow(clippy::result_large_err)]
 async fn handle(
     shared: Arc<Shared>,
     id: u64,
@@ -67,16 +69,17 @@ async fn handle(
         Transport::Tcp => link::from_tcp(stream),
         Transport::WebSocket => {
             let mut rejection: Option<String> = None;
-            let callback = |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
-                match upgrade::check(&shared, request) {
-                    Ok(()) => Ok(upgrade::accept_subprotocol(request, response)),
-                    Err(reason) => {
-                        let answer = upgrade::forbidden(&reason);
-                        rejection = Some(reason);
-                        Err(answer)
+            let callback =
+                |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
+                    match upgrade::check(&shared, request) {
+                        Ok(()) => Ok(upgrade::accept_subprotocol(request, response)),
+                        Err(reason) => {
+                            let answer = upgrade::forbidden(&reason);
+                            rejection = Some(reason);
+                            Err(answer)
+                        }
                     }
-                }
-            };
+                };
             let handshake = tokio::time::timeout(
                 HANDSHAKE_TIMEOUT,
                 tokio_tungstenite::accept_hdr_async(stream, callback),

@@ -48,10 +48,20 @@ impl LiveRegistry {
         let mut entries = self.lock();
         let now = Instant::now();
         for (other, entry) in entries.iter_mut() {
-            if *other != id && entry.client_id.as_deref() == Some(client_id) {
-                if end(*other, entry, ConnectionOutcome::DuplicateClientId, log, now) {
-                    tracing::info!(client_id, "gateway: newer connection took over the client id");
-                }
+            if *other != id
+                && entry.client_id.as_deref() == Some(client_id)
+                && end(
+                    *other,
+                    entry,
+                    ConnectionOutcome::DuplicateClientId,
+                    log,
+                    now,
+                )
+            {
+                tracing::info!(
+                    client_id,
+                    "gateway: newer connection took over the client id"
+                );
             }
         }
         if let Some(entry) = entries.get_mut(&id) {
@@ -95,7 +105,13 @@ impl LiveRegistry {
 }
 
 /// Signals one connection to end and logs why; false if it was already ending.
-fn end(id: u64, entry: &mut LiveEntry, outcome: ConnectionOutcome, log: &ConnLog, now: Instant) -> bool {
+fn end(
+    id: u64,
+    entry: &mut LiveEntry,
+    outcome: ConnectionOutcome,
+    log: &ConnLog,
+    now: Instant,
+) -> bool {
     let Some(kill) = entry.kill.take() else {
         return false;
     };

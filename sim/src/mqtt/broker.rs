@@ -95,7 +95,10 @@ impl Broker {
         state.next_session += 1;
         if let Some(old) = state.by_client.insert(client_id.to_owned(), id) {
             if let Some(old) = state.sessions.remove(&old) {
-                tracing::info!(client_id, "broker: client id taken over, closing older session");
+                tracing::info!(
+                    client_id,
+                    "broker: client id taken over, closing older session"
+                );
                 let _ = old.tx.send(Delivery::Close);
             }
         }

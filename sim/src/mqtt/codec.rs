@@ -59,12 +59,24 @@ pub(crate) struct Publish {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Packet {
     Connect(Connect),
-    ConnAck { session_present: bool, code: u8 },
+    ConnAck {
+        session_present: bool,
+        code: u8,
+    },
     Publish(Publish),
     PubAck(u16),
-    Subscribe { packet_id: u16, filters: Vec<(String, u8)> },
-    SubAck { packet_id: u16, codes: Vec<u8> },
-    Unsubscribe { packet_id: u16, filters: Vec<String> },
+    Subscribe {
+        packet_id: u16,
+        filters: Vec<(String, u8)>,
+    },
+    SubAck {
+        packet_id: u16,
+        codes: Vec<u8>,
+    },
+    Unsubscribe {
+        packet_id: u16,
+        filters: Vec<String>,
+    },
     UnsubAck(u16),
     PingReq,
     PingResp,
@@ -109,7 +121,9 @@ fn decode_remaining_length(buf: &[u8]) -> Result<Option<(usize, usize)>, CodecEr
     let mut value = 0usize;
     for (i, byte) in buf.iter().enumerate() {
         if i >= 4 {
-            return Err(CodecError::Malformed("remaining length longer than 4 bytes"));
+            return Err(CodecError::Malformed(
+                "remaining length longer than 4 bytes",
+            ));
         }
         value |= usize::from(byte & 0x7f) << (7 * i);
         if byte & 0x80 == 0 {
@@ -117,7 +131,9 @@ fn decode_remaining_length(buf: &[u8]) -> Result<Option<(usize, usize)>, CodecEr
         }
     }
     if buf.len() >= 4 {
-        return Err(CodecError::Malformed("remaining length longer than 4 bytes"));
+        return Err(CodecError::Malformed(
+            "remaining length longer than 4 bytes",
+        ));
     }
     Ok(None)
 }
@@ -482,7 +498,10 @@ mod tests {
         assert!(decode(&[0x30, 0xff, 0xff, 0xff, 0xff, 0x01], MAX).is_err());
         assert!(decode(&[0x82, 2, 0, 1], MAX).is_err());
         assert!(decode(&[0x80, 2, 0, 1], MAX).is_err());
-        assert_eq!(decode(&[0x62, 2, 0, 1], MAX), Err(CodecError::Unsupported(6)));
+        assert_eq!(
+            decode(&[0x62, 2, 0, 1], MAX),
+            Err(CodecError::Unsupported(6))
+        );
         assert!(decode(&[0x30, 0x80, 0x80, 0x01], 100).is_err());
         // Topic length claims more bytes than the packet holds.
         assert!(decode(&[0x30, 3, 0, 9, b'a'], MAX).is_err());

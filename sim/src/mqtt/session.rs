@@ -116,7 +116,8 @@ where
     let max_packet = broker.settings().max_packet_size;
     let max_filters = broker.settings().max_filters_per_subscribe;
     // MQTT 3.1.1 §3.1.2.10: the server disconnects after 1.5 × keep-alive without a packet.
-    let grace = (keep_alive_secs > 0).then(|| Duration::from_millis(u64::from(keep_alive_secs) * 1500));
+    let grace =
+        (keep_alive_secs > 0).then(|| Duration::from_millis(u64::from(keep_alive_secs) * 1500));
     let mut deadline = grace.map(|g| Instant::now() + g);
     let mut next_packet_id: u16 = 0;
     let mut chunk = vec![0u8; 8192];

@@ -48,7 +48,10 @@ mod tests {
     fn wildcards_match_whole_levels() {
         let wildcard = "cmd/52/navilink-aabbccddeeff/#";
         assert!(matches(wildcard, "cmd/52/navilink-aabbccddeeff/st"));
-        assert!(matches(wildcard, "cmd/52/navilink-aabbccddeeff/ctrl/rsv/rd"));
+        assert!(matches(
+            wildcard,
+            "cmd/52/navilink-aabbccddeeff/ctrl/rsv/rd"
+        ));
         assert!(matches(wildcard, "cmd/52/navilink-aabbccddeeff"));
         assert!(!matches(wildcard, "cmd/52/navilink-aabbccddee00/st"));
         assert!(matches("cmd/+/x", "cmd/52/x"));

@@ -19,12 +19,9 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 
 fn invalid_credentials(form: InvalidCredentialsForm) -> HttpResponse {
     match form {
-        InvalidCredentialsForm::Http401 => envelope(
-            StatusCode::UNAUTHORIZED,
-            401,
-            "Invalid credentials",
-            None,
-        ),
+        InvalidCredentialsForm::Http401 => {
+            envelope(StatusCode::UNAUTHORIZED, 401, "Invalid credentials", None)
+        }
         InvalidCredentialsForm::Http200InvalidPassword => {
             envelope(StatusCode::OK, 1001, "INVALID_USER_PASSWORD", None)
         }
@@ -40,7 +37,10 @@ fn token_json(t: &IssuedTokens) -> Map<String, Value> {
     m.insert("idToken".into(), json!(t.id_token));
     m.insert("accessToken".into(), json!(t.access_token));
     m.insert("refreshToken".into(), json!(t.refresh_token));
-    m.insert("authenticationExpiresIn".into(), json!(t.access_lifetime_secs));
+    m.insert(
+        "authenticationExpiresIn".into(),
+        json!(t.access_lifetime_secs),
+    );
     if let Some(aws) = &t.aws {
         m.insert("accessKeyId".into(), json!(aws.access_key_id));
         m.insert("secretKey".into(), json!(aws.secret_access_key));

@@ -37,7 +37,10 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/connections", web::get().to(connections))
         .route("/devices/{mac}/commands", web::get().to(device_commands))
         .route("/devices/{mac}/status", web::get().to(device_status))
-        .route("/devices/{mac}/responsive", web::post().to(device_responsive))
+        .route(
+            "/devices/{mac}/responsive",
+            web::post().to(device_responsive),
+        )
         .route("/{action}", web::post().to(action));
 }
 

@@ -30,7 +30,7 @@ async fn start(
     if let Some(failure) = preamble(shared).await {
         return Err(failure);
     }
-    let user = authorize(req, shared)?;
+    let user = authorize(req, shared).map_err(|u| u.response())?;
     let body = match body {
         Some(bytes) => json_object(bytes).ok_or_else(bad_request)?,
         None => Map::new(),
@@ -71,7 +71,11 @@ fn device_record(d: &DeviceHandle) -> Value {
 }
 
 /// The device named by `macAddress` + `additionalValue` (in a JSON body or a query).
-fn find<'a>(shared: &'a Shared, mac: Option<&str>, additional: Option<&str>) -> Option<&'a DeviceHandle> {
+fn find<'a>(
+    shared: &'a Shared,
+    mac: Option<&str>,
+    additional: Option<&str>,
+) -> Option<&'a DeviceHandle> {
     let device = shared.device(mac?)?;
     (device.additional_value() == additional?).then_some(device)
 }
@@ -216,7 +220,10 @@ async fn tou_put(req: HttpRequest, shared: web::Data<Shared>, body: web::Bytes) 
     let zip = body
         .get("zipCode")
         .or_else(|| info.get("zipCode"))
-        .and_then(|z| z.as_i64().or_else(|| z.as_str().and_then(|s| s.parse().ok())))
+        .and_then(|z| {
+            z.as_i64()
+                .or_else(|| z.as_str().and_then(|s| s.parse().ok()))
+        })
         .unwrap_or(0);
     let plan = json!({
         "name": info.get("name").cloned().unwrap_or(Value::Null),

@@ -11,6 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use serde_json::{json, Value};
 
+use crate::auth_store::TokenProblem;
 use crate::shared::{CounterCells, Shared};
 
 /// Path prefix of the REST API (as on the real cloud).
@@ -44,7 +45,12 @@ pub(crate) fn server(
 }
 
 /// The protocol envelope `{"code", "msg", "data"}` (`data` omitted when `None`).
-pub(crate) fn envelope(http: StatusCode, code: i64, msg: &str, data: Option<Value>) -> HttpResponse {
+pub(crate) fn envelope(
+    http: StatusCode,
+    code: i64,
+    msg: &str,
+    data: Option<Value>,
+) -> HttpResponse {
     let mut body = json!({"code": code, "msg": msg});
     if let Some(data) = data {
         body["data"] = data;
@@ -59,7 +65,12 @@ pub(crate) fn success(data: Value) -> HttpResponse {
 
 /// The 400 envelope for a body that is not the expected JSON.
 pub(crate) fn bad_request() -> HttpResponse {
-    envelope(StatusCode::BAD_REQUEST, 400, "BAD_REQUEST", Some(Value::Null))
+    envelope(
+        StatusCode::BAD_REQUEST,
+        400,
+        "BAD_REQUEST",
+        Some(Value::Null),
+    )
 }
 
 /// The 500 envelope of a transient server failure.
@@ -89,26 +100,34 @@ pub(crate) fn json_object(body: &[u8]) -> Option<serde_json::Map<String, Value>>
     }
 }
 
+/// A refused token: the message of the 401 envelope.
+pub(crate) struct Unauthorized(&'static str);
+
+impl Unauthorized {
+    pub(crate) fn response(&self) -> HttpResponse {
+        envelope(StatusCode::UNAUTHORIZED, 401, self.0, Some(Value::Null))
+    }
+}
+
 /// Checks the raw `authorization` header (protocol.md §2.1: the token itself, no `Bearer `).
-/// Returns the user the token belongs to, or the 401 answer.
-pub(crate) fn authorize(req: &HttpRequest, shared: &Shared) -> Result<String, HttpResponse> {
-    let unauthorized = |msg: &str| {
-        CounterCells::bump(&shared.counters.unauthorized);
-        Err(envelope(StatusCode::UNAUTHORIZED, 401, msg, Some(Value::Null)))
-    };
-    let Some(token) = req
+/// Returns the user the token belongs to.
+pub(crate) fn authorize(req: &HttpRequest, shared: &Shared) -> Result<String, Unauthorized> {
+    let token = req
         .headers()
         .get("authorization")
-        .and_then(|v| v.to_str().ok())
-    else {
-        return unauthorized("UNAUTHORIZED");
+        .and_then(|v| v.to_str().ok());
+    let result = match token {
+        None => Err(Unauthorized("UNAUTHORIZED")),
+        Some(token) => shared
+            .auth()
+            .user_for_access_token(token, std::time::Instant::now())
+            .map_err(|problem| match problem {
+                TokenProblem::Expired => Unauthorized("TOKEN_EXPIRED"),
+                TokenProblem::Unknown => Unauthorized("UNAUTHORIZED"),
+            }),
     };
-    match shared
-        .auth()
-        .user_for_access_token(token, std::time::Instant::now())
-    {
-        Ok(user) => Ok(user),
-        Err(crate::auth_store::TokenProblem::Expired) => unauthorized("TOKEN_EXPIRED"),
-        Err(crate::auth_store::TokenProblem::Unknown) => unauthorized("UNAUTHORIZED"),
+    if result.is_err() {
+        CounterCells::bump(&shared.counters.unauthorized);
     }
+    result
 }
