@@ -114,10 +114,10 @@ impl Simulator {
         // Devices subscribe before anything can connect, so no request is ever missed.
         let mut devices = Vec::new();
         let mut device_tasks = Vec::new();
-        for spec in &config.devices {
+        for (index, spec) in config.devices.iter().enumerate() {
             let state = DeviceState::new(spec.clone(), config.seed, config.random_draws);
             let shared = Arc::new(DeviceShared::new(spec.clone(), state, config.time_scale));
-            let client = broker.local_client(&device::session_id(&spec.mac));
+            let client = broker.local_client(&device::session_id(index));
             device::subscribe(&client, &spec.mac);
             devices.push(DeviceHandle {
                 inner: shared.clone(),

@@ -62,6 +62,7 @@ fn start_and_shutdown_take_well_under_a_second_and_free_the_ports() {
     let stopping = Instant::now();
     sim.shutdown();
     let stop_time = stopping.elapsed();
+    eprintln!("start {start_time:?}, shutdown {stop_time:?}");
     assert!(
         start_time < Duration::from_millis(500),
         "start {start_time:?}"
@@ -74,6 +75,13 @@ fn start_and_shutdown_take_well_under_a_second_and_free_the_ports() {
     assert!(std::net::TcpStream::connect(("127.0.0.1", tcp_port)).is_err());
     // The connection that was open is logged as ended by the shutdown.
     assert!(sim.connection_log().iter().all(|r| !r.is_open()));
+}
+
+#[test]
+fn handles_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Simulator>();
+    assert_send_sync::<nwp500_sim::DeviceHandle>();
 }
 
 #[test]

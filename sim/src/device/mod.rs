@@ -19,9 +19,10 @@ use crate::mqtt::broker::{LocalClient, Message};
 use crate::mqtt::topic;
 use handle::{DeviceShared, ReceivedCommand};
 
-/// Client id of a device's in-process broker session.
-pub(crate) fn session_id(mac: &str) -> String {
-    format!("sim-device-{mac}")
+/// Client id of device number `index`'s in-process broker session (no MAC in it: client ids
+/// appear in logs).
+pub(crate) fn session_id(index: usize) -> String {
+    format!("sim-device-{index}")
 }
 
 /// Subscribes the device's session (before the simulator accepts any client, so no request is
@@ -62,7 +63,7 @@ fn expected_suffix(code: u64) -> Option<&'static str> {
 
 fn handle_message(device: &DeviceShared, client: &LocalClient, message: &Message) {
     let Ok(Value::Object(envelope)) = serde_json::from_slice::<Value>(&message.payload) else {
-        tracing::debug!(topic = %message.topic, "device: ignoring a payload that is not a JSON object");
+        tracing::debug!("device: ignoring a payload that is not a JSON object");
         return;
     };
     if envelope.contains_key("response") {
