@@ -17,8 +17,7 @@
 //! * simulated **NWP500 devices** that answer status, feature, reservation, TOU and energy
 //!   requests with protocol-correct payloads, apply controls, heat and cool over time, and record
 //!   every command;
-//! * **fault injection** from Rust or over HTTP (`/_sim/…`, see the `rest::control` table in the
-//!   source): drop connections, refuse them, black-hole them, reject upgrades, add latency,
+//! * **fault injection** from Rust or over HTTP (`/_sim/…`, see below): drop connections, refuse them, black-hole them, reject upgrades, add latency,
 //!   expire credentials, refuse or fail sign-ins, restart the broker, kick a client id; plus a
 //!   connection log to check "never two live connections per client id" and "no two CONNECTs
 //!   within 1 s".
@@ -48,6 +47,31 @@
 //! `cargo run -p nwp500-sim -- [--devices N] [--rest-port P] [--ws-port P] [--tcp-port P]
 //! [--time-scale X]` starts a simulator and prints its REST URL, MQTT URLs, control URL and the
 //! demo account; it runs until interrupted.
+//!
+//! # Control endpoint
+//!
+//! Under [`Simulator::control_url`] (`http://127.0.0.1:PORT/_sim`), JSON in and out:
+//!
+//! | Method | Path | Body | Effect |
+//! |---|---|---|---|
+//! | GET | `/state` | – | URLs, counters, faults, live connections, devices |
+//! | GET | `/connections` | – | the connection log |
+//! | GET | `/devices/{mac}/commands` | – | messages the device received |
+//! | GET | `/devices/{mac}/status` | – | the device's current status object |
+//! | POST | `/drop-connections` | – | drop every live connection |
+//! | POST | `/refuse-connections` | `{"on": bool}` | reset new connections at once |
+//! | POST | `/blackhole` | `{"on": bool}` | forward nothing, keep sockets open |
+//! | POST | `/reject-upgrades` | `{"on": bool}` | answer every upgrade with 403 |
+//! | POST | `/latency` | `{"ms": n}` | add one-way latency |
+//! | POST | `/expire-credentials` | – | expire every issued AWS credential |
+//! | POST | `/expire-tokens` | – | expire every issued access token |
+//! | POST | `/sign-in` | `{"fault": "none" \| "invalid_401" \| "invalid_password" \| "user_not_found" \| "server_error"}` | sign-in fault |
+//! | POST | `/reject-refresh` | `{"on": bool}` | refuse refreshes with 401 |
+//! | POST | `/fail-next` | `{"count": n}` | the next n REST requests get 500 |
+//! | POST | `/restart-broker` | – | drop everything, refuse briefly |
+//! | POST | `/kick` | `{"client_id": "…"}` | close that client's connection |
+//! | POST | `/devices/{mac}/responsive` | `{"on": bool}` | device answers or stays silent |
+//! | POST | `/clear-faults` | – | every fault off |
 
 #![deny(missing_docs)]
 

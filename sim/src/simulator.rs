@@ -347,7 +347,8 @@ impl Simulator {
     }
 
     /// Expires every AWS credential issued so far: upgrades signed with them get 403 from now
-    /// on; credentials issued later work.
+    /// on; credentials issued later work. Connections already open stay open (as on AWS IoT,
+    /// where credentials are only checked at the upgrade).
     pub fn expire_credentials(&self) {
         self.shared.expire_credentials();
     }

@@ -1,25 +1,6 @@
 //! The control endpoint (`/_sim/…`): drive faults and read state of a running simulator over HTTP.
 //!
-//! | Method | Path | Body | Effect |
-//! |---|---|---|---|
-//! | GET | `/state` | – | URLs, counters, faults, live connections, devices |
-//! | GET | `/connections` | – | the connection log |
-//! | GET | `/devices/{mac}/commands` | – | messages the device received |
-//! | GET | `/devices/{mac}/status` | – | the device's current status object |
-//! | POST | `/drop-connections` | – | drop every live connection |
-//! | POST | `/refuse-connections` | `{"on": bool}` | reset new connections at once |
-//! | POST | `/blackhole` | `{"on": bool}` | forward nothing, keep sockets open |
-//! | POST | `/reject-upgrades` | `{"on": bool}` | answer every upgrade with 403 |
-//! | POST | `/latency` | `{"ms": n}` | add one-way latency |
-//! | POST | `/expire-credentials` | – | expire every issued AWS credential |
-//! | POST | `/expire-tokens` | – | expire every issued access token |
-//! | POST | `/sign-in` | `{"fault": "none" \| "invalid_401" \| "invalid_password" \| "user_not_found" \| "server_error"}` | sign-in fault |
-//! | POST | `/reject-refresh` | `{"on": bool}` | refuse refreshes with 401 |
-//! | POST | `/fail-next` | `{"count": n}` | the next n REST requests get 500 |
-//! | POST | `/restart-broker` | – | drop everything, refuse briefly |
-//! | POST | `/kick` | `{"client_id": "…"}` | close that client's connection |
-//! | POST | `/devices/{mac}/responsive` | `{"on": bool}` | device answers or stays silent |
-//! | POST | `/clear-faults` | – | every fault off |
+//! The endpoints are listed in the crate documentation.
 
 use std::time::Duration;
 
