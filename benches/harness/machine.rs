@@ -45,6 +45,15 @@ fn rustc() -> String {
         .unwrap_or_else(|| "rustc (unknown)".into())
 }
 
+/// The 1-, 5- and 15-minute load averages (`/proc/loadavg`), to judge how busy the shared
+/// machine was while a section ran.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 /// A markdown block naming the command, the machine and the date.
 pub fn header(command: &str) -> String {
     let cores = std::thread::available_parallelism()
@@ -66,5 +75,6 @@ pub fn header(command: &str) -> String {
     );
     let _ = writeln!(out, "- Toolchain: {}, release profile (`cargo bench`)", rustc());
     let _ = writeln!(out, "- Broker: {} (Debian package) and nwp500-sim's embedded broker", mosquitto_version());
+    let _ = writeln!(out, "- Load average at start: {}", load_average());
     out
 }

@@ -12,13 +12,16 @@ mod arrivals;
 mod bare;
 mod brokers;
 mod cli;
+mod decoding;
 mod error;
 mod link;
 mod machine;
 mod payload;
+mod publisher;
 mod replay;
 mod report;
 mod stats;
+mod throughput;
 
 use clap::Parser;
 
@@ -55,6 +58,11 @@ fn main() {
                     for table in tables.iter().filter(|t| !t.is_empty()) {
                         println!("{}", table.to_markdown());
                     }
+                    println!(
+                        "_Load average after {}: {}_\n",
+                        section.name(),
+                        machine::load_average()
+                    );
                 }
                 Err(e) => {
                     failed += 1;
@@ -72,7 +80,8 @@ fn main() {
 async fn run_section(section: Section, opts: &Options) -> BenchResult<Vec<Table>> {
     match section {
         Section::Replay => replay::run(opts).await,
-        Section::Throughput | Section::Recovery | Section::Footprint | Section::Scale => {
+        Section::Throughput => throughput::run(opts).await,
+        Section::Recovery | Section::Footprint | Section::Scale => {
             Ok(Vec::new())
         }
         Section::All => Ok(Vec::new()),
