@@ -15,7 +15,8 @@ const WAIT: Duration = Duration::from_secs(15);
 
 /// After `disconnect`, nothing more happens: no attempt, no failure, one `disconnected`.
 async fn assert_quiet_after(sim: &Simulator, client: &Client, rec: &Recorder) {
-    rec.wait_for(0, "disconnected", 1, Duration::from_secs(2)).await;
+    rec.wait_for(0, "disconnected", 1, Duration::from_secs(2))
+        .await;
     let connections = sim.connections_of(client.client_id()).len();
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(
@@ -62,7 +63,11 @@ async fn disconnect_during_backoff() {
     rec.wait_for(mark, "reconnect_scheduled", 1, WAIT).await;
     let started = Instant::now();
     client.disconnect().await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     sim.set_refuse_connections(false);
     assert_quiet_after(&sim, &client, &rec).await;
 }
@@ -82,7 +87,11 @@ async fn disconnect_during_a_connect() {
     let started = Instant::now();
     client.disconnect().await.unwrap();
     // Bounded by the operation timeout (2 s), far below the connect timeout.
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     sim.set_blackhole(false);
     assert_quiet_after(&sim, &client, &rec).await;
 }
@@ -96,14 +105,24 @@ async fn disconnect_during_a_deep_reconnect() {
     sim.set_latency(Duration::from_millis(300));
     sim.drop_all_connections();
     rec.wait_since(mark, WAIT, "a deep attempt", |events| {
-        events
-            .iter()
-            .any(|e| matches!(e, Event::Connecting { kind: nwp500::events::ConnectKind::Deep, .. }))
+        events.iter().any(|e| {
+            matches!(
+                e,
+                Event::Connecting {
+                    kind: nwp500::events::ConnectKind::Deep,
+                    ..
+                }
+            )
+        })
     })
     .await;
     let started = Instant::now();
     client.disconnect().await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     sim.set_latency(Duration::ZERO);
     assert_quiet_after(&sim, &client, &rec).await;
 }

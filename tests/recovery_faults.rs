@@ -30,8 +30,10 @@ async fn connection_dropped_while_healthy_recovers_once_with_subscriptions() {
     rec.wait_for(after, "status", 1, WAIT).await;
     let events = rec.since(mark);
     assert_eq!(recovered_count(&events), 1, "{events:?}");
-    assert!(events.iter().any(|e| matches!(e, Event::Resubscribed { topics, failed: 0 } if *topics >= 2)));
-    client.disconnect().await.unwrap();
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::Resubscribed { topics, failed: 0 } if *topics >= 2)));
+    support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
 
@@ -47,7 +49,7 @@ async fn broker_refusing_for_a_while_then_back() {
     let events = rec.since(mark);
     assert_eq!(recovered_count(&events), 1);
     assert_eq!(rec.count("reconnection_failed"), 0);
-    client.disconnect().await.unwrap();
+    support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
 
@@ -57,13 +59,18 @@ async fn black_holed_link_is_detected_and_recovered() {
     let mark = rec.len();
     let cut = std::time::Instant::now();
     sim.set_blackhole(true);
-    rec.wait_for(mark, "interrupted", 1, Duration::from_secs(5)).await;
+    rec.wait_for(mark, "interrupted", 1, Duration::from_secs(5))
+        .await;
     // keep-alive 1 s: detected within keep-alive × 2 (plus scheduling slack).
-    assert!(cut.elapsed() < Duration::from_millis(2_500), "{:?}", cut.elapsed());
+    assert!(
+        cut.elapsed() < Duration::from_millis(2_500),
+        "{:?}",
+        cut.elapsed()
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     sim.set_blackhole(false);
     rec.wait_for(mark, "recovered", 1, WAIT).await;
-    client.disconnect().await.unwrap();
+    support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
 
@@ -80,11 +87,13 @@ async fn credentials_expired_during_an_outage_are_renewed() {
     rec.wait_for(mark, "recovered", 1, WAIT).await;
     let events = rec.since(mark);
     assert!(
-        events.iter().any(|e| matches!(e, Event::CredentialsRenewed { .. })),
+        events
+            .iter()
+            .any(|e| matches!(e, Event::CredentialsRenewed { .. })),
         "no renewal: {events:?}"
     );
     assert!(sim.sign_in_count() + sim.refresh_count() > sign_ins);
-    client.disconnect().await.unwrap();
+    support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
 
@@ -101,7 +110,7 @@ async fn transient_sign_in_failures_do_not_stop_the_loop() {
     sim.set_sign_in_fault(SignInFault::None);
     rec.wait_for(mark, "recovered", 1, WAIT).await;
     assert_eq!(rec.count("reconnection_failed"), 0);
-    client.disconnect().await.unwrap();
+    support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
 
@@ -109,7 +118,7 @@ async fn transient_sign_in_failures_do_not_stop_the_loop() {
 async fn password_changed_during_an_outage_stops_without_a_storm() {
     let (sim, client, rec) = connected(SimConfig::default(), |b| b.deep_reconnect_every(2)).await;
     let mark = rec.len();
-    let sign_ins = sim.sign_in_count();
+    let sign_ins = sim.counters().sign_in_attempts;
     sim.set_sign_in_fault(SignInFault::InvalidCredentials(
         InvalidCredentialsForm::Http200InvalidPassword,
     ));
@@ -120,11 +129,14 @@ async fn password_changed_during_an_outage_stops_without_a_storm() {
     let events = rec.since(mark);
     assert!(events.iter().any(|e| matches!(
         e,
-        Event::ReconnectionFailed { reason: FailureReason::InvalidCredentials, .. }
+        Event::ReconnectionFailed {
+            reason: FailureReason::InvalidCredentials,
+            ..
+        }
     )));
     // The rejection is latched: one sign-in attempt, then nothing.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(sim.sign_in_count() - sign_ins, 1);
+    assert_eq!(sim.counters().sign_in_attempts - sign_ins, 1);
     let connecting_after = rec
         .since(mark)
         .iter()
@@ -132,7 +144,7 @@ async fn password_changed_during_an_outage_stops_without_a_storm() {
         .filter(|e| e.name() == "connecting")
         .count();
     assert_eq!(connecting_after, 0, "attempts after the failure");
-    client.disconnect().await.unwrap();
+    support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
 
@@ -163,9 +175,12 @@ async fn duplicate_client_id_kicks_back_off_instead_of_flapping() {
         })
         .max()
         .unwrap_or(0);
-    assert!(max_attempt >= 3, "the counter was reset by a connect-then-kick");
+    assert!(
+        max_attempt >= 3,
+        "the counter was reset by a connect-then-kick"
+    );
     rec.wait_for(mark, "recovered", 1, WAIT).await;
-    client.disconnect().await.unwrap();
+    support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
 
@@ -182,7 +197,7 @@ async fn server_side_lifetime_cut_is_an_ordinary_interruption() {
     let interrupted = events.iter().filter(|e| e.name() == "interrupted").count();
     let recovered = recovered_count(&events);
     assert!(recovered >= 2 && interrupted - recovered <= 1, "{events:?}");
-    client.disconnect().await.unwrap();
+    support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
 
@@ -198,13 +213,23 @@ async fn queued_commands_arrive_once_in_order_after_resubscription() {
     rec.wait_for(mark, "interrupted", 1, WAIT).await;
     let modes = [DhwMode::HeatPump, DhwMode::Electric, DhwMode::HighDemand];
     for mode in modes {
-        let outcome = client.send(&mac, Command::SetDhwMode { mode }).await.unwrap();
-        assert!(matches!(outcome, nwp500::connection::PublishOutcome::Queued { .. }));
+        let outcome = client
+            .send(&mac, Command::SetDhwMode { mode })
+            .await
+            .unwrap();
+        assert!(matches!(
+            outcome,
+            nwp500::connection::PublishOutcome::Queued { .. }
+        ));
     }
     rec.wait_for(mark, "command_queued", 3, WAIT).await;
     sim.set_refuse_connections(false);
     rec.wait_for(mark, "recovered", 1, WAIT).await;
-    assert!(device.wait_for_commands(33_554_437, 3, Duration::from_secs(5)).await);
+    assert!(
+        device
+            .wait_for_commands(33_554_437, 3, Duration::from_secs(5))
+            .await
+    );
     let received: Vec<_> = device
         .commands_with_code(33_554_437)
         .iter()
@@ -221,10 +246,16 @@ async fn queued_commands_arrive_once_in_order_after_resubscription() {
     );
     // Sent after the replay: the resubscription event precedes the sent events.
     let events = rec.since(mark);
-    let resub = events.iter().position(|e| e.name() == "resubscribed").unwrap();
-    let first_sent = events.iter().position(|e| e.name() == "command_sent").unwrap();
+    let resub = events
+        .iter()
+        .position(|e| e.name() == "resubscribed")
+        .unwrap();
+    let first_sent = events
+        .iter()
+        .position(|e| e.name() == "command_sent")
+        .unwrap();
     assert!(resub < first_sent);
-    client.disconnect().await.unwrap();
+    support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
 
@@ -249,14 +280,15 @@ async fn reachability_probe_brings_the_client_back_quickly() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     let back = std::time::Instant::now();
     switch.set_up(true);
-    rec.wait_for(mark, "recovered", 1, Duration::from_secs(10)).await;
+    rec.wait_for(mark, "recovered", 1, Duration::from_secs(10))
+        .await;
     // Without the probe this would take ~20 s (the backoff).
     assert!(
         back.elapsed() < probe * 2 + Duration::from_millis(700),
         "back after {:?}",
         back.elapsed()
     );
-    client.disconnect().await.unwrap();
+    support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
 
@@ -266,10 +298,13 @@ async fn initial_connection_is_not_an_outage() {
     let events = rec.all();
     assert!(matches!(
         events.first(),
-        Some(Event::Connecting { attempt: 1, kind: ConnectKind::Initial })
+        Some(Event::Connecting {
+            attempt: 1,
+            kind: ConnectKind::Initial
+        })
     ));
     assert_eq!(recovered_count(&events), 0);
-    client.disconnect().await.unwrap();
+    support::disconnect(&client, &rec).await;
     assert_eq!(rec.all().last(), Some(&Event::Disconnected));
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }

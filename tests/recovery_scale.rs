@@ -44,7 +44,8 @@ async fn two_thousand_failed_attempts_deep_every_seventh_no_overflow() {
     let rec = Recorder::attach(&client);
     rec.wait_for(0, "connecting", 300, WAIT).await;
     let before = resident_kib();
-    rec.wait_for(0, "connecting", 2_001, Duration::from_secs(120)).await;
+    rec.wait_for(0, "connecting", 2_001, Duration::from_secs(120))
+        .await;
     let after = resident_kib();
     client.disconnect().await.unwrap();
     let kinds: Vec<(u64, ConnectKind)> = rec
@@ -66,7 +67,10 @@ async fn two_thousand_failed_attempts_deep_every_seventh_no_overflow() {
     assert_eq!(rec.count("reconnection_failed"), 0);
     if let (Some(before), Some(after)) = (before, after) {
         // Flat memory: 1 700 more attempts may not cost more than a few MiB.
-        assert!(after < before + 8 * 1024, "RSS grew from {before} KiB to {after} KiB");
+        assert!(
+            after < before + 8 * 1024,
+            "RSS grew from {before} KiB to {after} KiB"
+        );
     }
 }
 
@@ -89,16 +93,20 @@ async fn thousand_topics_are_replayed_after_a_deep_reconnect() {
     sim.drop_all_connections();
     rec.wait_for(mark, "recovered", 1, WAIT).await;
     let events = rec.since(mark);
-    assert!(events
-        .iter()
-        .any(|e| matches!(e, Event::Connecting { kind: ConnectKind::Deep, .. })));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Connecting {
+            kind: ConnectKind::Deep,
+            ..
+        }
+    )));
     let replayed = events.iter().find_map(|e| match e {
         Event::Resubscribed { topics, failed } => Some((*topics, *failed)),
         _ => None,
     });
     // 1 000 test filters + the device wildcard + the client response wildcard.
     assert_eq!(replayed, Some((1_002, 0)));
-    client.disconnect().await.unwrap();
+    support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), Duration::from_millis(100));
 }
 
@@ -138,6 +146,6 @@ async fn a_panicking_handler_harms_no_other_handler() {
     assert!(panics.load(Ordering::SeqCst) >= 1);
     // And the connection is untouched.
     assert_eq!(rec.count("interrupted"), 0);
-    client.disconnect().await.unwrap();
+    support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), Duration::from_millis(100));
 }

@@ -71,6 +71,10 @@ struct Inner {
     features: FeatureCache,
     operation_timeout: Duration,
     own_system: Mutex<Option<actix::System>>,
+    /// Subscribed before the connection loop started, so the first call to
+    /// [`Client::events`] sees every event from the very first `connecting`.
+    first_receiver: Mutex<Option<broadcast::Receiver<TimestampedEvent>>>,
+    disconnected: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Client {
@@ -108,6 +112,8 @@ impl Client {
                 features: started.features,
                 operation_timeout: started.operation_timeout,
                 own_system: Mutex::new(own_system),
+                first_receiver: Mutex::new(Some(started.first_receiver)),
+                disconnected: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -127,10 +133,17 @@ impl Client {
         self.inner.unit
     }
 
-    /// A new receiver of every event from now on. A receiver that falls more than the
+    /// A receiver of the client's events. The first call returns a receiver that has
+    /// every event since [`start`](Self::start) (from the first `connecting`); later
+    /// calls see events from the moment of the call. A receiver that falls more than the
     /// bus capacity behind is told how many it missed (`RecvError::Lagged`).
     pub fn events(&self) -> broadcast::Receiver<TimestampedEvent> {
-        self.inner.bus.subscribe()
+        self.inner
+            .first_receiver
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .unwrap_or_else(|| self.inner.bus.subscribe())
     }
 
     /// Delivers every event to an actix actor too (`try_send`: a full mailbox drops).
@@ -254,6 +267,13 @@ impl Client {
     /// `Event::Disconnected` and leaves nothing running; no connection attempt happens
     /// afterwards. A second call is harmless.
     pub async fn disconnect(&self) -> Result<(), ClientError> {
+        if self
+            .inner
+            .disconnected
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(());
+        }
         let bound = self.inner.operation_timeout + Duration::from_secs(1);
         let reconnector: &Addr<_> = &self.inner.actors.reconnector;
         let result = tokio::time::timeout(bound, reconnector.send(Disconnect)).await;

@@ -57,6 +57,7 @@ pub(super) struct Started {
     pub actors: Actors,
     pub features: FeatureCache,
     pub operation_timeout: Duration,
+    pub first_receiver: tokio::sync::broadcast::Receiver<crate::events::TimestampedEvent>,
 }
 
 /// Starts on a dedicated thread running its own actix System.
@@ -203,9 +204,10 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
             warn!(device = %device.mac, %error, "cannot follow device");
         }
         let cache = features.clone();
-        let feature_sink = HandlerSink::callback(move |update: &crate::subscriptions::FeatureUpdate| {
-            cache.insert(update.device.as_str(), update.feature.clone());
-        });
+        let feature_sink =
+            HandlerSink::callback(move |update: &crate::subscriptions::FeatureUpdate| {
+                cache.insert(update.device.as_str(), update.feature.clone());
+            });
         let _ = subscriptions
             .send(AddHandler::feature(device.clone(), feature_sink))
             .await;
@@ -227,6 +229,7 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
         devices = refs.len(),
         "client started; connecting"
     );
+    let first_receiver = bus.subscribe();
     reconnector.do_send(Start);
 
     Ok(Started {
@@ -244,5 +247,6 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
         },
         features,
         operation_timeout: config.operation_timeout(),
+        first_receiver,
     })
 }

@@ -11,7 +11,9 @@ use super::steps::{run_attempt, run_restore, AttemptPlan, RestorePlan, Restored,
 use crate::auth::Auth;
 use crate::bus::EventBus;
 use crate::clock::SharedClock;
-use crate::connection::{Close, CommandEvent, CommandLabel, Connected, Connection, ConnectionEvent};
+use crate::connection::{
+    Close, CommandEvent, CommandLabel, Connected, Connection, ConnectionEvent,
+};
 use crate::diagnostics::Diagnostics;
 use crate::events::{ConnectKind, Event, FailureReason};
 use crate::periodic::{Pause, Resume};
@@ -81,6 +83,10 @@ pub struct Reconnector {
     last_connect_started: Option<tokio::time::Instant>,
     /// When the current outage began.
     outage_started: Option<tokio::time::Instant>,
+    /// The next schedule follows an interruption (probe even without a failure yet).
+    interrupted_just_now: bool,
+    /// The running probe has seen the endpoint unreachable.
+    probe_saw_unreachable: bool,
 }
 
 impl std::fmt::Debug for Reconnector {
@@ -116,6 +122,8 @@ impl Reconnector {
             stability: None,
             last_connect_started: None,
             outage_started: None,
+            interrupted_just_now: false,
+            probe_saw_unreachable: false,
         }
     }
 
@@ -128,9 +136,13 @@ impl Reconnector {
     }
 
     fn cancel(&mut self, ctx: &mut Context<Self>) {
-        for handle in [self.pending.take(), self.probe.take(), self.stability.take()]
-            .into_iter()
-            .flatten()
+        for handle in [
+            self.pending.take(),
+            self.probe.take(),
+            self.stability.take(),
+        ]
+        .into_iter()
+        .flatten()
         {
             ctx.cancel_future(handle);
         }
@@ -142,7 +154,13 @@ impl Reconnector {
     }
 
     /// Starts attempt `number` now.
-    fn begin_attempt(&mut self, ctx: &mut Context<Self>, kind: ConnectKind, number: u64, renew: bool) {
+    fn begin_attempt(
+        &mut self,
+        ctx: &mut Context<Self>,
+        kind: ConnectKind,
+        number: u64,
+        renew: bool,
+    ) {
         if matches!(self.phase, Phase::Disconnected | Phase::Failed) {
             return;
         }
@@ -179,9 +197,11 @@ impl Reconnector {
             renew,
             close_timeout: self.settings.operation_timeout,
         };
-        let handle = ctx.spawn(run_attempt(plan).into_actor(self).map(
-            move |result, act, ctx| act.on_attempt_done(ctx, generation, result),
-        ));
+        let handle = ctx.spawn(
+            run_attempt(plan)
+                .into_actor(self)
+                .map(move |result, act, ctx| act.on_attempt_done(ctx, generation, result)),
+        );
         self.pending = Some(handle);
     }
 
@@ -196,11 +216,11 @@ impl Reconnector {
         }
         self.pending = None;
         let result = match result {
-            Ok(_) if self.early_interrupt => Err(StepError::Connect(
-                crate::connection::ConnectError::Other {
+            Ok(_) if self.early_interrupt => {
+                Err(StepError::Connect(crate::connection::ConnectError::Other {
                     message: "connection lost right after CONNACK".into(),
-                },
-            )),
+                }))
+            }
             other => other,
         };
         match result {
@@ -213,7 +233,12 @@ impl Reconnector {
         let now = self.now();
         self.policy.on_connected(now);
         self.diagnostics.on_connected(now);
-        info!(generation, session_present, attempt = self.attempt_number, "connected");
+        info!(
+            generation,
+            session_present,
+            attempt = self.attempt_number,
+            "connected"
+        );
         self.emit(Event::Connected {
             client_id: self.settings.client_id.clone(),
             session_present,
@@ -236,9 +261,11 @@ impl Reconnector {
             bus: self.peers.bus.clone(),
             session_present,
         };
-        let handle = ctx.spawn(run_restore(plan).into_actor(self).map(
-            move |result, act, ctx| act.on_restore_done(ctx, generation, result),
-        ));
+        let handle = ctx.spawn(
+            run_restore(plan)
+                .into_actor(self)
+                .map(move |result, act, ctx| act.on_restore_done(ctx, generation, result)),
+        );
         self.pending = Some(handle);
     }
 
@@ -263,7 +290,11 @@ impl Reconnector {
                 );
                 if std::mem::take(&mut self.in_outage) {
                     let outage = self.outage_duration();
-                    info!(attempts = self.attempt_number, outage_ms = outage.as_millis() as u64, "recovered");
+                    info!(
+                        attempts = self.attempt_number,
+                        outage_ms = outage.as_millis() as u64,
+                        "recovered"
+                    );
                     self.emit(Event::Recovered {
                         attempts: self.attempt_number,
                         outage,
@@ -330,9 +361,15 @@ impl Reconnector {
                 });
                 self.pending = Some(ctx.run_later(attempt.delay, move |act, ctx| {
                     act.pending = None;
-                    act.begin_attempt(ctx, attempt.kind.into(), attempt.number, attempt.renew_credentials);
+                    act.begin_attempt(
+                        ctx,
+                        attempt.kind.into(),
+                        attempt.number,
+                        attempt.renew_credentials,
+                    );
                 }));
-                if self.policy.last_failure_was_network()
+                let after_interruption = std::mem::take(&mut self.interrupted_just_now);
+                if (after_interruption || self.policy.last_failure_was_network())
                     && attempt.delay > self.settings.probe_interval
                 {
                     self.start_probe(ctx, attempt);
@@ -345,12 +382,16 @@ impl Reconnector {
         }
     }
 
+    /// Probes the endpoint every `probe_interval` while waiting. Only a change from
+    /// unreachable to reachable starts the attempt early: an endpoint that answers all
+    /// along (a kick, a refusal at the MQTT level) keeps the backoff.
     fn start_probe(&mut self, ctx: &mut Context<Self>, attempt: Attempt) {
         let Some(target) = self.settings.probe_target.clone() else {
             return;
         };
         let interval = self.settings.probe_interval;
         let timeout = interval.min(Duration::from_secs(2));
+        self.probe_saw_unreachable = false;
         self.probe = Some(ctx.run_interval(interval, move |act, ctx| {
             if act.phase != Phase::Waiting {
                 return;
@@ -360,7 +401,12 @@ impl Reconnector {
                 async move { is_reachable(&target, timeout).await }
                     .into_actor(act)
                     .map(move |reachable, act, ctx| {
-                        if reachable && act.phase == Phase::Waiting && act.probe.is_some() {
+                        if act.phase != Phase::Waiting || act.probe.is_none() {
+                            return;
+                        }
+                        if !reachable {
+                            act.probe_saw_unreachable = true;
+                        } else if act.probe_saw_unreachable {
                             act.on_reachable(ctx, attempt);
                         }
                     }),
@@ -370,7 +416,10 @@ impl Reconnector {
 
     /// The endpoint answers again: attempt now, or as soon as the minimum interval allows.
     fn on_reachable(&mut self, ctx: &mut Context<Self>, attempt: Attempt) {
-        info!(attempt = attempt.number, "endpoint reachable again; attempting now");
+        info!(
+            attempt = attempt.number,
+            "endpoint reachable again; attempting now"
+        );
         if let Some(probe) = self.probe.take() {
             ctx.cancel_future(probe);
         }
@@ -380,11 +429,18 @@ impl Reconnector {
         let now = self.now();
         let wait = self
             .last_connect_started
-            .map(|last| (last + self.settings.policy.min_connect_interval).saturating_duration_since(now))
+            .map(|last| {
+                (last + self.settings.policy.min_connect_interval).saturating_duration_since(now)
+            })
             .unwrap_or_default();
         self.pending = Some(ctx.run_later(wait, move |act, ctx| {
             act.pending = None;
-            act.begin_attempt(ctx, attempt.kind.into(), attempt.number, attempt.renew_credentials);
+            act.begin_attempt(
+                ctx,
+                attempt.kind.into(),
+                attempt.number,
+                attempt.renew_credentials,
+            );
         }));
     }
 
@@ -398,23 +454,33 @@ impl Reconnector {
                 // The Connect answer is still on its way; let it see the interruption.
                 self.early_interrupt = true;
             }
-            Phase::Restoring | Phase::Up => {
-                warn!(generation, %error, "connection interrupted");
+            Phase::Restoring => {
+                // Not recovered yet: losing the link now is a failed attempt of the
+                // same outage, not a new outage (one outcome per interruption).
+                warn!(generation, %error, "connection lost while restoring");
                 if let Some(pending) = self.pending.take() {
                     ctx.cancel_future(pending);
                 }
                 if let Some(stability) = self.stability.take() {
                     ctx.cancel_future(stability);
                 }
+                self.policy.on_interrupted(self.now());
+                self.link_down();
+                self.on_attempt_failed(ctx, StepError::Lost(error));
+            }
+            Phase::Up => {
+                warn!(generation, %error, "connection interrupted");
+                if let Some(stability) = self.stability.take() {
+                    ctx.cancel_future(stability);
+                }
                 let now = self.now();
                 self.diagnostics.on_interrupted(now, error.clone());
                 self.policy.on_interrupted(now);
-                if !self.in_outage {
-                    self.in_outage = true;
-                    self.outage_started = Some(now);
-                }
+                self.in_outage = true;
+                self.outage_started = Some(now);
                 self.link_down();
                 self.emit(Event::Interrupted { error });
+                self.interrupted_just_now = true;
                 self.schedule_next(ctx);
             }
             _ => {}
@@ -424,7 +490,10 @@ impl Reconnector {
     fn on_command_event(&mut self, event: CommandEvent) {
         let label = |l: Option<CommandLabel>| l.map(|l| (l.device, l.command)).unwrap_or_default();
         let event = match event {
-            CommandEvent::Queued { label: l, queue_len } => {
+            CommandEvent::Queued {
+                label: l,
+                queue_len,
+            } => {
                 let (device, command) = label(l);
                 Event::CommandQueued {
                     device,
@@ -501,7 +570,8 @@ impl Handler<Disconnect> for Reconnector {
         Box::pin(
             async move {
                 if let Some(generation) = generation {
-                    let _ = tokio::time::timeout(bound, connection.send(Close { generation })).await;
+                    let _ =
+                        tokio::time::timeout(bound, connection.send(Close { generation })).await;
                 }
             }
             .into_actor(self)

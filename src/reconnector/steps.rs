@@ -32,6 +32,9 @@ pub enum StepError {
     /// Flushing the offline queue failed.
     #[error("flush: {0}")]
     Flush(RequestError),
+    /// The link was lost before the recovery completed.
+    #[error("connection lost while restoring: {0}")]
+    Lost(String),
     /// A peer actor is gone.
     #[error("{0} actor unavailable")]
     Unavailable(&'static str),
@@ -108,7 +111,10 @@ pub(super) async fn run_attempt(plan: AttemptPlan) -> Result<Connected, StepErro
         }
     };
     if plan.deep {
-        debug!(generation = plan.generation, "restarting the connection actor");
+        debug!(
+            generation = plan.generation,
+            "restarting the connection actor"
+        );
         plan.connection
             .send(Restart)
             .await

@@ -61,7 +61,12 @@ impl Recorder {
 
     /// Every event so far.
     pub fn all(&self) -> Vec<Event> {
-        self.events.lock().unwrap().iter().map(|(_, e)| e.event.clone()).collect()
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, e)| e.event.clone())
+            .collect()
     }
 
     /// Events so far with the instant they were seen.
@@ -130,7 +135,9 @@ pub async fn connected(
     let config = configure(fast(&sim)).build().expect("valid config");
     let client = Client::start(config).await.expect("client starts");
     let recorder = Recorder::attach(&client);
-    recorder.wait_for(0, "status", 1, Duration::from_secs(10)).await;
+    recorder
+        .wait_for(0, "status", 1, Duration::from_secs(10))
+        .await;
     (sim, client, recorder)
 }
 
@@ -138,7 +145,12 @@ pub async fn connected(
 /// on the events: never two live connections for our client id, CONNECTs never closer
 /// than `min_interval`, and every interruption ended by exactly one recovery (or a
 /// failure, or the application's disconnect).
-pub fn assert_invariants(sim: &Simulator, client: &Client, events: &[Event], min_interval: Duration) {
+pub fn assert_invariants(
+    sim: &Simulator,
+    client: &Client,
+    events: &[Event],
+    min_interval: Duration,
+) {
     let id = client.client_id();
     assert!(
         sim.max_concurrent_connections(id) <= 1,
@@ -166,7 +178,12 @@ pub fn assert_invariants(sim: &Simulator, client: &Client, events: &[Event], min
     let interruptions = events.iter().filter(|e| e.name() == "interrupted").count();
     let outcomes = events
         .iter()
-        .filter(|e| matches!(e.name(), "recovered" | "reconnection_failed" | "disconnected"))
+        .filter(|e| {
+            matches!(
+                e.name(),
+                "recovered" | "reconnection_failed" | "disconnected"
+            )
+        })
         .count();
     assert!(
         outcomes >= interruptions || !open_outage,
@@ -249,4 +266,11 @@ pub fn socket_of(url: &str) -> SocketAddr {
     format!("{}:{}", url.host_str().unwrap(), url.port().unwrap())
         .parse()
         .unwrap()
+}
+
+/// Disconnects and waits until the recorder has seen `disconnected`.
+pub async fn disconnect(client: &Client, rec: &Recorder) {
+    client.disconnect().await.expect("disconnect");
+    rec.wait_for(0, "disconnected", 1, Duration::from_secs(5))
+        .await;
 }
