@@ -6,15 +6,19 @@
 
 pub mod auth;
 pub mod bus;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod connection;
 pub mod credentials;
 pub mod diagnostics;
 pub mod events;
+pub mod periodic;
 pub mod policy;
 pub mod protocol;
 pub mod queue;
+pub mod reconnector;
 pub mod registry;
 pub mod rest;
 pub mod sigv4;
+pub mod subscriptions;
