@@ -12,6 +12,7 @@ mod arrivals;
 mod bare;
 mod brokers;
 mod cli;
+mod client;
 mod decoding;
 mod error;
 mod link;
@@ -20,6 +21,7 @@ mod payload;
 mod publisher;
 mod replay;
 mod report;
+mod stack;
 mod stats;
 mod throughput;
 

@@ -1,20 +1,21 @@
 //! Section 2 — subscription replay: time from CONNACK to the last SUBACK for the whole
-//! registry, nwp500 (registry batches of 8 filters, all packets pipelined by the Connection
-//! actor) against the reference client's way (one SUBSCRIBE per topic, each awaited) and a bare
+//! registry, nwp500 (the Subscriptions actor's `Replay`: registry batches of 8 filters, all
+//! packets pipelined by the Connection actor) against the reference client's way (one SUBSCRIBE per topic, each awaited) and a bare
 //! rumqttc client pipelining the same batches (the floor), in the same run, on the same broker.
 
 use std::time::{Duration, Instant};
 
 use nwp500::registry::{SubscriptionRegistry, MAX_FILTERS_PER_SUBSCRIBE};
+use tokio::sync::mpsc;
 
 use crate::arrivals::Arrivals;
 use crate::bare::BareClient;
 use crate::brokers::{Broker, BrokerKind};
 use crate::cli::Options;
 use crate::error::BenchResult;
-use crate::link::Link;
 use crate::payload::device_filter;
 use crate::report::{case_command, Table};
+use crate::stack::Stack;
 use crate::stats::{fmt_duration, Summary};
 
 /// Registry sizes measured.
@@ -31,7 +32,7 @@ pub async fn run(opts: &Options) -> BenchResult<Vec<Table>> {
             "case",
             "broker",
             "topics",
-            "nwp500 (8/packet, pipelined) median [min–p95]",
+            "nwp500 `Replay` (8/packet, pipelined) median [min–p95]",
             "bare rumqttc pipelined (floor) median",
             "one SUBSCRIBE per topic, sequential (reference) median",
             "speed-up vs sequential",
@@ -63,13 +64,18 @@ pub async fn run(opts: &Options) -> BenchResult<Vec<Table>> {
             let mut nwp = Vec::with_capacity(runs);
             let mut floor = Vec::with_capacity(runs);
             let mut sequential = Vec::with_capacity(runs);
-            let mut link = Link::start(&broker.url(), "bench-replay-nwp500", None)?;
+            let mut stack = Stack::start(&broker.url())?;
+            // One raw handler per filter; the receiver is kept so no handler is dropped.
+            let (sink, _receiver) = mpsc::channel(16);
+            for filter in &filters {
+                stack.add_filter(filter.clone(), sink.clone()).await?;
+            }
             for _ in 0..runs {
-                nwp.push(nwp500_replay(&mut link, &filters).await?);
+                nwp.push(nwp500_replay(&mut stack).await?);
                 floor.push(bare_replay(&broker, &filters, false).await?);
                 sequential.push(bare_replay(&broker, &filters, true).await?);
             }
-            link.close().await;
+            stack.close().await;
             let (Some(n), Some(f), Some(s)) = (
                 Summary::of(&nwp),
                 Summary::of(&floor),
@@ -112,9 +118,11 @@ pub async fn run(opts: &Options) -> BenchResult<Vec<Table>> {
     }
     table.note(format!(
         "{} runs per row ({} at 5 000 topics), the three clients interleaved run by run; each run is a fresh \
-         clean-session connection. Topics are device wildcards `cmd/52/navilink-<mac>/#` held \
-         in nwp500's subscription registry and replayed with `replay_batches(8)` through the \
-         Connection actor's `Subscribe`; every filter must be granted. Plain MQTT over TCP on \
+         clean-session connection. Topics are device wildcards `cmd/52/navilink-<mac>/#`, each \
+         registered with a handler in nwp500's Subscriptions actor while offline; after each \
+         CONNACK the actor's `Replay` subscribes the whole registry (what the Reconnector does \
+         after a connection without a session); every filter must be granted. The bare \
+         pipelined client sends the same 8-filter packets without actors or registry. Plain MQTT over TCP on \
          127.0.0.1. mosquitto runs with `set_tcp_nodelay true` (otherwise Nagle's algorithm \
          on the broker delays back-to-back SUBACKs by the client's 40 ms delayed ACK, for every \
          pipelining client alike). The simulator's gateway forwards each chunk through a timer \
@@ -142,10 +150,10 @@ fn registry_filters(count: usize) -> Vec<String> {
         .collect()
 }
 
-async fn nwp500_replay(link: &mut Link, filters: &[String]) -> BenchResult<Duration> {
-    link.connect().await?;
+async fn nwp500_replay(stack: &mut Stack) -> BenchResult<Duration> {
+    stack.connect().await?;
     let start = Instant::now();
-    link.subscribe(filters.to_vec()).await?;
+    stack.replay().await?;
     Ok(start.elapsed())
 }
 

@@ -6,17 +6,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::Actor;
+use nwp500::client::Client;
+use nwp500::config::ClientConfig;
+use nwp500::subscriptions::StatusUpdate;
+use tokio::sync::mpsc;
 
 use crate::arrivals::Arrivals;
 use crate::bare::BareClient;
 use crate::brokers::{Broker, BrokerKind};
 use crate::cli::Options;
+use crate::client::{count_statuses, start_and_wait, BENCH_CLIENT_ID, HANDLER_CAPACITY};
 use crate::decoding::DecodeToHandler;
 use crate::error::{BenchError, BenchResult};
 use crate::link::Link;
 use crate::payload::{device_filter, StatusPool};
 use crate::publisher::{self, PublishReport};
 use crate::report::{case_command, Table};
+use crate::stack::Stack;
 use crate::stats::fmt_rate;
 
 /// Device counts the receiver subscribes to.
@@ -33,15 +39,27 @@ enum Receiver {
     Bare,
     /// nwp500 Connection actor → decode once (`classify`) → status handler.
     ConnectionDecode,
+    /// nwp500 Connection → Subscriptions actor (registry, decode, typed status handlers).
+    Subscriptions,
+    /// The whole nwp500 client (`Client::start`): Subscriptions plus the event bus (each
+    /// status also becomes an `Event::Status`), Reconnector, periodic requests.
+    Client,
 }
 
 impl Receiver {
-    const ALL: [Receiver; 2] = [Receiver::Bare, Receiver::ConnectionDecode];
+    const ALL: [Receiver; 4] = [
+        Receiver::Bare,
+        Receiver::ConnectionDecode,
+        Receiver::Subscriptions,
+        Receiver::Client,
+    ];
 
     fn label(self) -> &'static str {
         match self {
             Receiver::Bare => "bare rumqttc, no decoding (ceiling)",
             Receiver::ConnectionDecode => "nwp500 Connection actor + classify → handler",
+            Receiver::Subscriptions => "nwp500 Connection → Subscriptions → typed status handler",
+            Receiver::Client => "nwp500 `Client` (+ `Event::Status` on the bus) → typed status handler",
         }
     }
 }
@@ -193,13 +211,52 @@ async fn measure(
             link.subscribe(filters).await?;
             Box::new(move || Box::pin(async move { link.close().await }))
         }
+        Receiver::Subscriptions => {
+            let mut stack = Stack::start(&broker.url())?;
+            let (tx, mut rx) = mpsc::channel::<StatusUpdate>(HANDLER_CAPACITY);
+            for d in 0..pool.devices() {
+                stack.add_status_handler(d, tx.clone()).await?;
+            }
+            let counter = arrivals.clone();
+            tokio::spawn(async move {
+                while let Some(update) = rx.recv().await {
+                    std::hint::black_box(&update);
+                    counter.record();
+                }
+            });
+            stack.connect().await?;
+            stack.replay().await?;
+            Box::new(move || Box::pin(async move { stack.close().await }))
+        }
+        Receiver::Client => {
+            let macs: Vec<String> = (0..pool.devices()).map(crate::payload::device_mac).collect();
+            let client: Client = start_and_wait(
+                ClientConfig::builder()
+                    .mqtt_url(broker.url())
+                    .client_id(BENCH_CLIENT_ID)
+                    .devices(macs),
+            )
+            .await?;
+            let counter = arrivals.clone();
+            count_statuses(&client, pool.devices(), move |update| {
+                std::hint::black_box(update);
+                counter.record();
+            })
+            .await?;
+            Box::new(move || {
+                Box::pin(async move {
+                    let _ = client.disconnect().await;
+                })
+            })
+        }
     };
     let publisher = publisher::spawn(broker.port, pool.clone(), messages)?;
-    let complete = arrivals.wait(Duration::from_secs(180)).await;
     let report = tokio::task::spawn_blocking(move || publisher.join())
         .await
         .map_err(BenchError::client)?
         .map_err(|_| BenchError::client("publisher thread panicked"))??;
+    // Every message is acknowledged by the broker; the receiver may still be catching up.
+    let complete = arrivals.wait(Duration::from_secs(30)).await;
     closer().await;
     if !complete {
         return Err(BenchError::client(format!(
