@@ -56,15 +56,17 @@ pub async fn wait_for(
     }
 }
 
-/// Registers one typed status handler per device `0..devices`, all feeding one channel, and
-/// calls `on_status` for every update (on a task of the current runtime).
+/// Registers one typed status handler per device `first..first + devices` (simulator
+/// numbering), all feeding one channel, and calls `on_status` for every update (on a task of
+/// the current runtime).
 pub async fn count_statuses(
     client: &Client,
+    first: usize,
     devices: usize,
     on_status: impl Fn(&StatusUpdate) + Send + 'static,
 ) -> BenchResult<()> {
     let (tx, mut rx) = mpsc::channel::<StatusUpdate>(HANDLER_CAPACITY);
-    for d in 0..devices {
+    for d in first..first + devices {
         client
             .actors()
             .subscriptions

@@ -18,7 +18,9 @@ mod error;
 mod link;
 mod machine;
 mod payload;
+mod profiles;
 mod publisher;
+mod recovery;
 mod replay;
 mod report;
 mod stack;
@@ -83,7 +85,8 @@ async fn run_section(section: Section, opts: &Options) -> BenchResult<Vec<Table>
     match section {
         Section::Replay => replay::run(opts).await,
         Section::Throughput => throughput::run(opts).await,
-        Section::Recovery | Section::Footprint | Section::Scale => {
+        Section::Recovery => recovery::run(opts).await,
+        Section::Footprint | Section::Scale => {
             Ok(Vec::new())
         }
         Section::All => Ok(Vec::new()),

@@ -238,7 +238,7 @@ async fn measure(
             )
             .await?;
             let counter = arrivals.clone();
-            count_statuses(&client, pool.devices(), move |update| {
+            count_statuses(&client, 0, pool.devices(), move |update| {
                 std::hint::black_box(update);
                 counter.record();
             })
