@@ -15,7 +15,6 @@ use crate::arrivals::Arrivals;
 use crate::error::{within, BenchError, BenchResult};
 
 /// What the poll task reports (publishes are only counted, never forwarded).
-#[derive(Debug)]
 enum BareEvent {
     ConnAck(Instant),
     SubAck { all_granted: bool },
@@ -81,7 +80,12 @@ impl BareClient {
         let connack_at = match within(Duration::from_secs(5), "bare CONNACK", events.recv()).await?
         {
             Some(BareEvent::ConnAck(at)) => at,
-            other => return Err(BenchError::client(format!("bare connect: {other:?}"))),
+            Some(BareEvent::Failed(e)) => {
+                return Err(BenchError::client(format!("bare connect: {e}")))
+            }
+            Some(BareEvent::SubAck { .. }) | None => {
+                return Err(BenchError::client("bare connect: no CONNACK"))
+            }
         };
         Ok(Self {
             client,
@@ -127,7 +131,13 @@ impl BareClient {
     async fn next_suback(&mut self) -> BenchResult<Instant> {
         match within(Duration::from_secs(10), "bare SUBACK", self.events.recv()).await? {
             Some(BareEvent::SubAck { all_granted: true }) => Ok(Instant::now()),
-            other => Err(BenchError::client(format!("bare subscribe: {other:?}"))),
+            Some(BareEvent::SubAck { all_granted: false }) => {
+                Err(BenchError::client("bare subscribe: a filter was refused"))
+            }
+            Some(BareEvent::Failed(e)) => Err(BenchError::client(format!("bare client: {e}"))),
+            Some(BareEvent::ConnAck(_)) | None => {
+                Err(BenchError::client("bare subscribe: no SUBACK"))
+            }
         }
     }
 

@@ -35,18 +35,12 @@ impl BrokerKind {
     }
 }
 
-/// A running broker.
+/// A running broker; dropping it stops it.
 pub struct Broker {
-    /// Which one.
-    pub kind: BrokerKind,
     /// Its plain MQTT port on 127.0.0.1.
     pub port: u16,
-    _running: Running,
-}
-
-enum Running {
-    Mosquitto(Mosquitto),
-    Sim(Box<Simulator>),
+    _mosquitto: Option<Mosquitto>,
+    _sim: Option<Box<Simulator>>,
 }
 
 impl Broker {
@@ -56,9 +50,9 @@ impl Broker {
             BrokerKind::Mosquitto => {
                 let m = Mosquitto::start()?;
                 Ok(Self {
-                    kind,
                     port: m.port,
-                    _running: Running::Mosquitto(m),
+                    _mosquitto: Some(m),
+                    _sim: None,
                 })
             }
             BrokerKind::Embedded => {
@@ -70,9 +64,9 @@ impl Broker {
                 .map_err(|e| BenchError::Broker(e.to_string()))?;
                 let port = port_of(sim.mqtt_tcp_url())?;
                 Ok(Self {
-                    kind,
                     port,
-                    _running: Running::Sim(Box::new(sim)),
+                    _mosquitto: None,
+                    _sim: Some(Box::new(sim)),
                 })
             }
         }
@@ -81,14 +75,6 @@ impl Broker {
     /// `mqtt://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("mqtt://127.0.0.1:{}", self.port)
-    }
-
-    /// The mosquitto process id (for footprint comparisons), if this is mosquitto.
-    pub fn pid(&self) -> Option<u32> {
-        match &self._running {
-            Running::Mosquitto(m) => Some(m.child.id()),
-            Running::Sim(_) => None,
-        }
     }
 }
 

@@ -1,7 +1,6 @@
 //! The full nwp500 client (`Client::start`) for the benchmarks: every actor, the event bus, the
 //! periodic requests and the Reconnector, with typed status handlers counting arrivals.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nwp500::client::Client;

@@ -11,17 +11,21 @@
 mod arrivals;
 mod bare;
 mod brokers;
+mod child;
 mod cli;
 mod client;
 mod decoding;
 mod error;
+mod footprint;
 mod link;
 mod machine;
 mod payload;
+mod procstat;
 mod profiles;
 mod publisher;
 mod recovery;
 mod replay;
+mod scale;
 mod report;
 mod stack;
 mod stats;
@@ -34,6 +38,10 @@ use error::BenchResult;
 use report::Table;
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(child::CHILD_ARG) {
+        std::process::exit(child::main(&args[2..]));
+    }
     let opts = Options::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -86,9 +94,8 @@ async fn run_section(section: Section, opts: &Options) -> BenchResult<Vec<Table>
         Section::Replay => replay::run(opts).await,
         Section::Throughput => throughput::run(opts).await,
         Section::Recovery => recovery::run(opts).await,
-        Section::Footprint | Section::Scale => {
-            Ok(Vec::new())
-        }
+        Section::Footprint => footprint::run(opts).await,
+        Section::Scale => scale::run(opts).await,
         Section::All => Ok(Vec::new()),
     }
 }

@@ -5,8 +5,6 @@ use std::time::Duration;
 /// Order statistics of a sample of durations.
 #[derive(Debug, Clone, Copy)]
 pub struct Summary {
-    /// Sample size.
-    pub n: usize,
     /// Smallest value.
     pub min: Duration,
     /// Median (nearest rank).
@@ -26,7 +24,6 @@ impl Summary {
         let mut sorted = samples.to_vec();
         sorted.sort();
         Some(Self {
-            n: sorted.len(),
             min: sorted[0],
             median: nearest_rank(&sorted, 0.5),
             p95: nearest_rank(&sorted, 0.95),
