@@ -292,6 +292,19 @@ impl Handler<Publish> for FakeConnection {
     }
 }
 
+/// Stops the fake, so requests to it fail with a mailbox error.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct StopFake;
+
+impl Handler<StopFake> for FakeConnection {
+    type Result = ();
+
+    fn handle(&mut self, _: StopFake, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}
+
 /// An actor that forwards every `M` it receives into a channel.
 pub struct Collector<M> {
     sender: mpsc::UnboundedSender<M>,
