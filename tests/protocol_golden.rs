@@ -256,6 +256,18 @@ fn g3_status_answer_decodes_field_by_field() {
     assert_eq!(s.error_code, Some(ErrorCode::NoError));
     assert_eq!(s.sub_error_code, 0);
     assert_eq!(s.wifi_rssi, Some(-52));
+
+    // Serialised with wire names in the device's unit (°F here), and in °C on request.
+    let out = serde_json::to_value(&s).unwrap();
+    assert_eq!(out["outsideTemperature"], json!(51));
+    assert_eq!(out["dhwTemperature"], json!(140.0));
+    assert_eq!(out["recircReservationUse"], Value::Null);
+    assert_eq!(out["operationMode"], json!("HEAT_PUMP_MODE"));
+    assert_eq!(out["usableEnergy"], json!(1656.0));
+    let metric = serde_json::to_value(s.view(C)).unwrap();
+    assert_eq!(metric["dhwTemperature"], json!(60.0));
+    assert_eq!(metric["heLowerOnTDiffempSetting"], json!(5.0));
+    assert_eq!(metric["cumulatedDhwFlowRate"], json!(100.0));
 }
 
 #[test]
@@ -604,6 +616,14 @@ fn g5_feature_request_and_decode() {
     let view = serde_json::to_value(celsius.view(unit)).unwrap();
     assert_eq!(view["dhwTemperatureMin"], json!(40.5));
     assert_eq!(view["dhwTemperatureMax"], json!(65.5));
+    // Plain serialisation uses the device's own unit.
+    assert_eq!(serde_json::to_value(&celsius).unwrap(), view);
+    assert_eq!(
+        serde_json::to_value(&f).unwrap()["dhwTemperatureMin"]
+            .as_f64()
+            .map(|v| (v * 10.0).round()),
+        Some(1049.0)
+    );
 }
 
 #[test]

@@ -183,6 +183,30 @@ proptest! {
     }
 
     #[test]
+    fn wire_objects_match_their_serde_form(
+        e in arb_entry(),
+        r in any::<[u8; 7]>(),
+        season in any::<u16>(),
+        prices in any::<(i64, i64)>(),
+        dp in prop::option::of(any::<u8>()),
+    ) {
+        prop_assert_eq!(e.to_json(), serde_json::to_value(e).unwrap());
+        let rec = nwp500::protocol::RecirculationEntry {
+            enable: r[0], week: r[1], start_hour: r[2], start_min: r[3],
+            end_hour: r[4], end_min: r[5], mode: r[6],
+        };
+        prop_assert_eq!(rec.to_json(), serde_json::to_value(rec).unwrap());
+        let p = nwp500::protocol::TouPeriod {
+            season, week: r[0], start_hour: r[1], start_minute: r[2], end_hour: r[3],
+            end_minute: r[4], price_min: prices.0, price_max: prices.1, decimal_point: dp,
+        };
+        prop_assert_eq!(p.to_json(), serde_json::to_value(p).unwrap());
+        // And they decode back to the same values.
+        prop_assert_eq!(serde_json::from_value::<nwp500::protocol::TouPeriod>(p.to_json()).unwrap(), p);
+        prop_assert_eq!(serde_json::from_value::<nwp500::protocol::RecirculationEntry>(rec.to_json()).unwrap(), rec);
+    }
+
+    #[test]
     fn week_bitfield_round_trips(bits in any::<u8>()) {
         let w = WeekDays(bits);
         prop_assert_eq!(WeekDays::from_days(&w.days()).0, bits & 0xFE);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::enums::{DhwControlType, TempFormulaType, TemperatureType, UnitType, VolumeCode};
 use super::lenient::field as de;
-use super::units::{HalfCelsius, UnitSystem};
+use super::units::{HalfCelsius, UnitPreference, UnitSystem};
 
 /// A decoded feature object. Capability flags are devbool with absent → false (a
 /// capability the device does not report is treated as not fitted).
@@ -275,6 +275,15 @@ impl Feature {
             feature: self,
             unit,
         }
+    }
+}
+
+/// Serialises like [`Feature::view`] in the device's own display unit (`temperatureType`;
+/// °F when absent).
+impl Serialize for Feature {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.view(UnitPreference::Device.resolve(self.temperature_type))
+            .serialize(s)
     }
 }
 

@@ -36,6 +36,7 @@
 //! ```
 
 mod bitfields;
+mod codes;
 mod command;
 mod energy;
 mod enums;
@@ -47,6 +48,7 @@ mod incoming;
 pub(crate) mod lenient;
 mod price;
 mod recirculation;
+mod request;
 mod reservation;
 mod status;
 pub mod topics;
@@ -54,9 +56,8 @@ mod tou;
 mod units;
 
 pub use bitfields::{SeasonMonths, WeekDays, Weekday};
-pub use command::{
-    format_timestamp, AnswerKind, Command, CommandCode, DhwMode, OutgoingRequest, PROTOCOL_VERSION,
-};
+pub use codes::CommandCode;
+pub use command::{Command, DhwMode};
 pub use energy::{EnergyCounters, EnergyUsage, MonthlyEnergy};
 pub use enums::{
     ConnectionStatus, CurrentOperationMode, DeviceType, DhwControlType, DhwOperationSetting,
@@ -70,6 +71,7 @@ pub use ids::{ClientId, ClientIdentity, DeviceRef, MacAddress, SessionId, NWP500
 pub use incoming::{classify, ControlRefusal, Incoming, RequestEcho, FAIL_CODE_TOO_SOON};
 pub use price::{decode_price, encode_price, DEFAULT_DECIMAL_POINT, MAX_DECIMAL_POINT};
 pub use recirculation::{RecirculationEntry, RecirculationSchedule, RecirculationScheduleView};
+pub use request::{format_timestamp, AnswerKind, OutgoingRequest, PROTOCOL_VERSION};
 pub use reservation::{
     decode_reservation_hex, devbool_encode, encode_reservation_hex, CanonicalReservations,
     ReservationEntry, ReservationSchedule, ReservationScheduleView, ReservationSpec,

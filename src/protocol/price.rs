@@ -43,7 +43,9 @@ pub fn encode_price(value: f64, decimal_point: u8) -> Result<i64, ValidationErro
     digits.extend(frac_part.chars().chain(std::iter::repeat('0')).take(dp));
     let round_up = frac_part.as_bytes().get(dp).is_some_and(|d| *d >= b'5');
     let magnitude: i128 = digits.parse().map_err(|_| out_of_range())?;
-    let magnitude = magnitude + i128::from(round_up);
+    let magnitude = magnitude
+        .checked_add(i128::from(round_up))
+        .ok_or_else(out_of_range)?;
     let signed = if value < 0.0 { -magnitude } else { magnitude };
     i64::try_from(signed).map_err(|_| out_of_range())
 }

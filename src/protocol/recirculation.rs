@@ -72,6 +72,19 @@ impl RecirculationEntry {
         format!("{:02}:{:02}", self.end_hour, self.end_min)
     }
 
+    /// The wire object with exactly the seven keys of §9.4.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "enable": self.enable,
+            "week": self.week,
+            "startHour": self.start_hour,
+            "startMin": self.start_min,
+            "endHour": self.end_hour,
+            "endMin": self.end_min,
+            "mode": self.mode,
+        })
+    }
+
     /// Checks the ranges a write must respect: `enable` 1/2, hours 0–23, minutes 0–59,
     /// mode 1–4.
     pub fn validate(&self) -> Result<(), ValidationError> {

@@ -89,6 +89,18 @@ impl ReservationEntry {
         round_decimals(HalfCelsius(i64::from(self.param)).in_unit(unit), 1)
     }
 
+    /// The wire object with exactly the six keys of §9.1.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "enable": self.enable,
+            "week": self.week,
+            "hour": self.hour,
+            "min": self.min,
+            "mode": self.mode,
+            "param": self.param,
+        })
+    }
+
     /// The raw tuple `(enable, week, hour, min, mode, param)`.
     pub fn as_tuple(&self) -> [u8; 6] {
         [

@@ -19,7 +19,7 @@ use super::error_codes::ErrorCode;
 use super::lenient::field as de;
 use super::units::{
     DeciCelsius, DeciCelsiusDelta, FlowRate, HalfCelsius, OutsideTemperature, TankEnergy,
-    UnitSystem, Volume,
+    UnitPreference, UnitSystem, Volume,
 };
 
 /// Upstream's `freezeProtectionTempMin` when absent: 12 half-°C (6 °C / 42.8 °F).
@@ -397,6 +397,15 @@ impl Status {
     /// A serialisable view with wire key names and values decoded in `unit`.
     pub fn view(&self, unit: UnitSystem) -> StatusView<'_> {
         StatusView { status: self, unit }
+    }
+}
+
+/// Serialises like [`Status::view`] in the device's own display unit (`temperatureType`;
+/// °F when absent).
+impl Serialize for Status {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.view(UnitPreference::Device.resolve(self.temperature_type))
+            .serialize(s)
     }
 }
 

@@ -89,6 +89,24 @@ impl TouPeriod {
         format!("{:02}:{:02}", self.end_hour, self.end_minute)
     }
 
+    /// The wire object (§9.3); `decimalPoint` only when present.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({
+            "season": self.season,
+            "week": self.week,
+            "startHour": self.start_hour,
+            "startMinute": self.start_minute,
+            "endHour": self.end_hour,
+            "endMinute": self.end_minute,
+            "priceMin": self.price_min,
+            "priceMax": self.price_max,
+        });
+        if let (Some(dp), Some(obj)) = (self.decimal_point, v.as_object_mut()) {
+            obj.insert("decimalPoint".into(), dp.into());
+        }
+        v
+    }
+
     /// The raw tuple with the effective decimal point, for order-independent comparison.
     pub fn as_tuple(&self) -> [i64; 9] {
         [
