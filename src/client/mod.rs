@@ -284,6 +284,10 @@ impl Client {
         let bound = self.inner.operation_timeout + Duration::from_secs(1);
         let reconnector: &Addr<_> = &self.inner.actors.reconnector;
         let result = tokio::time::timeout(bound, reconnector.send(Disconnect)).await;
+        self.inner
+            .actors
+            .periodic
+            .do_send(crate::periodic::Shutdown);
         let system = self
             .inner
             .own_system
