@@ -1,0 +1,122 @@
+//! Fault switches shared by the gateway and the REST server.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::config::InvalidCredentialsForm;
+
+/// What the sign-in endpoint does, whatever the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "form")]
+pub enum SignInFault {
+    /// Normal behaviour: the right password signs in, a wrong one is refused.
+    #[default]
+    None,
+    /// Every sign-in is refused as invalid credentials, in the given form.
+    InvalidCredentials(InvalidCredentialsForm),
+    /// Every sign-in (and refresh) fails transiently with HTTP 500.
+    ServerError,
+}
+
+/// Network faults, read by every gateway connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct NetFaults {
+    pub refuse: bool,
+    pub blackhole: bool,
+    pub reject_upgrades: bool,
+    pub latency: Duration,
+    /// New connections are refused until then (broker restart).
+    pub down_until: Option<Instant>,
+}
+
+/// REST faults.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RestFaults {
+    pub sign_in: SignInFault,
+    pub reject_refresh: bool,
+    /// The next this-many REST requests (any endpoint) get HTTP 500.
+    pub fail_next: u32,
+}
+
+/// A serialisable view of every fault switch.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FaultSnapshot {
+    /// New connections are reset at once.
+    pub refuse_connections: bool,
+    /// Nothing is forwarded on any connection; sockets stay open.
+    pub blackhole: bool,
+    /// Every WebSocket upgrade gets 403.
+    pub reject_upgrades: bool,
+    /// Added one-way delay in milliseconds.
+    pub latency_ms: u64,
+    /// A broker restart is in progress (connections refused).
+    pub broker_restarting: bool,
+    /// The sign-in fault.
+    pub sign_in: SignInFault,
+    /// Refreshes are refused with 401.
+    pub reject_refresh: bool,
+    /// REST requests still to fail with 500.
+    pub fail_next_rest_requests: u32,
+}
+
+/// All fault switches.
+pub(crate) struct Faults {
+    net: watch::Sender<NetFaults>,
+    rest: Mutex<RestFaults>,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            net: watch::Sender::new(NetFaults::default()),
+            rest: Mutex::default(),
+        }
+    }
+}
+
+impl Faults {
+    pub(crate) fn net(&self) -> NetFaults {
+        self.net.borrow().clone()
+    }
+
+    pub(crate) fn watch_net(&self) -> watch::Receiver<NetFaults> {
+        self.net.subscribe()
+    }
+
+    pub(crate) fn update_net(&self, f: impl FnOnce(&mut NetFaults)) {
+        self.net.send_modify(f);
+    }
+
+    pub(crate) fn rest(&self) -> MutexGuard<'_, RestFaults> {
+        self.rest.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Consumes one "fail next" credit; true when this request must fail.
+    pub(crate) fn take_fail_next(&self) -> bool {
+        let mut rest = self.rest();
+        if rest.fail_next > 0 {
+            rest.fail_next -= 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> FaultSnapshot {
+        let net = self.net();
+        let rest = self.rest().clone();
+        FaultSnapshot {
+            refuse_connections: net.refuse,
+            blackhole: net.blackhole,
+            reject_upgrades: net.reject_upgrades,
+            latency_ms: u64::try_from(net.latency.as_millis()).unwrap_or(u64::MAX),
+            broker_restarting: net.down_until.is_some_and(|t| Instant::now() < t),
+            sign_in: rest.sign_in,
+            reject_refresh: rest.reject_refresh,
+            fail_next_rest_requests: rest.fail_next,
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! One gateway connection: learn the client id from CONNECT, hand the session to the broker, and
+//! forward bytes both ways while applying the faults (latency, black hole, kicks, lifetime).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{oneshot, watch};
+use tokio::time::{sleep_until, Instant};
+
+use super::delay::DelayLine;
+use super::link::{ClientRx, ClientTx};
+use crate::conn_log::{ConnectionOutcome, Transport};
+use crate::faults::NetFaults;
+use crate::mqtt::codec::{self, Packet};
+use crate::mqtt::session::{self, SessionEnd};
+use crate::shared::Shared;
+
+/// Runs a connection whose transport is established, until it ends, and logs the outcome.
+/// `blackholed` = the link is dead from the start (accepted during a black hole).
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    id: u64,
+    mut rx: ClientRx,
+    mut tx: ClientTx,
+    transport: Transport,
+    blackholed: bool,
+) {
+    let kill = shared.live.add(id);
+    let lifetime = shared.config.max_connection_lifetime;
+    let deadline = Instant::now()
+        .checked_add(lifetime)
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86400));
+    let mut conn = Conn {
+        shared: &shared,
+        id,
+        kill,
+        deadline,
+        net: shared.faults.watch_net(),
+        net_open: true,
+    };
+    let outcome = if blackholed {
+        conn.hold(&mut rx).await
+    } else {
+        conn.pump(&mut rx, &mut tx, transport).await
+    };
+    shared.log.close(id, outcome, std::time::Instant::now());
+    shared.live.remove(id);
+}
+
+struct Conn<'a> {
+    shared: &'a Shared,
+    id: u64,
+    kill: oneshot::Receiver<ConnectionOutcome>,
+    deadline: Instant,
+    net: watch::Receiver<NetFaults>,
+    net_open: bool,
+}
+
+impl Conn<'_> {
+    fn latency(&self) -> Duration {
+        self.net.borrow().latency
+    }
+
+    /// Whether the black hole is on now (after a change notification).
+    fn blackhole_after_change(&mut self, changed: Result<(), watch::error::RecvError>) -> bool {
+        if changed.is_err() {
+            // The simulator is going away; stop watching.
+            self.net_open = false;
+            return false;
+        }
+        self.net.borrow_and_update().blackhole
+    }
+
+    async fn pump(
+        &mut self,
+        rx: &mut ClientRx,
+        tx: &mut ClientTx,
+        transport: Transport,
+    ) -> ConnectionOutcome {
+        if self.net.borrow_and_update().blackhole {
+            return self.hold(rx).await;
+        }
+        let max_packet = self.shared.broker.settings().max_packet_size;
+        let connect_by = Instant::now() + self.shared.broker.settings().connect_timeout;
+
+        // Phase 1: collect bytes until the CONNECT packet is complete.
+        let mut pending = Vec::new();
+        let connect = loop {
+            match codec::decode(&pending, max_packet) {
+                Ok(Some((Packet::Connect(c), _))) => break c,
+                Ok(Some(_)) | Err(_) => return ConnectionOutcome::ProtocolError,
+                Ok(None) => {}
+            }
+            tokio::select! {
+                outcome = &mut self.kill => return outcome.unwrap_or(ConnectionOutcome::Shutdown),
+                () = sleep_until(self.deadline) => return ConnectionOutcome::LifetimeExceeded,
+                () = sleep_until(connect_by) => return ConnectionOutcome::ProtocolError,
+                changed = self.net.changed(), if self.net_open => {
+                    if self.blackhole_after_change(changed) {
+                        return self.hold(rx).await;
+                    }
+                }
+                chunk = rx.next() => match chunk {
+                    Some(data) => pending.extend_from_slice(&data),
+                    None => return ConnectionOutcome::ClientClosed,
+                },
+            }
+        };
+
+        if transport == Transport::Tcp && self.net.borrow().reject_upgrades {
+            let refusal = codec::to_bytes(&Packet::ConnAck {
+                session_present: false,
+                code: codec::CONNACK_NOT_AUTHORIZED,
+            });
+            tx.send(refusal).await;
+            return ConnectionOutcome::Rejected("CONNECT refused by fault injection".into());
+        }
+
+        // Phase 2: the connection becomes the live one for its client id.
+        self.shared
+            .live
+            .claim(self.id, &connect.client_id, &self.shared.log);
+        tracing::info!(conn = self.id, client_id = %connect.client_id, ?transport, "gateway: client connected");
+        let (gateway_side, broker_side) = tokio::io::duplex(64 * 1024);
+        let broker = self.shared.broker.clone();
+        let session = tokio::spawn(session::serve(broker, broker_side));
+        let (mut broker_rd, mut broker_wr) = tokio::io::split(gateway_side);
+        let mut up = DelayLine::default();
+        let mut down = DelayLine::default();
+        up.push(pending, self.latency());
+        let mut buf = vec![0u8; 8192];
+
+        loop {
+            tokio::select! {
+                outcome = &mut self.kill => return outcome.unwrap_or(ConnectionOutcome::Shutdown),
+                () = sleep_until(self.deadline) => return ConnectionOutcome::LifetimeExceeded,
+                changed = self.net.changed(), if self.net_open => {
+                    if self.blackhole_after_change(changed) {
+                        // The broker forgets the session (as AWS would once the link is dead);
+                        // the client keeps an open socket that never answers again.
+                        drop(broker_rd);
+                        drop(broker_wr);
+                        return self.hold(rx).await;
+                    }
+                }
+                chunk = rx.next() => match chunk {
+                    Some(data) => up.push(data, self.latency()),
+                    None => return ConnectionOutcome::ClientClosed,
+                },
+                read = broker_rd.read(&mut buf) => match read {
+                    Ok(n) if n > 0 => down.push(buf[..n].to_vec(), self.latency()),
+                    _ => {
+                        // The broker ended the session: deliver what it still sent (e.g. a
+                        // refusing CONNACK), then report why it ended.
+                        while let Some(data) = down.take_any() {
+                            tx.send(data).await;
+                        }
+                        return match session.await {
+                            Ok(SessionEnd::ClientClosed) => ConnectionOutcome::ClientClosed,
+                            Ok(SessionEnd::TakenOver) => ConnectionOutcome::DuplicateClientId,
+                            _ => ConnectionOutcome::BrokerClosed,
+                        };
+                    }
+                },
+                data = up.next_due() => {
+                    if broker_wr.write_all(&data).await.is_err() {
+                        // The broker side is gone; its read end reports why on the next turn.
+                        continue;
+                    }
+                }
+                data = down.next_due() => {
+                    if !tx.send(data).await {
+                        return ConnectionOutcome::ClientClosed;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A black-holed link: read and discard everything, answer nothing, until the client gives
+    /// up or the connection is ended.
+    async fn hold(&mut self, rx: &mut ClientRx) -> ConnectionOutcome {
+        self.shared.log.mark_blackholed(self.id);
+        tracing::info!(conn = self.id, "gateway: link black-holed");
+        loop {
+            tokio::select! {
+                outcome = &mut self.kill => return outcome.unwrap_or(ConnectionOutcome::Shutdown),
+                () = sleep_until(self.deadline) => return ConnectionOutcome::LifetimeExceeded,
+                chunk = rx.next() => if chunk.is_none() {
+                    return ConnectionOutcome::ClientClosed;
+                },
+            }
+        }
+    }
+}

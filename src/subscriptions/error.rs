@@ -1,0 +1,25 @@
+//! Errors of the Subscriptions actor.
+
+use crate::connection::RequestError;
+use crate::registry::FilterError;
+
+/// A handler could not be registered (nothing was registered).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistrationError {
+    /// The topic filter is not valid MQTT.
+    #[error("invalid topic filter: {0}")]
+    InvalidFilter(#[from] FilterError),
+}
+
+/// A [`Replay`](super::Replay) did not get every filter acknowledged. The registry is
+/// unchanged; the Reconnector should count the attempt as failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("subscription replay incomplete: {restored} restored, {failed} not restored ({cause})")]
+pub struct ReplayError {
+    /// Filters acknowledged.
+    pub restored: usize,
+    /// Filters refused or unacknowledged.
+    pub failed: usize,
+    /// The first link-level failure seen.
+    pub cause: RequestError,
+}

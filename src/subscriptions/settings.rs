@@ -1,0 +1,65 @@
+//! Construction settings of the Subscriptions actor.
+
+use crate::config::{ClientConfig, TemperatureUnit};
+use crate::protocol::{ClientId, UnitSystem};
+
+/// Default capacity of each handler's buffer (callback queues; see `HandlerSink`).
+pub const DEFAULT_HANDLER_BUFFER: usize = 64;
+
+/// What the Subscriptions actor needs to know about the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionSettings {
+    /// The client id: names the client response wildcard `cmd/{dt}/{cid}/res/#`.
+    pub client_id: ClientId,
+    /// Unit system of the status/feature events and of the typed updates.
+    pub unit: UnitSystem,
+    /// Capacity of each callback handler's buffer (at least 1).
+    pub handler_buffer: usize,
+}
+
+impl SubscriptionSettings {
+    /// Defaults: US customary units (°F), buffers of [`DEFAULT_HANDLER_BUFFER`].
+    pub fn new(client_id: ClientId) -> Self {
+        Self {
+            client_id,
+            unit: UnitSystem::UsCustomary,
+            handler_buffer: DEFAULT_HANDLER_BUFFER,
+        }
+    }
+
+    /// Unit and buffer size from the client configuration.
+    pub fn from_config(config: &ClientConfig, client_id: ClientId) -> Self {
+        Self {
+            client_id,
+            unit: unit_system(config.temperature_unit()),
+            handler_buffer: config.handler_buffer().max(1),
+        }
+    }
+}
+
+/// The unit system that reports temperatures in `unit`.
+pub fn unit_system(unit: TemperatureUnit) -> UnitSystem {
+    match unit {
+        TemperatureUnit::Fahrenheit => UnitSystem::UsCustomary,
+        TemperatureUnit::Celsius => UnitSystem::Metric,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_config() {
+        let config = ClientConfig::builder()
+            .temperature_unit(TemperatureUnit::Celsius)
+            .handler_buffer(7)
+            .build()
+            .unwrap();
+        let id = ClientId::new("navien-client-0a1b2c3d").unwrap();
+        let s = SubscriptionSettings::from_config(&config, id.clone());
+        assert_eq!(s.unit, UnitSystem::Metric);
+        assert_eq!(s.handler_buffer, 7);
+        assert_eq!(SubscriptionSettings::new(id).unit, UnitSystem::UsCustomary);
+    }
+}
