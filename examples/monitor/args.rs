@@ -47,7 +47,12 @@ Log verbosity: RUST_LOG (default `warn`, or `info` with --json); logs go to stde
 #[command(name = "monitor", version, after_help = AFTER_HELP)]
 pub struct Args {
     /// NaviLink account e-mail (with --password; without both, the embedded simulator is used)
-    #[arg(long, env = "NAVIEN_EMAIL", hide_env_values = true, value_name = "EMAIL")]
+    #[arg(
+        long,
+        env = "NAVIEN_EMAIL",
+        hide_env_values = true,
+        value_name = "EMAIL"
+    )]
     pub email: Option<String>,
 
     /// NaviLink account password
@@ -162,7 +167,9 @@ where
     match Args::try_parse_from(argv) {
         Ok(args) => match args.check() {
             Ok(()) => Parsed::Run(Box::new(args)),
-            Err(message) => Parsed::Usage(format!("error: {message}\n\nFor more information, try '--help'.")),
+            Err(message) => Parsed::Usage(format!(
+                "error: {message}\n\nFor more information, try '--help'."
+            )),
         },
         Err(error) => match error.kind() {
             ErrorKind::DisplayHelp
@@ -188,6 +195,20 @@ pub struct Endpoint {
     pub password: String,
     /// Whether this is the embedded simulator.
     pub simulated: bool,
+}
+
+impl Endpoint {
+    /// A local endpoint with the demo account, to check the other options before the
+    /// embedded simulator runs.
+    pub fn local_placeholder() -> Self {
+        Self {
+            api_url: "http://127.0.0.1/api/v2.1".to_owned(),
+            mqtt_url: "ws://127.0.0.1/mqtt".to_owned(),
+            email: "user@example.com".to_owned(),
+            password: "placeholder".to_owned(),
+            simulated: true,
+        }
+    }
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -394,15 +415,48 @@ mod tests {
     #[test]
     fn every_option_reaches_the_config() {
         let args = run(&[
-            "--email", "u@example.com", "--password", "pw",
-            "--api-url", "http://127.0.0.1:1/api/v2.1", "--mqtt-url", "ws://127.0.0.1:2/mqtt",
-            "--client-id", "monitor-1", "--device", "AA:BB:CC:DD:EE:FF",
-            "--poll-interval", "0.5", "--keep-alive", "5", "--operation-timeout", "0.75",
-            "--initial-reconnect-delay", "0.1", "--max-reconnect-delay", "0.4",
-            "--deep-reconnect-every", "3", "--max-reconnect-attempts", "7",
-            "--min-connect-interval", "0", "--stable-after", "2", "--credential-margin", "0",
-            "--queue-max-age", "9", "--probe-interval", "0.3", "--celsius",
-            "--duration", "1.5", "--json", "--token-file", "tokens.json",
+            "--email",
+            "u@example.com",
+            "--password",
+            "pw",
+            "--api-url",
+            "http://127.0.0.1:1/api/v2.1",
+            "--mqtt-url",
+            "ws://127.0.0.1:2/mqtt",
+            "--client-id",
+            "monitor-1",
+            "--device",
+            "AA:BB:CC:DD:EE:FF",
+            "--poll-interval",
+            "0.5",
+            "--keep-alive",
+            "5",
+            "--operation-timeout",
+            "0.75",
+            "--initial-reconnect-delay",
+            "0.1",
+            "--max-reconnect-delay",
+            "0.4",
+            "--deep-reconnect-every",
+            "3",
+            "--max-reconnect-attempts",
+            "7",
+            "--min-connect-interval",
+            "0",
+            "--stable-after",
+            "2",
+            "--credential-margin",
+            "0",
+            "--queue-max-age",
+            "9",
+            "--probe-interval",
+            "0.3",
+            "--celsius",
+            "--duration",
+            "1.5",
+            "--json",
+            "--token-file",
+            "tokens.json",
         ]);
         let endpoint = args.cloud_endpoint().unwrap();
         assert_eq!(endpoint.email, "u@example.com");
@@ -439,7 +493,7 @@ mod tests {
         assert!(usage(&["--bogus"]).contains("--bogus"));
         assert!(usage(&["--email", "u@example.com"]).contains("--password"));
         assert!(usage(&["--api-url", "http://x"]).contains("--api-url"));
-        assert!(usage(&["--deep-reconnect-every", "-3"]).contains("--deep-reconnect-every"));
+        assert!(usage(&["--deep-reconnect-every", "three"]).contains("--deep-reconnect-every"));
     }
 
     #[test]
@@ -449,7 +503,10 @@ mod tests {
         assert!(error.to_string().contains("--keep-alive"), "{error}");
         let args = run(&["--max-reconnect-attempts", "0"]);
         let error = args.client_config(&endpoint(false)).unwrap_err();
-        assert!(error.to_string().contains("--max-reconnect-attempts"), "{error}");
+        assert!(
+            error.to_string().contains("--max-reconnect-attempts"),
+            "{error}"
+        );
         let args = run(&["--device", "nope"]);
         let error = args.client_config(&endpoint(false)).unwrap_err();
         assert!(error.to_string().contains("--device"), "{error}");
@@ -460,8 +517,13 @@ mod tests {
         match parse(["monitor", "--help"]) {
             Parsed::Info(text) => {
                 for needle in [
-                    "--poll-interval", "5 on the embedded simulator", "[default: 60]",
-                    "--max-reconnect-attempts", "unlimited", "--token-file", "quit",
+                    "--poll-interval",
+                    "5 on the embedded simulator",
+                    "[default: 60]",
+                    "--max-reconnect-attempts",
+                    "unlimited",
+                    "--token-file",
+                    "quit",
                 ] {
                     assert!(text.contains(needle), "help lacks {needle:?}:\n{text}");
                 }

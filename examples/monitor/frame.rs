@@ -13,6 +13,9 @@ pub const CLEAR: &str = "\x1b[H\x1b[2J";
 pub fn render(view: &View) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", view.title);
+    if let Some(subtitle) = &view.subtitle {
+        let _ = writeln!(out, "{subtitle}");
+    }
     let _ = writeln!(out, "Connection  {}", link(&view.link));
     let outages = match (view.outages, view.last_outage) {
         (0, _) => "no outage so far".to_owned(),
@@ -68,10 +71,7 @@ fn link(link: &Link) -> String {
             } else {
                 "connected"
             };
-            format!(
-                "● {state} since {} UTC as {client_id}",
-                text::clock(*since)
-            )
+            format!("● {state} since {} UTC as {client_id}", text::clock(*since))
         }
         Link::Offline {
             since,
@@ -144,7 +144,9 @@ fn device_panel(out: &mut String, view: &View, device: &DeviceRow) {
     let _ = writeln!(
         out,
         "  Errors    {}",
-        s.error.as_deref().map_or("none".to_owned(), |e| format!("⚠ {e}"))
+        s.error
+            .as_deref()
+            .map_or("none".to_owned(), |e| format!("⚠ {e}"))
     );
 }
 
@@ -173,19 +175,37 @@ mod tests {
         let before = render(&v);
         assert!(before.starts_with("nwp500 monitor\n"));
         assert!(before.contains("Garage (…eeff) · waiting for the first report"));
-        v.apply(&Event::Connected { client_id: "c1".into(), session_present: false, attempt: 1 }.at(at(0)));
-        v.apply(&Event::Status {
-            device: "aabbccddeeff".into(),
-            status: json!({"dhwTemperature": 48.5, "dhwTemperatureSetting": 50,
+        v.apply(
+            &Event::Connected {
+                client_id: "c1".into(),
+                session_present: false,
+                attempt: 1,
+            }
+            .at(at(0)),
+        );
+        v.apply(
+            &Event::Status {
+                device: "aabbccddeeff".into(),
+                status: json!({"dhwTemperature": 48.5, "dhwTemperatureSetting": 50,
                 "dhwOperationSetting": "ENERGY_SAVER", "operationMode": "STANDBY",
                 "compUse": false, "heatUpperUse": false, "heatLowerUse": false,
                 "dhwChargePer": 100, "currentInstPower": 0, "errorCode": "NO_ERROR"}),
-        }
-        .at(at(1_000)));
+            }
+            .at(at(1_000)),
+        );
         let screen = render(&v);
-        assert!(screen.contains("● connected since 00:00:00 UTC as c1"), "{screen}");
-        assert!(screen.contains("Water     48.5 °C   setpoint 50 °C   tank charge 100%"), "{screen}");
-        assert!(screen.contains("Mode      Energy Saver (now: Standby)"), "{screen}");
+        assert!(
+            screen.contains("● connected since 00:00:00 UTC as c1"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("Water     48.5 °C   setpoint 50 °C   tank charge 100%"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("Mode      Energy Saver (now: Standby)"),
+            "{screen}"
+        );
         assert!(screen.contains("Heating   idle · 0 W"), "{screen}");
         assert!(screen.contains("Errors    none"), "{screen}");
         assert!(!screen.contains("aabbccddeeff"), "no full MAC on screen");
@@ -198,27 +218,49 @@ mod tests {
             TemperatureUnit::Fahrenheit,
             vec![("aabbccddeeff".into(), "Garage".into())],
         );
-        v.apply(&Event::Interrupted { error: "connection reset".into() }.at(at(60_000)));
-        v.apply(&Event::ReconnectScheduled {
-            attempt: 2,
-            kind: AttemptKind::Deep,
-            delay: Duration::from_secs(4),
-        }
-        .at(at(61_000)));
-        v.apply(&Event::CommandQueued {
-            device: "aabbccddeeff".into(),
-            command: 33_554_433,
-            queue_len: 1,
-        }
-        .at(at(61_500)));
+        v.apply(
+            &Event::Interrupted {
+                error: "connection reset".into(),
+            }
+            .at(at(60_000)),
+        );
+        v.apply(
+            &Event::ReconnectScheduled {
+                attempt: 2,
+                kind: AttemptKind::Deep,
+                delay: Duration::from_secs(4),
+            }
+            .at(at(61_000)),
+        );
+        v.apply(
+            &Event::CommandQueued {
+                device: "aabbccddeeff".into(),
+                command: 33_554_433,
+                queue_len: 1,
+            }
+            .at(at(61_500)),
+        );
         let screen = render(&v);
         assert!(
             screen.contains("○ OFFLINE since 00:01:00 UTC (connection reset) · attempt 2 (deep) at 00:01:05 UTC"),
             "{screen}"
         );
-        assert!(screen.contains("Queued commands (sent after reconnection): Power off → Garage"), "{screen}");
-        assert!(screen.contains("00:01:00 connection lost: connection reset"), "{screen}");
-        v.apply(&Event::ReconnectionFailed { attempts: 5, reason: FailureReason::InvalidCredentials }.at(at(70_000)));
-        assert!(render(&v).contains("✖ gave up after 5 attempts: the account e-mail or password was refused"));
+        assert!(
+            screen.contains("Queued commands (sent after reconnection): Power off → Garage"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("00:01:00 connection lost: connection reset"),
+            "{screen}"
+        );
+        v.apply(
+            &Event::ReconnectionFailed {
+                attempts: 5,
+                reason: FailureReason::InvalidCredentials,
+            }
+            .at(at(70_000)),
+        );
+        assert!(render(&v)
+            .contains("✖ gave up after 5 attempts: the account e-mail or password was refused"));
     }
 }

@@ -123,7 +123,10 @@ mod tests {
     #[test]
     fn every_command() {
         assert_eq!(ok("power on"), Input::Send(Command::SetPower { on: true }));
-        assert_eq!(ok("power off"), Input::Send(Command::SetPower { on: false }));
+        assert_eq!(
+            ok("power off"),
+            Input::Send(Command::SetPower { on: false })
+        );
         for (word, mode) in [
             ("heat-pump", DhwMode::HeatPump),
             ("electric", DhwMode::Electric),
@@ -135,7 +138,10 @@ mod tests {
                 Input::Send(Command::SetDhwMode { mode })
             );
         }
-        assert_eq!(ok("vacation 7"), Input::Send(Command::SetVacation { days: 7 }));
+        assert_eq!(
+            ok("vacation 7"),
+            Input::Send(Command::SetVacation { days: 7 })
+        );
         assert_eq!(
             ok("temperature 120"),
             Input::Send(Command::SetDhwTemperature {
@@ -150,7 +156,10 @@ mod tests {
 
     #[test]
     fn case_and_spacing_do_not_matter() {
-        assert_eq!(ok("  POWER   Off \r"), Input::Send(Command::SetPower { on: false }));
+        assert_eq!(
+            ok("  POWER   Off \r"),
+            Input::Send(Command::SetPower { on: false })
+        );
         assert_eq!(ok("Quit\n"), Input::Quit);
     }
 

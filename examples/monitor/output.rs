@@ -52,9 +52,25 @@ impl<W: Write> Output<W> {
         }
     }
 
+    /// A second line (where the monitor connects), printed like the banner; on a
+    /// terminal it stays under the title of the view.
+    pub fn subtitle(&mut self, text: String) -> io::Result<()> {
+        let printed = match self.style {
+            Style::Json => {
+                eprintln!("{text}");
+                Ok(())
+            }
+            Style::Lines | Style::Screen => {
+                writeln!(self.out, "{text}").and_then(|()| self.out.flush())
+            }
+        };
+        self.view.subtitle = Some(text);
+        printed
+    }
+
     /// Sets the devices shown (MAC, name), in order.
     pub fn set_devices(&mut self, devices: Vec<(String, String)>) -> io::Result<()> {
-        self.view = View::new(self.view.title.clone(), self.view.unit, devices);
+        self.view.set_devices(devices);
         self.redraw()
     }
 
@@ -129,10 +145,18 @@ mod tests {
 
     #[test]
     fn json_is_one_flushed_object_per_line() {
-        let mut out = Output::new(Vec::new(), Style::Json, "t".into(), TemperatureUnit::Fahrenheit);
+        let mut out = Output::new(
+            Vec::new(),
+            Style::Json,
+            "t".into(),
+            TemperatureUnit::Fahrenheit,
+        );
         out.banner().unwrap();
         out.event(&stamped(Event::Disconnected)).unwrap();
-        out.event(&stamped(Event::Interrupted { error: "reset".into() })).unwrap();
+        out.event(&stamped(Event::Interrupted {
+            error: "reset".into(),
+        }))
+        .unwrap();
         let text = String::from_utf8(out.into_inner()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2, "the banner is not on stdout: {text}");
@@ -148,22 +172,39 @@ mod tests {
 
     #[test]
     fn lines_start_with_the_banner_and_describe_each_event() {
-        let mut out = Output::new(Vec::new(), Style::Lines, "banner".into(), TemperatureUnit::Fahrenheit);
+        let mut out = Output::new(
+            Vec::new(),
+            Style::Lines,
+            "banner".into(),
+            TemperatureUnit::Fahrenheit,
+        );
         out.banner().unwrap();
-        out.set_devices(vec![("aabbccddeeff".into(), "Garage".into())]).unwrap();
-        out.event(&stamped(Event::CommandSent { device: "aabbccddeeff".into(), command: 33_554_434 }))
+        out.subtitle("subtitle".into()).unwrap();
+        out.set_devices(vec![("aabbccddeeff".into(), "Garage".into())])
             .unwrap();
+        out.event(&stamped(Event::CommandSent {
+            device: "aabbccddeeff".into(),
+            command: 33_554_434,
+        }))
+        .unwrap();
         let text = String::from_utf8(out.into_inner()).unwrap();
-        assert_eq!(text, "banner\n00:00:01 sent Power on to Garage\n");
+        assert_eq!(text, "banner\nsubtitle\n00:00:01 sent Power on to Garage\n");
     }
 
     #[test]
     fn the_screen_is_redrawn_in_place() {
-        let mut out = Output::new(Vec::new(), Style::Screen, "banner".into(), TemperatureUnit::Fahrenheit);
+        let mut out = Output::new(
+            Vec::new(),
+            Style::Screen,
+            "banner".into(),
+            TemperatureUnit::Fahrenheit,
+        );
         out.banner().unwrap();
+        out.subtitle("subtitle".into()).unwrap();
         out.event(&stamped(Event::Disconnected)).unwrap();
         let text = String::from_utf8(out.into_inner()).unwrap();
-        assert!(text.starts_with("banner\n"));
+        assert!(text.starts_with("banner\nsubtitle\n"));
+        assert!(text.contains(&format!("{}banner\nsubtitle\n", frame::CLEAR)));
         assert_eq!(text.matches(frame::CLEAR).count(), 1);
         assert!(text.contains("Connection  disconnected"));
     }

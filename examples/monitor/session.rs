@@ -2,7 +2,6 @@
 //! take commands from stdin, stop cleanly.
 
 use std::io::IsTerminal;
-use std::sync::Arc;
 use std::time::Duration;
 
 use nwp500::client::{Client, ClientError};
@@ -53,8 +52,27 @@ impl Stop {
 
 /// Runs the monitor; returns the process exit code.
 pub async fn run(args: Args) -> u8 {
+    let cloud = args.cloud_endpoint();
+    // Options are checked before anything starts (the simulator's URLs, known only
+    // once it runs, cannot make them invalid).
+    let probe = cloud.clone().unwrap_or_else(Endpoint::local_placeholder);
+    if let Err(error) = args.client_config(&probe) {
+        eprintln!("error: {error}\n\nFor more information, try '--help'.");
+        return EXIT_USAGE;
+    }
+    let style = if args.json {
+        Style::Json
+    } else if std::io::stdout().is_terminal() {
+        Style::Screen
+    } else {
+        Style::Lines
+    };
+    let mut output = Output::new(std::io::stdout(), style, title(cloud.as_ref()), args.unit());
+    if output.banner().is_err() {
+        return EXIT_FAILURE;
+    }
     // Keeps the embedded simulator alive until the end of the session.
-    let (_simulator, endpoint) = match args.cloud_endpoint() {
+    let (_simulator, endpoint) = match cloud {
         Some(endpoint) => (None, endpoint),
         None => match simulated::start() {
             Ok((sim, endpoint)) => (Some(sim), endpoint),
@@ -64,6 +82,9 @@ pub async fn run(args: Args) -> u8 {
             }
         },
     };
+    if output.subtitle(subtitle(&endpoint)).is_err() {
+        return EXIT_FAILURE;
+    }
     let config = match args.client_config(&endpoint) {
         Ok(config) => config,
         Err(error) => {
@@ -71,41 +92,30 @@ pub async fn run(args: Args) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let style = if args.json {
-        Style::Json
-    } else if std::io::stdout().is_terminal() {
-        Style::Screen
-    } else {
-        Style::Lines
-    };
-    let mut output = Output::new(std::io::stdout(), style, title(&endpoint), args.unit());
-    if output.banner().is_err() {
-        return EXIT_FAILURE;
-    }
 
-    let client = match Client::start(config.clone()).await {
-        Ok(client) => Arc::new(client),
+    let client = match Client::start(config).await {
+        Ok(client) => client,
         Err(error) => return start_failed(&error),
     };
     // Subscribed first thing: the client is already connecting.
     let events = client.events();
+    // The client lists only the devices that pass the --device filter.
     let devices: Vec<(String, String)> = client
         .devices()
         .iter()
-        .filter(|d| config.wants_device(&normalize_mac(&d.mac)))
         .map(|d| (d.mac.clone(), d.name.clone()))
         .collect();
     let target = devices.first().map(|(mac, _)| mac.clone());
-    if output.set_devices(devices.clone()).is_err() {
+    if output.set_devices(devices).is_err() {
         return finish(&client, &mut output, events, Stop::OutputGone).await;
     }
     if target.is_none() {
-        let _ = output.note("no device to monitor: the account lists none (or none matches --device)");
+        let _ =
+            output.note("no device to monitor: the account lists none (or none matches --device)");
     }
 
     let mut session = Session {
         client: client.clone(),
-        macs: devices.into_iter().map(|(mac, _)| mac).collect(),
         target,
         unit: args.unit(),
         notes: mpsc::unbounded_channel(),
@@ -117,14 +127,15 @@ pub async fn run(args: Args) -> u8 {
 
 /// State of the main loop.
 struct Session {
-    client: Arc<Client>,
-    /// Monitored devices.
-    macs: Vec<String>,
+    client: Client,
     /// Where stdin commands go.
     target: Option<String>,
     unit: nwp500::config::TemperatureUnit,
     /// Messages from command tasks back to the loop (refusals).
-    notes: (mpsc::UnboundedSender<String>, mpsc::UnboundedReceiver<String>),
+    notes: (
+        mpsc::UnboundedSender<String>,
+        mpsc::UnboundedReceiver<String>,
+    ),
 }
 
 impl Session {
@@ -153,10 +164,8 @@ impl Session {
                         if output.event(&event).is_err() {
                             break Stop::OutputGone;
                         }
-                        match event.event {
-                            Event::ReconnectionFailed { .. } => break Stop::ReconnectionFailed,
-                            Event::Connected { .. } => self.request_statuses(),
-                            _ => {}
+                        if let Event::ReconnectionFailed { .. } = event.event {
+                            break Stop::ReconnectionFailed;
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
@@ -219,20 +228,6 @@ impl Session {
             }
         });
     }
-
-    /// A status request to every device as soon as a connection is up, so the first
-    /// report does not wait a whole poll interval.
-    fn request_statuses(&self) {
-        for mac in &self.macs {
-            let client = self.client.clone();
-            let mac = mac.clone();
-            tokio::spawn(async move {
-                if let Err(error) = client.send(&mac, Command::RequestStatus).await {
-                    tracing::debug!(%error, "status request at connect failed");
-                }
-            });
-        }
-    }
 }
 
 /// Disconnects, shows the remaining events up to `disconnected`, returns the exit code.
@@ -280,20 +275,35 @@ fn start_failed(error: &ClientError) -> u8 {
     }
 }
 
-/// The first line: what is monitored.
-fn title(endpoint: &Endpoint) -> String {
+/// The first line: what is monitored (`None`: the embedded simulator).
+fn title(cloud: Option<&Endpoint>) -> String {
+    match cloud {
+        None => "nwp500 monitor · embedded simulator nwp500-sim (no credentials given)".to_owned(),
+        Some(endpoint) => {
+            let host = url::Url::parse(&endpoint.api_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_else(|| endpoint.api_url.clone());
+            format!("nwp500 monitor · NaviLink cloud at {host}")
+        }
+    }
+}
+
+/// The second line: endpoints and account (the e-mail redacted, no password).
+fn subtitle(endpoint: &Endpoint) -> String {
+    let mqtt = url::Url::parse(&endpoint.mqtt_url)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| format!("{}://{h}", u.scheme())))
+        .unwrap_or_default();
     if endpoint.simulated {
         format!(
-            "nwp500 monitor · embedded simulator nwp500-sim (no credentials given) · REST {} · MQTT {}",
-            endpoint.api_url, endpoint.mqtt_url
+            "simulated cloud: REST {} · MQTT {} · demo account {}",
+            endpoint.api_url, endpoint.mqtt_url, endpoint.email
         )
     } else {
-        let host = url::Url::parse(&endpoint.api_url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .unwrap_or_else(|| endpoint.api_url.clone());
         format!(
-            "nwp500 monitor · NaviLink cloud at {host} · account {}",
+            "REST {} · MQTT {mqtt} · account {}",
+            endpoint.api_url,
             redact_email(&endpoint.email)
         )
     }
@@ -310,37 +320,33 @@ fn redact_email(email: &str) -> String {
     }
 }
 
-/// `AA:BB:CC:DD:EE:FF` → `aabbccddeeff`, as the configuration stores MACs.
-fn normalize_mac(mac: &str) -> String {
-    mac.chars()
-        .filter(|c| !matches!(c, ':' | '-'))
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn titles_say_what_is_monitored_without_secrets() {
+        assert!(title(None).contains("embedded simulator"));
         let mut endpoint = Endpoint {
-            api_url: "http://127.0.0.1:1/api/v2.1".into(),
-            mqtt_url: "ws://127.0.0.1:2/mqtt".into(),
+            api_url: "https://nlus.naviensmartcontrol.com/api/v2.1".into(),
+            mqtt_url: "wss://example-ats.iot.us-east-1.amazonaws.com/mqtt".into(),
             email: "user@example.com".into(),
             password: "secret-pw".into(),
-            simulated: true,
+            simulated: false,
         };
-        let sim = title(&endpoint);
-        assert!(sim.contains("embedded simulator"), "{sim}");
-        assert!(!sim.contains("secret-pw"));
-        endpoint.simulated = false;
-        endpoint.api_url = "https://nlus.naviensmartcontrol.com/api/v2.1".into();
-        let cloud = title(&endpoint);
         assert_eq!(
-            cloud,
-            "nwp500 monitor · NaviLink cloud at nlus.naviensmartcontrol.com · account u…@example.com"
+            title(Some(&endpoint)),
+            "nwp500 monitor · NaviLink cloud at nlus.naviensmartcontrol.com"
         );
+        assert_eq!(
+            subtitle(&endpoint),
+            "REST https://nlus.naviensmartcontrol.com/api/v2.1 · \
+             MQTT wss://example-ats.iot.us-east-1.amazonaws.com · account u…@example.com"
+        );
+        endpoint.simulated = true;
+        let sim = subtitle(&endpoint);
+        assert!(sim.starts_with("simulated cloud: REST"), "{sim}");
+        assert!(!sim.contains("secret-pw"), "{sim}");
     }
 
     #[test]
@@ -348,6 +354,5 @@ mod tests {
         assert_eq!(Stop::Requested.exit_code(), 0);
         assert_eq!(Stop::ReconnectionFailed.exit_code(), 2);
         assert_eq!(Stop::ClientGone.exit_code(), 1);
-        assert_eq!(normalize_mac("AA:BB:cc-dd-EE:ff"), "aabbccddeeff");
     }
 }

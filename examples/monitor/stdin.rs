@@ -51,7 +51,10 @@ mod tests {
         let input: &[u8] = b"power on\nmode \xffelectric\nquit";
         std::thread::spawn(move || read_lines(input, &tx));
         assert_eq!(rx.blocking_recv().as_deref(), Some("power on\n"));
-        assert_eq!(rx.blocking_recv().as_deref(), Some("mode \u{fffd}electric\n"));
+        assert_eq!(
+            rx.blocking_recv().as_deref(),
+            Some("mode \u{fffd}electric\n")
+        );
         assert_eq!(rx.blocking_recv().as_deref(), Some("quit"));
         assert_eq!(rx.blocking_recv(), None);
     }

@@ -100,7 +100,11 @@ fn heating(status: &Value) -> String {
             Some(source) => source.to_string().to_lowercase(),
         };
     }
-    let running: Vec<&str> = known.iter().filter(|(on, _)| *on).map(|(_, l)| *l).collect();
+    let running: Vec<&str> = known
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, l)| *l)
+        .collect();
     if running.is_empty() {
         "idle".to_owned()
     } else {
@@ -190,7 +194,10 @@ mod tests {
     fn heating_combines_sources_and_reports_idle_and_unknown() {
         let mut v = sample();
         v["heatUpperUse"] = json!(true);
-        assert_eq!(StatusSummary::from_status(&v).heating, "heat pump + upper element");
+        assert_eq!(
+            StatusSummary::from_status(&v).heating,
+            "heat pump + upper element"
+        );
         v["compUse"] = json!(false);
         v["heatUpperUse"] = json!(false);
         assert_eq!(StatusSummary::from_status(&v).heating, "idle");
@@ -247,7 +254,8 @@ mod tests {
 
     #[test]
     fn odd_or_missing_values_are_unknown_not_a_panic() {
-        let s = StatusSummary::from_status(&json!({"dhwOperationSetting": 42, "operationMode": []}));
+        let s =
+            StatusSummary::from_status(&json!({"dhwOperationSetting": 42, "operationMode": []}));
         assert_eq!(s.mode, "Unknown (42)");
         assert_eq!(s.activity, "unknown");
         assert_eq!(s.water, None);

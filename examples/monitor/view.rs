@@ -95,6 +95,8 @@ pub struct DeviceRow {
 pub struct View {
     /// First line: what is being monitored.
     pub title: String,
+    /// Second line: where (endpoints), once known.
+    pub subtitle: Option<String>,
     /// Display unit.
     pub unit: TemperatureUnit,
     /// The devices, in device-list order.
@@ -114,24 +116,32 @@ pub struct View {
 impl View {
     /// A view of `devices` (MAC, name).
     pub fn new(title: String, unit: TemperatureUnit, devices: Vec<(String, String)>) -> Self {
-        Self {
+        let mut view = Self {
             title,
+            subtitle: None,
             unit,
-            devices: devices
-                .into_iter()
-                .map(|(mac, name)| DeviceRow {
-                    mac,
-                    name,
-                    status: None,
-                    updated: None,
-                })
-                .collect(),
+            devices: Vec::new(),
             link: Link::Starting,
             outages: 0,
             last_outage: None,
             pending: Vec::new(),
             recent: VecDeque::new(),
-        }
+        };
+        view.set_devices(devices);
+        view
+    }
+
+    /// Replaces the device list (MAC, name), forgetting their reports.
+    pub fn set_devices(&mut self, devices: Vec<(String, String)>) {
+        self.devices = devices
+            .into_iter()
+            .map(|(mac, name)| DeviceRow {
+                mac,
+                name,
+                status: None,
+                updated: None,
+            })
+            .collect();
     }
 
     /// The name shown for `mac`.
@@ -181,9 +191,7 @@ impl View {
                 format!("connecting (attempt {attempt}, {})", connect_kind(*kind))
             }
             Event::Connected {
-                client_id,
-                attempt,
-                ..
+                client_id, attempt, ..
             } => {
                 let restoring = matches!(self.link, Link::Offline { .. });
                 self.link = Link::Online {
@@ -230,7 +238,9 @@ impl View {
                 if *failed == 0 {
                     format!("subscriptions restored ({topics} topics)")
                 } else {
-                    format!("subscriptions restored ({topics} topics, {failed} failed, retried later)")
+                    format!(
+                        "subscriptions restored ({topics} topics, {failed} failed, retried later)"
+                    )
                 }
             }
             Event::Recovered { attempts, outage } => {
@@ -449,17 +459,40 @@ mod tests {
     #[test]
     fn an_outage_from_loss_to_recovery() {
         let mut v = view();
-        apply(&mut v, 0, Event::Connecting { attempt: 1, kind: ConnectKind::Initial });
+        apply(
+            &mut v,
+            0,
+            Event::Connecting {
+                attempt: 1,
+                kind: ConnectKind::Initial,
+            },
+        );
         assert_eq!(v.link, Link::Connecting { attempt: 1 });
         let line = apply(
             &mut v,
             100,
-            Event::Connected { client_id: "c1".into(), session_present: false, attempt: 1 },
+            Event::Connected {
+                client_id: "c1".into(),
+                session_present: false,
+                attempt: 1,
+            },
         );
         assert_eq!(line, "00:00:00 connected as c1 (attempt 1)");
-        assert!(matches!(v.link, Link::Online { restoring: false, .. }));
+        assert!(matches!(
+            v.link,
+            Link::Online {
+                restoring: false,
+                ..
+            }
+        ));
 
-        let line = apply(&mut v, 5_000, Event::Interrupted { error: "connection reset".into() });
+        let line = apply(
+            &mut v,
+            5_000,
+            Event::Interrupted {
+                error: "connection reset".into(),
+            },
+        );
         assert_eq!(line, "00:00:05 connection lost: connection reset");
         let line = apply(
             &mut v,
@@ -483,24 +516,53 @@ mod tests {
                 }
             }
         );
-        apply(&mut v, 5_801, Event::Connecting { attempt: 1, kind: ConnectKind::Quick });
+        apply(
+            &mut v,
+            5_801,
+            Event::Connecting {
+                attempt: 1,
+                kind: ConnectKind::Quick,
+            },
+        );
         assert!(matches!(
             v.link,
-            Link::Offline { progress: Progress::Connecting { attempt: 1, .. }, .. }
+            Link::Offline {
+                progress: Progress::Connecting { attempt: 1, .. },
+                ..
+            }
         ));
         apply(
             &mut v,
             5_900,
-            Event::Connected { client_id: "c1".into(), session_present: false, attempt: 1 },
+            Event::Connected {
+                client_id: "c1".into(),
+                session_present: false,
+                attempt: 1,
+            },
         );
-        assert!(matches!(v.link, Link::Online { restoring: true, .. }));
+        assert!(matches!(
+            v.link,
+            Link::Online {
+                restoring: true,
+                ..
+            }
+        ));
         let line = apply(
             &mut v,
             6_000,
-            Event::Recovered { attempts: 1, outage: Duration::from_millis(1_000) },
+            Event::Recovered {
+                attempts: 1,
+                outage: Duration::from_millis(1_000),
+            },
         );
         assert_eq!(line, "00:00:06 recovered after 1.0 s (1 attempt)");
-        assert!(matches!(v.link, Link::Online { restoring: false, .. }));
+        assert!(matches!(
+            v.link,
+            Link::Online {
+                restoring: false,
+                ..
+            }
+        ));
         assert_eq!(v.outages, 1);
         assert_eq!(v.recent.len(), 7);
     }
@@ -511,17 +573,35 @@ mod tests {
         let line = apply(
             &mut v,
             0,
-            Event::CommandQueued { device: MAC.into(), command: 33_554_437, queue_len: 1 },
+            Event::CommandQueued {
+                device: MAC.into(),
+                command: 33_554_437,
+                queue_len: 1,
+            },
         );
         assert_eq!(
             line,
             "00:00:00 offline: DHW operation mode for Garage Water Heater queued (1 waiting)"
         );
         assert_eq!(v.pending, [(MAC.to_owned(), 33_554_437)]);
-        apply(&mut v, 1, Event::CommandSent { device: MAC.into(), command: 33_554_437 });
+        apply(
+            &mut v,
+            1,
+            Event::CommandSent {
+                device: MAC.into(),
+                command: 33_554_437,
+            },
+        );
         assert!(v.pending.is_empty());
         // A live send that never was queued changes nothing.
-        apply(&mut v, 2, Event::CommandSent { device: MAC.into(), command: 16_777_219 });
+        apply(
+            &mut v,
+            2,
+            Event::CommandSent {
+                device: MAC.into(),
+                command: 16_777_219,
+            },
+        );
         assert!(v.pending.is_empty());
     }
 
@@ -557,7 +637,10 @@ mod tests {
         let line = apply(
             &mut v,
             0,
-            Event::Status { device: "112233445566".into(), status: json!({}) },
+            Event::Status {
+                device: "112233445566".into(),
+                status: json!({}),
+            },
         );
         assert!(line.contains("device …5566"), "{line}");
         assert!(!line.contains("112233445566"), "{line}");
@@ -570,13 +653,19 @@ mod tests {
         let line = apply(
             &mut v,
             0,
-            Event::ReconnectionFailed { attempts: 3, reason: FailureReason::AttemptLimit },
+            Event::ReconnectionFailed {
+                attempts: 3,
+                reason: FailureReason::AttemptLimit,
+            },
         );
         assert_eq!(
             line,
             "00:00:00 gave up reconnecting after 3 attempts: the attempt limit was reached"
         );
-        assert_eq!(apply(&mut v, 1, Event::Disconnected), "00:00:00 disconnected");
+        assert_eq!(
+            apply(&mut v, 1, Event::Disconnected),
+            "00:00:00 disconnected"
+        );
         assert_eq!(v.link, Link::Disconnected);
     }
 
@@ -587,6 +676,9 @@ mod tests {
             v.note(at(i), &format!("note {i}"));
         }
         assert_eq!(v.recent.len(), RECENT_LINES);
-        assert_eq!(v.recent.back().map(String::as_str), Some("00:00:00 note 19"));
+        assert_eq!(
+            v.recent.back().map(String::as_str),
+            Some("00:00:00 note 19")
+        );
     }
 }
