@@ -109,6 +109,19 @@ pub async fn run(args: Args) -> u8 {
     if output.set_devices(devices).is_err() {
         return finish(&client, &mut output, events, Stop::OutputGone).await;
     }
+    // A connection made before `events()` above is not in the stream; ask once so
+    // that the view does not show "starting" while the link is up.
+    if let Ok(snapshot) = client.diagnostics().await {
+        if let (true, Some(uptime_ms)) = (snapshot.connected, snapshot.uptime_ms) {
+            let uptime = Duration::from_millis(uptime_ms);
+            if output
+                .connected_already(uptime, client.client_id())
+                .is_err()
+            {
+                return finish(&client, &mut output, events, Stop::OutputGone).await;
+            }
+        }
+    }
     if target.is_none() {
         let _ =
             output.note("no device to monitor: the account lists none (or none matches --device)");
@@ -291,14 +304,17 @@ fn title(cloud: Option<&Endpoint>) -> String {
 
 /// The second line: endpoints and account (the e-mail redacted, no password).
 fn subtitle(endpoint: &Endpoint) -> String {
+    // Without a query: a URL given with one could carry a signature.
     let mqtt = url::Url::parse(&endpoint.mqtt_url)
-        .ok()
-        .and_then(|u| u.host_str().map(|h| format!("{}://{h}", u.scheme())))
+        .map(|mut u| {
+            u.set_query(None);
+            u.to_string()
+        })
         .unwrap_or_default();
     if endpoint.simulated {
         format!(
-            "simulated cloud: REST {} · MQTT {} · demo account {}",
-            endpoint.api_url, endpoint.mqtt_url, endpoint.email
+            "simulated cloud: REST {} · MQTT {mqtt} · demo account {}",
+            endpoint.api_url, endpoint.email
         )
     } else {
         format!(
@@ -329,7 +345,8 @@ mod tests {
         assert!(title(None).contains("embedded simulator"));
         let mut endpoint = Endpoint {
             api_url: "https://nlus.naviensmartcontrol.com/api/v2.1".into(),
-            mqtt_url: "wss://example-ats.iot.us-east-1.amazonaws.com/mqtt".into(),
+            mqtt_url: "wss://example-ats.iot.us-east-1.amazonaws.com/mqtt?X-Amz-Signature=abc"
+                .into(),
             email: "user@example.com".into(),
             password: "secret-pw".into(),
             simulated: false,
@@ -341,10 +358,11 @@ mod tests {
         assert_eq!(
             subtitle(&endpoint),
             "REST https://nlus.naviensmartcontrol.com/api/v2.1 · \
-             MQTT wss://example-ats.iot.us-east-1.amazonaws.com · account u…@example.com"
+             MQTT wss://example-ats.iot.us-east-1.amazonaws.com/mqtt · account u…@example.com"
         );
         endpoint.simulated = true;
         let sim = subtitle(&endpoint);
+        assert!(!sim.contains("Signature"), "{sim}");
         assert!(sim.starts_with("simulated cloud: REST"), "{sim}");
         assert!(!sim.contains("secret-pw"), "{sim}");
     }
