@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod bus;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod connection;
@@ -16,6 +17,7 @@ pub mod periodic;
 pub mod policy;
 pub mod protocol;
 pub mod queue;
+pub mod reconnector;
 pub mod registry;
 pub mod rest;
 pub mod sigv4;

@@ -1,0 +1,307 @@
+//! The client facade: one call starts the whole actor system; a cheap, cloneable
+//! handle sends commands, hands out the event stream and disconnects.
+//!
+//! ```no_run
+//! use nwp500::client::Client;
+//! use nwp500::config::ClientConfig;
+//! use nwp500::protocol::{Command, UnitSystem};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = ClientConfig::builder()
+//!     .credentials("me@example.com", "secret")
+//!     .build()?;
+//! let client = Client::start(config).await?;
+//! let mut events = client.events();
+//! let mac = client.devices()[0].mac.clone();
+//! client
+//!     .send(&mac, Command::SetDhwTemperature { temperature: 120.0, unit: UnitSystem::UsCustomary })
+//!     .await?;
+//! while let Ok(event) = events.recv().await {
+//!     println!("{}", serde_json::to_string(&event)?);
+//! }
+//! client.disconnect().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`Client::start`] runs inside the caller's actix System when there is one (the actors
+//! live on the current arbiter, and [`Client::actors`] gives their addresses for
+//! embedding), and otherwise on a dedicated thread with its own System, so plain tokio
+//! code can use it.
+
+mod device;
+mod error;
+mod features;
+mod wiring;
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use actix::{Addr, Recipient};
+use bytes::Bytes;
+use tokio::sync::broadcast;
+use tracing::debug;
+
+pub use device::DeviceSummary;
+pub use error::ClientError;
+pub use wiring::Actors;
+
+use crate::bus::{EventBus, EventMessage};
+use crate::config::ClientConfig;
+use crate::connection::{CommandLabel, Publish, PublishOutcome};
+use crate::diagnostics::DiagnosticsSnapshot;
+use crate::events::{Event, TimestampedEvent};
+use crate::protocol::{ClientIdentity, Command, CommandError, DeviceRef, UnitSystem};
+use crate::reconnector::{Disconnect, GetDiagnostics, GetPhase, Phase};
+use features::FeatureCache;
+
+/// A running client. Cloning is cheap; every clone drives the same actors.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    identity: ClientIdentity,
+    devices: Vec<DeviceSummary>,
+    refs: Vec<DeviceRef>,
+    unit: UnitSystem,
+    bus: EventBus,
+    actors: Actors,
+    features: FeatureCache,
+    operation_timeout: Duration,
+    own_system: Mutex<Option<actix::System>>,
+    /// Subscribed before the connection loop started, so the first call to
+    /// [`Client::events`] sees every event from the very first `connecting`.
+    first_receiver: Mutex<Option<broadcast::Receiver<TimestampedEvent>>>,
+    disconnected: std::sync::atomic::AtomicBool,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("client_id", &self.inner.identity.client_id)
+            .field("devices", &self.inner.devices.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Signs in (when the configuration has credentials; invalid credentials fail
+    /// here), lists the devices, spawns the actors and starts connecting. Returns
+    /// without waiting for the connection: watch [`events`](Self::events).
+    pub async fn start(config: ClientConfig) -> Result<Client, ClientError> {
+        if actix::Arbiter::try_current().is_some() {
+            let started = wiring::start_here(config).await?;
+            Ok(Self::from_started(started, None))
+        } else {
+            let (started, system) = wiring::start_on_own_thread(config).await?;
+            Ok(Self::from_started(started, Some(system)))
+        }
+    }
+
+    fn from_started(started: wiring::Started, own_system: Option<actix::System>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                identity: started.identity,
+                devices: started.devices,
+                refs: started.refs,
+                unit: started.unit,
+                bus: started.bus,
+                actors: started.actors,
+                features: started.features,
+                operation_timeout: started.operation_timeout,
+                own_system: Mutex::new(own_system),
+                first_receiver: Mutex::new(Some(started.first_receiver)),
+                disconnected: std::sync::atomic::AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The MQTT client id (stable across reconnects).
+    pub fn client_id(&self) -> &str {
+        self.inner.identity.client_id.as_str()
+    }
+
+    /// The monitored devices.
+    pub fn devices(&self) -> &[DeviceSummary] {
+        &self.inner.devices
+    }
+
+    /// The unit system statuses are reported in.
+    pub fn unit(&self) -> UnitSystem {
+        self.inner.unit
+    }
+
+    /// A receiver of the client's events. The first call returns a receiver that has
+    /// every event since [`start`](Self::start) (from the first `connecting`); later
+    /// calls see events from the moment of the call. A receiver that falls more than the
+    /// bus capacity behind is told how many it missed (`RecvError::Lagged`).
+    pub fn events(&self) -> broadcast::Receiver<TimestampedEvent> {
+        self.inner
+            .first_receiver
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .unwrap_or_else(|| self.inner.bus.subscribe())
+    }
+
+    /// Delivers every event to an actix actor too (`try_send`: a full mailbox drops).
+    pub fn add_event_recipient(&self, recipient: Recipient<EventMessage>) {
+        self.inner.bus.add_recipient(recipient);
+    }
+
+    /// The actors' addresses, for applications that talk to them directly.
+    pub fn actors(&self) -> &Actors {
+        &self.inner.actors
+    }
+
+    fn device(&self, mac: &str) -> Result<&DeviceRef, ClientError> {
+        self.inner
+            .refs
+            .iter()
+            .find(|d| d.mac.as_str().eq_ignore_ascii_case(mac))
+            .ok_or_else(|| ClientError::UnknownDevice(redact_mac(mac)))
+    }
+
+    /// Sends `command` to the device `mac`: validated first (a bad parameter or a
+    /// missing capability is an error and nothing is sent; a gated command waits up to
+    /// the operation timeout for the device's feature report when none is known yet),
+    /// then published with QoS 1. Offline, it is queued and sent after recovery
+    /// (`Ok(PublishOutcome::Queued)`).
+    pub async fn send(&self, mac: &str, command: Command) -> Result<PublishOutcome, ClientError> {
+        let device = self.device(mac)?.clone();
+        let request = match self.build(&command, &device) {
+            Err(ClientError::Command(CommandError::FeatureUnknown { .. })) => {
+                debug!(device = %device.mac, "feature unknown: requesting it first");
+                self.publish(&device, Command::RequestFeature).await?;
+                self.inner
+                    .features
+                    .wait_for(device.mac.as_str(), self.inner.operation_timeout)
+                    .await
+                    .ok_or(ClientError::FeatureTimeout(self.inner.operation_timeout))?;
+                self.build(&command, &device)?
+            }
+            other => other?,
+        };
+        self.publish_request(&device, request).await
+    }
+
+    /// Asks the device for a fresh status now.
+    pub async fn request_status(&self, mac: &str) -> Result<PublishOutcome, ClientError> {
+        let device = self.device(mac)?.clone();
+        self.publish(&device, Command::RequestStatus).await
+    }
+
+    fn build(
+        &self,
+        command: &Command,
+        device: &DeviceRef,
+    ) -> Result<crate::protocol::OutgoingRequest, ClientError> {
+        let feature = self.inner.features.get(device.mac.as_str());
+        Ok(command.build(&self.inner.identity, device, feature.as_deref())?)
+    }
+
+    async fn publish(
+        &self,
+        device: &DeviceRef,
+        command: Command,
+    ) -> Result<PublishOutcome, ClientError> {
+        let request = self.build(&command, device)?;
+        self.publish_request(device, request).await
+    }
+
+    async fn publish_request(
+        &self,
+        device: &DeviceRef,
+        request: crate::protocol::OutgoingRequest,
+    ) -> Result<PublishOutcome, ClientError> {
+        let code = request
+            .code
+            .and_then(|c| u32::try_from(c.raw()).ok())
+            .unwrap_or_default();
+        let label = CommandLabel {
+            device: device.mac.as_str().to_owned(),
+            command: code,
+        };
+        let outcome = self
+            .inner
+            .actors
+            .connection
+            .send(Publish {
+                topic: request.topic.clone(),
+                payload: Bytes::from(request.payload_bytes()),
+                label: Some(label.clone()),
+            })
+            .await
+            .map_err(|_| ClientError::Unavailable("connection"))??;
+        if outcome == PublishOutcome::Acknowledged {
+            self.inner.bus.emit(Event::CommandSent {
+                device: label.device,
+                command: label.command,
+            });
+        }
+        Ok(outcome)
+    }
+
+    /// Connection diagnostics: uptime, outages, longest outage, last error, counters.
+    pub async fn diagnostics(&self) -> Result<DiagnosticsSnapshot, ClientError> {
+        self.inner
+            .actors
+            .reconnector
+            .send(GetDiagnostics)
+            .await
+            .map_err(|_| ClientError::Unavailable("reconnector"))
+    }
+
+    /// Whether the link is up and restored.
+    pub async fn is_connected(&self) -> bool {
+        matches!(
+            self.inner.actors.reconnector.send(GetPhase).await,
+            Ok(Phase::Up)
+        )
+    }
+
+    /// Disconnects: works in every state (backoff, mid-connect, mid-deep reconnect),
+    /// returns within the operation timeout (plus a little), emits
+    /// `Event::Disconnected` and leaves nothing running; no connection attempt happens
+    /// afterwards. A second call is harmless.
+    pub async fn disconnect(&self) -> Result<(), ClientError> {
+        if self
+            .inner
+            .disconnected
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(());
+        }
+        let bound = self.inner.operation_timeout + Duration::from_secs(1);
+        let reconnector: &Addr<_> = &self.inner.actors.reconnector;
+        let result = tokio::time::timeout(bound, reconnector.send(Disconnect)).await;
+        let system = self
+            .inner
+            .own_system
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(system) = system {
+            system.stop();
+        }
+        match result {
+            Ok(Ok(())) | Err(_) => Ok(()),
+            Ok(Err(_)) => Err(ClientError::Unavailable("reconnector")),
+        }
+    }
+}
+
+/// The last four characters of a MAC, for messages and logs.
+fn redact_mac(mac: &str) -> String {
+    let tail: String = mac
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{tail}")
+}

@@ -1,0 +1,47 @@
+//! Messages the application (through the client facade) sends to the Reconnector.
+
+use actix::Message;
+
+use crate::diagnostics::DiagnosticsSnapshot;
+
+/// Start the connection loop (the initial connection). Ignored unless idle.
+#[derive(Debug, Clone, Copy, Default, Message)]
+#[rtype(result = "()")]
+pub struct Start;
+
+/// Stop everything: cancel any backoff, probe, attempt or restore in progress, close
+/// the transport (bounded by the operation timeout) and emit `Disconnected`. Terminal:
+/// no attempt happens afterwards.
+#[derive(Debug, Clone, Copy, Default, Message)]
+#[rtype(result = "()")]
+pub struct Disconnect;
+
+/// Connection diagnostics (uptime, outages, longest outage, last error, counters).
+#[derive(Debug, Clone, Copy, Default, Message)]
+#[rtype(result = "DiagnosticsSnapshot")]
+pub struct GetDiagnostics;
+
+/// The supervisor's current phase.
+#[derive(Debug, Clone, Copy, Default, Message)]
+#[rtype(result = "Phase")]
+pub struct GetPhase;
+
+/// Where the supervisor is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Not started.
+    Idle,
+    /// Waiting out a backoff before the next attempt.
+    Waiting,
+    /// An attempt (close, credentials, connect) is in progress.
+    Attempting,
+    /// Connected; resubscribing and flushing the queue.
+    Restoring,
+    /// Connected and restored.
+    Up,
+    /// Stopped for good: invalid credentials or attempt limit.
+    Failed,
+    /// The application disconnected.
+    Disconnected,
+}

@@ -1,0 +1,189 @@
+//! The two ordered sequences the Reconnector runs as futures: one connection attempt
+//! and one restore. They only send messages; every decision stays in the actor.
+
+use std::time::Duration;
+
+use actix::{Addr, MailboxError, Recipient};
+use tracing::{debug, info};
+
+use crate::auth::{Auth, AuthError, GetCredentials, RenewCredentials, RenewMethod};
+use crate::bus::EventBus;
+use crate::connection::{
+    Close, ConnectError, ConnectErrorKind, Connected, Connection, FlushQueue, FlushReport,
+    RequestError, Restart,
+};
+use crate::events::{Event, RenewalMethod};
+use crate::periodic::Resume;
+use crate::policy::FailureKind;
+use crate::subscriptions::{Replay, ReplayReport, SetLink};
+
+/// Why an attempt or a restore failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StepError {
+    /// Credentials could not be obtained.
+    #[error("credentials: {0}")]
+    Credentials(AuthError),
+    /// The connection attempt failed.
+    #[error("connect: {0}")]
+    Connect(ConnectError),
+    /// Replaying the subscriptions failed (the registry is intact).
+    #[error("resubscribe: {0}")]
+    Replay(String),
+    /// Flushing the offline queue failed.
+    #[error("flush: {0}")]
+    Flush(RequestError),
+    /// The link was lost before the recovery completed.
+    #[error("connection lost while restoring: {0}")]
+    Lost(String),
+    /// A peer actor is gone.
+    #[error("{0} actor unavailable")]
+    Unavailable(&'static str),
+}
+
+impl StepError {
+    /// The failure class for the policy.
+    pub fn failure_kind(&self) -> FailureKind {
+        match self {
+            Self::Credentials(_) => FailureKind::Credentials,
+            Self::Connect(e) => match e.kind() {
+                ConnectErrorKind::Network => FailureKind::Network,
+                ConnectErrorKind::AuthRejected => FailureKind::AuthRejected,
+                _ => FailureKind::Other,
+            },
+            _ => FailureKind::Other,
+        }
+    }
+
+    /// Whether this stops the loop for good (the server rejected the account).
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, Self::Credentials(e) if e.is_fatal())
+    }
+}
+
+fn gone(actor: &'static str) -> impl Fn(MailboxError) -> StepError {
+    move |_| StepError::Unavailable(actor)
+}
+
+/// What an attempt needs.
+pub(super) struct AttemptPlan {
+    pub auth: Option<Addr<Auth>>,
+    pub connection: Addr<Connection>,
+    pub bus: EventBus,
+    pub old_generation: Option<u64>,
+    pub generation: u64,
+    pub deep: bool,
+    pub renew: bool,
+    pub close_timeout: Duration,
+}
+
+/// close old → credentials → (deep: restart Connection) → connect.
+pub(super) async fn run_attempt(plan: AttemptPlan) -> Result<Connected, StepError> {
+    if let Some(old) = plan.old_generation {
+        // Bounded: a wedged close must not wedge the loop.
+        let _ = tokio::time::timeout(
+            plan.close_timeout,
+            plan.connection.send(Close { generation: old }),
+        )
+        .await;
+    }
+    let aws = match &plan.auth {
+        None => None,
+        Some(auth) if plan.deep || plan.renew => {
+            let renewed = auth
+                .send(RenewCredentials)
+                .await
+                .map_err(gone("auth"))?
+                .map_err(StepError::Credentials)?;
+            let method = match renewed.method {
+                RenewMethod::Refresh => RenewalMethod::Refresh,
+                RenewMethod::SignIn => RenewalMethod::SignIn,
+            };
+            info!(?method, "credentials renewed");
+            plan.bus.emit(Event::CredentialsRenewed { method });
+            renewed.credentials.aws
+        }
+        Some(auth) => {
+            auth.send(GetCredentials)
+                .await
+                .map_err(gone("auth"))?
+                .map_err(StepError::Credentials)?
+                .aws
+        }
+    };
+    if plan.deep {
+        debug!(
+            generation = plan.generation,
+            "restarting the connection actor"
+        );
+        plan.connection
+            .send(Restart)
+            .await
+            .map_err(gone("connection"))?;
+    }
+    plan.connection
+        .send(crate::connection::Connect {
+            generation: plan.generation,
+            credentials: aws,
+        })
+        .await
+        .map_err(gone("connection"))?
+        .map_err(StepError::Connect)
+}
+
+/// What a restore needs.
+pub(super) struct RestorePlan {
+    pub connection: Addr<Connection>,
+    pub replay: Recipient<Replay>,
+    pub link: Recipient<SetLink>,
+    pub resume: Recipient<Resume>,
+    pub bus: EventBus,
+    pub session_present: bool,
+}
+
+/// What a successful restore did.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Restored {
+    pub replay: Option<ReplayReport>,
+    pub flush: FlushReport,
+}
+
+/// (session) link up | (no session) replay → flush → resume polling.
+pub(super) async fn run_restore(plan: RestorePlan) -> Result<Restored, StepError> {
+    // With a session the broker kept our subscriptions: link up subscribes only what
+    // is not acknowledged yet. Without one, the replay subscribes the whole registry
+    // (and marks the link up first, so filters added meanwhile are not missed).
+    let replay = if plan.session_present {
+        plan.link
+            .send(SetLink { up: true })
+            .await
+            .map_err(gone("subscriptions"))?;
+        None
+    } else {
+        let report = plan
+            .replay
+            .send(Replay)
+            .await
+            .map_err(gone("subscriptions"))?
+            .map_err(|e| StepError::Replay(e.to_string()))?;
+        plan.bus.emit(Event::Resubscribed {
+            topics: report.restored,
+            failed: report.failed,
+        });
+        if report.failed > 0 {
+            return Err(StepError::Replay(format!(
+                "{} of {} filters not acknowledged",
+                report.failed,
+                report.failed + report.restored
+            )));
+        }
+        Some(report)
+    };
+    let flush = plan
+        .connection
+        .send(FlushQueue)
+        .await
+        .map_err(gone("connection"))?
+        .map_err(StepError::Flush)?;
+    plan.resume.send(Resume).await.map_err(gone("periodic"))?;
+    Ok(Restored { replay, flush })
+}

@@ -1,0 +1,151 @@
+//! Stress and isolation: 2 000 consecutive failed attempts with a tiny policy, 1 000
+//! topics replayed after a deep reconnect, and a panicking handler.
+
+#[path = "recovery_support/mod.rs"]
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use nwp500::client::Client;
+use nwp500::config::ClientConfig;
+use nwp500::events::{ConnectKind, Event};
+use nwp500::subscriptions::{AddFilterHandler, AddHandler, HandlerSink, StatusUpdate};
+use nwp500_sim::SimConfig;
+use support::{assert_invariants, connected, Recorder};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn resident_kib() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_failed_attempts_deep_every_seventh_no_overflow() {
+    // A port nobody listens on: every attempt is refused at once.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let config = ClientConfig::builder()
+        .mqtt_url(format!("mqtt://127.0.0.1:{port}"))
+        .devices(["aabbccddeeff"])
+        .initial_reconnect_delay(Duration::from_millis(1))
+        .max_reconnect_delay(Duration::from_millis(1))
+        .reconnect_jitter(0.0)
+        .min_connect_interval(Duration::ZERO)
+        .deep_reconnect_every(7)
+        .build()
+        .unwrap();
+    let client = Client::start(config).await.unwrap();
+    let rec = Recorder::attach(&client);
+    rec.wait_for(0, "connecting", 300, WAIT).await;
+    let before = resident_kib();
+    rec.wait_for(0, "connecting", 2_001, Duration::from_secs(120))
+        .await;
+    let after = resident_kib();
+    client.disconnect().await.unwrap();
+    let kinds: Vec<(u64, ConnectKind)> = rec
+        .all()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Connecting { attempt, kind } => Some((*attempt, *kind)),
+            _ => None,
+        })
+        .collect();
+    // The initial connection, then attempts 1, 2, 3 … of one cycle.
+    assert_eq!(kinds[0], (1, ConnectKind::Initial));
+    for (n, (attempt, kind)) in kinds.iter().skip(1).take(2_000).enumerate() {
+        let expected = n as u64 + 1;
+        assert_eq!(*attempt, expected);
+        let deep = expected % 7 == 0;
+        assert_eq!(*kind == ConnectKind::Deep, deep, "attempt {expected}");
+    }
+    assert_eq!(rec.count("reconnection_failed"), 0);
+    if let (Some(before), Some(after)) = (before, after) {
+        // Flat memory: 1 700 more attempts may not cost more than a few MiB.
+        assert!(
+            after < before + 8 * 1024,
+            "RSS grew from {before} KiB to {after} KiB"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousand_topics_are_replayed_after_a_deep_reconnect() {
+    let (sim, client, rec) = connected(SimConfig::default(), |b| b.deep_reconnect_every(1)).await;
+    let subscriptions = client.actors().subscriptions.clone();
+    for i in 0..1_000 {
+        let (tx, _rx) = tokio::sync::mpsc::channel(1);
+        subscriptions
+            .send(AddFilterHandler {
+                filter: format!("test/replay/{i}"),
+                handler: HandlerSink::Channel(tx),
+            })
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let mark = rec.len();
+    sim.drop_all_connections();
+    rec.wait_for(mark, "recovered", 1, WAIT).await;
+    let events = rec.since(mark);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Connecting {
+            kind: ConnectKind::Deep,
+            ..
+        }
+    )));
+    let replayed = events.iter().find_map(|e| match e {
+        Event::Resubscribed { topics, failed } => Some((*topics, *failed)),
+        _ => None,
+    });
+    // 1 000 test filters + the device wildcard + the client response wildcard.
+    assert_eq!(replayed, Some((1_002, 0)));
+    support::disconnect(&client, &rec).await;
+    assert_invariants(&sim, &client, &rec.all(), Duration::from_millis(100));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_harms_no_other_handler() {
+    let (sim, client, rec) = connected(SimConfig::default(), |b| b).await;
+    let device = client.devices()[0].device_ref().unwrap();
+    let subscriptions = client.actors().subscriptions.clone();
+    let panics = Arc::new(AtomicUsize::new(0));
+    let counted = panics.clone();
+    subscriptions
+        .send(AddHandler::status(
+            device.clone(),
+            HandlerSink::callback(move |_: &StatusUpdate| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                panic!("handler bug");
+            }),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<StatusUpdate>(16);
+    subscriptions
+        .send(AddHandler::status(device.clone(), HandlerSink::Channel(tx)))
+        .await
+        .unwrap()
+        .unwrap();
+    // Two statuses reach the healthy handler although the other one panicked.
+    for _ in 0..2 {
+        client.request_status(device.mac.as_str()).await.unwrap();
+        let update = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("status delivered")
+            .expect("channel open");
+        assert_eq!(update.device.as_str(), device.mac.as_str());
+    }
+    assert!(panics.load(Ordering::SeqCst) >= 1);
+    // And the connection is untouched.
+    assert_eq!(rec.count("interrupted"), 0);
+    support::disconnect(&client, &rec).await;
+    assert_invariants(&sim, &client, &rec.all(), Duration::from_millis(100));
+}
