@@ -1,7 +1,7 @@
 //! Where events go: JSON lines, plain lines, or a view redrawn in place on a terminal.
 
 use std::io::{self, Write};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use nwp500::config::TemperatureUnit;
 use nwp500::events::TimestampedEvent;
@@ -74,16 +74,6 @@ impl<W: Write> Output<W> {
         self.redraw()
     }
 
-    /// The client reports a live connection `uptime` old (asked once at start); the
-    /// view shows it unless events said otherwise. JSON output is not affected.
-    pub fn connected_already(&mut self, uptime: Duration, client_id: &str) -> io::Result<()> {
-        let since = SystemTime::now()
-            .checked_sub(uptime)
-            .unwrap_or_else(SystemTime::now);
-        self.view.assume_connected(since, client_id);
-        self.redraw()
-    }
-
     /// The name shown for a device.
     pub fn device_name(&self, mac: &str) -> String {
         self.view.device_name(mac)
@@ -143,6 +133,8 @@ impl<W: Write> Output<W> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use nwp500::events::Event;
 
     use super::*;

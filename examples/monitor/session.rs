@@ -97,7 +97,7 @@ pub async fn run(args: Args) -> u8 {
         Ok(client) => client,
         Err(error) => return start_failed(&error),
     };
-    // Subscribed first thing: the client is already connecting.
+    // The first receiver holds every event since the start (from `connecting`).
     let events = client.events();
     // The client lists only the devices that pass the --device filter.
     let devices: Vec<(String, String)> = client
@@ -108,19 +108,6 @@ pub async fn run(args: Args) -> u8 {
     let target = devices.first().map(|(mac, _)| mac.clone());
     if output.set_devices(devices).is_err() {
         return finish(&client, &mut output, events, Stop::OutputGone).await;
-    }
-    // A connection made before `events()` above is not in the stream; ask once so
-    // that the view does not show "starting" while the link is up.
-    if let Ok(snapshot) = client.diagnostics().await {
-        if let (true, Some(uptime_ms)) = (snapshot.connected, snapshot.uptime_ms) {
-            let uptime = Duration::from_millis(uptime_ms);
-            if output
-                .connected_already(uptime, client.client_id())
-                .is_err()
-            {
-                return finish(&client, &mut output, events, Stop::OutputGone).await;
-            }
-        }
     }
     if target.is_none() {
         let _ =

@@ -152,18 +152,6 @@ impl View {
         }
     }
 
-    /// Shows the link as up since `since` when no event has told anything yet (the
-    /// client may have connected before the monitor subscribed to its events).
-    pub fn assume_connected(&mut self, since: SystemTime, client_id: &str) {
-        if matches!(self.link, Link::Starting | Link::Connecting { .. }) {
-            self.link = Link::Online {
-                since,
-                client_id: client_id.to_owned(),
-                restoring: false,
-            };
-        }
-    }
-
     /// Records a message for the user (a refused command line, a send error).
     pub fn note(&mut self, at: SystemTime, message: &str) {
         self.remember(format!("{} {message}", text::clock(at)));
@@ -657,22 +645,6 @@ mod tests {
         assert!(line.contains("device …5566"), "{line}");
         assert!(!line.contains("112233445566"), "{line}");
         assert_eq!(v.devices.len(), 2);
-    }
-
-    #[test]
-    fn an_early_connection_is_shown_but_never_overrides_events() {
-        let mut v = view();
-        v.assume_connected(at(5), "c1");
-        assert!(matches!(v.link, Link::Online { since, .. } if since == at(5)));
-        apply(
-            &mut v,
-            10,
-            Event::Interrupted {
-                error: "reset".into(),
-            },
-        );
-        v.assume_connected(at(20), "c1");
-        assert!(matches!(v.link, Link::Offline { .. }));
     }
 
     #[test]
