@@ -132,7 +132,8 @@ fn recovers_from_dropped_connections_and_delivers_a_command_queued_meanwhile() {
 }
 
 /// `--duration` ends the run with a clean disconnect and exit code 0, and a closed
-/// stdin (`/dev/null`) does not end it earlier.
+/// stdin (`/dev/null`) does not end it earlier; the output runs from `connecting`
+/// through `connected` and status reports to `disconnected`.
 #[test]
 fn duration_ends_the_run_and_closed_stdin_does_not() {
     let sim = simulator();
@@ -145,11 +146,16 @@ fn duration_ends_the_run_and_closed_stdin_does_not() {
         "{:?}",
         started.elapsed()
     );
-    assert!(monitor.count("status") >= 1, "{:?}", monitor.names());
+    let names = monitor.names();
     assert_eq!(
-        monitor.names().last().map(String::as_str),
-        Some("disconnected")
+        names.first().map(String::as_str),
+        Some("connecting"),
+        "{names:?}"
     );
+    assert_eq!(monitor.count("connected"), 1, "{names:?}");
+    assert!(monitor.count("status") >= 2, "{names:?}");
+    assert_eq!(names.last().map(String::as_str), Some("disconnected"));
+    assert!(monitor.bad_lines().is_empty(), "{:?}", monitor.bad_lines());
 }
 
 /// The attempt limit ends the run with `reconnection_failed` and exit code 2.
