@@ -24,6 +24,17 @@ pub fn monitor_binary() -> PathBuf {
     BINARY.get_or_init(build_monitor).clone()
 }
 
+/// Prefixes of the variables cargo sets when it runs a test.
+const SET_FOR_TESTS: &[&str] = &[
+    "CARGO_MANIFEST_",
+    "CARGO_PKG_",
+    "CARGO_CRATE_NAME",
+    "CARGO_BIN_",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_TARGET_TMPDIR",
+    "CARGO_RUSTC_CURRENT_DIR",
+];
+
 fn build_monitor() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let profile_dir = exe
@@ -45,6 +56,15 @@ fn build_monitor() -> PathBuf {
         ])
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
         .env("CARGO_TARGET_DIR", target_dir);
+    // Variables cargo sets for the test process: some build scripts (ring's) rerun
+    // when they differ from the outer build's, which would make this build and the
+    // next `cargo test` rebuild each other's dependencies.
+    for (key, _) in std::env::vars_os() {
+        let name = key.to_string_lossy();
+        if name == "OUT_DIR" || SET_FOR_TESTS.iter().any(|p| name.starts_with(p)) {
+            build.env_remove(&key);
+        }
+    }
     if profile_dir.file_name().is_some_and(|n| n == "release") {
         build.arg("--release");
     }
