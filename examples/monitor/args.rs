@@ -65,12 +65,22 @@ pub struct Args {
     pub password: Option<String>,
 
     /// REST base URL [default: https://nlus.naviensmartcontrol.com/api/v2.1]
-    #[arg(long, env = "NAVIEN_API_URL", value_name = "URL")]
+    #[arg(
+        long,
+        env = "NAVIEN_API_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub api_url: Option<String>,
 
     /// MQTT URL (wss://, ws://, mqtt://) [default: the NaviLink AWS IoT endpoint,
     /// wss://a1t30mldyslmuq-ats.iot.us-east-1.amazonaws.com/mqtt]
-    #[arg(long, env = "NAVIEN_MQTT_URL", value_name = "URL")]
+    #[arg(
+        long,
+        env = "NAVIEN_MQTT_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub mqtt_url: Option<String>,
 
     /// MQTT client id [default: navien-client- plus 8 random hex digits]
@@ -164,7 +174,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    match Args::try_parse_from(argv) {
+    match Args::try_parse_from(argv).map(Args::without_empty_values) {
         Ok(args) => match args.check() {
             Ok(()) => Parsed::Run(Box::new(args)),
             Err(message) => Parsed::Usage(format!(
@@ -222,6 +232,21 @@ impl std::fmt::Debug for Endpoint {
 }
 
 impl Args {
+    /// An empty value (typically `NAVIEN_EMAIL=` in the environment) counts as not given.
+    fn without_empty_values(mut self) -> Self {
+        for value in [
+            &mut self.email,
+            &mut self.password,
+            &mut self.api_url,
+            &mut self.mqtt_url,
+        ] {
+            if value.as_deref().is_some_and(str::is_empty) {
+                *value = None;
+            }
+        }
+        self
+    }
+
     /// Checks what clap cannot: option combinations.
     fn check(&self) -> Result<(), String> {
         match (&self.email, &self.password) {
@@ -485,6 +510,13 @@ mod tests {
         assert_eq!(c.token_file(), Some(std::path::Path::new("tokens.json")));
         assert_eq!(args.duration, Some(Duration::from_millis(1500)));
         assert!(args.json);
+    }
+
+    #[test]
+    fn empty_values_count_as_not_given() {
+        let args = run(&["--email", "", "--password", "", "--api-url", ""]);
+        assert_eq!(args.cloud_endpoint(), None);
+        assert_eq!(args.api_url, None);
     }
 
     #[test]
