@@ -75,6 +75,7 @@ struct Inner {
     /// [`Client::events`] sees every event from the very first `connecting`.
     first_receiver: Mutex<Option<broadcast::Receiver<TimestampedEvent>>>,
     disconnected: std::sync::atomic::AtomicBool,
+    rest: Option<crate::rest::RestClient>,
 }
 
 impl std::fmt::Debug for Client {
@@ -114,6 +115,7 @@ impl Client {
                 own_system: Mutex::new(own_system),
                 first_receiver: Mutex::new(Some(started.first_receiver)),
                 disconnected: std::sync::atomic::AtomicBool::new(false),
+                rest: started.rest,
             }),
         }
     }
@@ -149,6 +151,11 @@ impl Client {
     /// Delivers every event to an actix actor too (`try_send`: a full mailbox drops).
     pub fn add_event_recipient(&self, recipient: Recipient<EventMessage>) {
         self.inner.bus.add_recipient(recipient);
+    }
+
+    /// The REST API client (device info, firmware, TOU), when the client signed in.
+    pub fn rest(&self) -> Option<&crate::rest::RestClient> {
+        self.inner.rest.as_ref()
     }
 
     /// The actors' addresses, for applications that talk to them directly.
