@@ -1,4 +1,4 @@
-//! Small text helpers shared by the human views.
+//! Text formatting shared by the human views.
 
 use std::time::{Duration, SystemTime};
 
