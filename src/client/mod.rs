@@ -168,7 +168,7 @@ impl Client {
             .refs
             .iter()
             .find(|d| d.mac.as_str().eq_ignore_ascii_case(mac))
-            .ok_or_else(|| ClientError::UnknownDevice(redact_mac(mac)))
+            .ok_or_else(|| ClientError::UnknownDevice(crate::protocol::redact_mac(mac)))
     }
 
     /// Sends `command` to the device `mac`: validated first (a bad parameter or a
@@ -298,17 +298,4 @@ impl Client {
             Ok(Err(_)) => Err(ClientError::Unavailable("reconnector")),
         }
     }
-}
-
-/// The last four characters of a MAC, for messages and logs.
-fn redact_mac(mac: &str) -> String {
-    let tail: String = mac
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    format!("…{tail}")
 }
