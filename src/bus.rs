@@ -90,6 +90,18 @@ impl EventBus {
             .push(recipient);
     }
 
+    /// Whether anyone listens (a broadcast receiver or an actix listener). Producers of
+    /// costly events (e.g. serialised statuses) may skip building them when nobody does.
+    pub fn has_listeners(&self) -> bool {
+        self.inner.sender.receiver_count() > 0
+            || !self
+                .inner
+                .recipients
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty()
+    }
+
     /// Events not delivered to an actix listener because its mailbox was full or gone.
     pub fn dropped(&self) -> u64 {
         self.inner.dropped.load(Ordering::Relaxed)
@@ -108,5 +120,15 @@ mod tests {
         bus.emit(Event::Disconnected);
         let got = rx.recv().await.ok().map(|e| e.event);
         assert_eq!(got, Some(Event::Disconnected));
+    }
+
+    #[test]
+    fn knows_whether_anyone_listens() {
+        let bus = EventBus::new(8, Arc::new(TokioClock));
+        assert!(!bus.has_listeners());
+        let rx = bus.subscribe();
+        assert!(bus.has_listeners());
+        drop(rx);
+        assert!(!bus.has_listeners());
     }
 }

@@ -75,6 +75,7 @@ struct Inner {
     /// [`Client::events`] sees every event from the very first `connecting`.
     first_receiver: Mutex<Option<broadcast::Receiver<TimestampedEvent>>>,
     disconnected: std::sync::atomic::AtomicBool,
+    rest: Option<crate::rest::RestClient>,
 }
 
 impl std::fmt::Debug for Client {
@@ -114,6 +115,7 @@ impl Client {
                 own_system: Mutex::new(own_system),
                 first_receiver: Mutex::new(Some(started.first_receiver)),
                 disconnected: std::sync::atomic::AtomicBool::new(false),
+                rest: started.rest,
             }),
         }
     }
@@ -151,6 +153,11 @@ impl Client {
         self.inner.bus.add_recipient(recipient);
     }
 
+    /// The REST API client (device info, firmware, TOU), when the client signed in.
+    pub fn rest(&self) -> Option<&crate::rest::RestClient> {
+        self.inner.rest.as_ref()
+    }
+
     /// The actors' addresses, for applications that talk to them directly.
     pub fn actors(&self) -> &Actors {
         &self.inner.actors
@@ -161,7 +168,7 @@ impl Client {
             .refs
             .iter()
             .find(|d| d.mac.as_str().eq_ignore_ascii_case(mac))
-            .ok_or_else(|| ClientError::UnknownDevice(redact_mac(mac)))
+            .ok_or_else(|| ClientError::UnknownDevice(crate::protocol::redact_mac(mac)))
     }
 
     /// Sends `command` to the device `mac`: validated first (a bad parameter or a
@@ -277,6 +284,10 @@ impl Client {
         let bound = self.inner.operation_timeout + Duration::from_secs(1);
         let reconnector: &Addr<_> = &self.inner.actors.reconnector;
         let result = tokio::time::timeout(bound, reconnector.send(Disconnect)).await;
+        self.inner
+            .actors
+            .periodic
+            .do_send(crate::periodic::Shutdown);
         let system = self
             .inner
             .own_system
@@ -291,17 +302,4 @@ impl Client {
             Ok(Err(_)) => Err(ClientError::Unavailable("reconnector")),
         }
     }
-}
-
-/// The last four characters of a MAC, for messages and logs.
-fn redact_mac(mac: &str) -> String {
-    let tail: String = mac
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    format!("…{tail}")
 }

@@ -58,6 +58,7 @@ pub(super) struct Started {
     pub features: FeatureCache,
     pub operation_timeout: Duration,
     pub first_receiver: tokio::sync::broadcast::Receiver<crate::events::TimestampedEvent>,
+    pub rest: Option<RestClient>,
 }
 
 /// Starts on a dedicated thread running its own actix System.
@@ -98,7 +99,7 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
     let unit = unit_system(config.temperature_unit());
 
     // Sign in first, so a wrong password is an error of `start` and not a loop.
-    let (auth, devices) = match (config.email(), config.password()) {
+    let (auth, rest, devices) = match (config.email(), config.password()) {
         (Some(email), Some(password)) => {
             let mut auth_config = AuthConfig::new(email, Secret::new(password.expose()))
                 .with_api_base_url(config.api_url().clone())
@@ -118,9 +119,10 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
                 .map(DeviceSummary::from_rest)
                 .filter(|d| config.wants_device(&d.mac))
                 .collect();
-            (Some(auth), devices)
+            (Some(auth), Some(rest), devices)
         }
         _ => (
+            None,
             None,
             config
                 .devices()
@@ -248,5 +250,6 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
         features,
         operation_timeout: config.operation_timeout(),
         first_receiver,
+        rest,
     })
 }

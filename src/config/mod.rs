@@ -21,7 +21,6 @@
 
 mod builder;
 mod error;
-mod secret;
 mod units;
 
 #[cfg(test)]
@@ -35,9 +34,11 @@ use std::time::Duration;
 use rand::Rng;
 use url::Url;
 
+use crate::auth::redact_email;
+pub use crate::auth::Secret;
+use crate::protocol::redact_mac;
 pub use builder::ClientConfigBuilder;
 pub use error::ConfigError;
-pub use secret::Secret;
 pub use units::{TemperatureUnit, UnknownUnit};
 
 use crate::policy::{entropy_rng, PolicyConfig};
@@ -291,28 +292,4 @@ impl fmt::Debug for ClientConfig {
 /// two clients must not give them the same id).
 pub fn generate_client_id() -> String {
     format!("navien-client-{:08x}", entropy_rng().random::<u32>())
-}
-
-/// Keeps the first character of the local part and the domain: `u…@example.com`.
-fn redact_email(email: &str) -> String {
-    let (local, domain) = email.split_once('@').unwrap_or((email, ""));
-    let first: String = local.chars().take(1).collect();
-    if domain.is_empty() {
-        format!("{first}…")
-    } else {
-        format!("{first}…@{domain}")
-    }
-}
-
-/// Keeps the last four characters of a MAC: `…eeff`.
-fn redact_mac(mac: &str) -> String {
-    let tail: String = mac
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    format!("…{tail}")
 }

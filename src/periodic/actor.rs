@@ -9,7 +9,9 @@ use bytes::Bytes;
 use tracing::{debug, error, info, trace, warn};
 
 use super::error::PollingError;
-use super::messages::{GetPollingStats, Pause, PollKind, Resume, StartPolling, StopPolling};
+use super::messages::{
+    GetPollingStats, Pause, PollKind, Resume, Shutdown, StartPolling, StopPolling,
+};
 use super::schedule::{Outage, OutcomeLog, PollOutcome, ScheduleState, TickDecision};
 use super::stats::{PollingStats, ScheduleStats};
 use crate::connection::{CommandLabel, Publish, PublishOutcome, RequestError};
@@ -60,6 +62,13 @@ impl PeriodicRequests {
 
     /// One tick (or the immediate request of a start or resume).
     fn poll(&mut self, key: &Key, ctx: &mut Context<Self>) {
+        // Timers keep a context alive; without any address left nobody can stop or
+        // resume the schedules, so end here.
+        if !ctx.connected() {
+            debug!("no address left: periodic requests stop");
+            ctx.stop();
+            return;
+        }
         let paused = self.paused;
         let Some(scheduled) = self.schedules.get_mut(key) else {
             return;
@@ -279,5 +288,16 @@ impl Handler<GetPollingStats> for PeriodicRequests {
 
     fn handle(&mut self, _msg: GetPollingStats, _ctx: &mut Self::Context) -> Self::Result {
         MessageResult(self.stats())
+    }
+}
+
+impl Handler<Shutdown> for PeriodicRequests {
+    type Result = ();
+
+    fn handle(&mut self, _msg: Shutdown, ctx: &mut Self::Context) {
+        for (_, scheduled) in std::mem::take(&mut self.schedules) {
+            ctx.cancel_future(scheduled.timer);
+        }
+        ctx.stop();
     }
 }

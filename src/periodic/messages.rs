@@ -65,3 +65,9 @@ pub struct Resume;
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "PollingStats")]
 pub struct GetPollingStats;
+
+/// Stop every schedule and the actor (the client is shutting down). The actor also stops
+/// by itself at its next tick once no address to it is left.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct Shutdown;

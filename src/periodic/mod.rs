@@ -10,6 +10,7 @@
 //! | [`Pause`] | `()` | Link down: ticks are skipped. |
 //! | [`Resume`] | `()` | Link restored: one request per schedule now, then every interval from now. |
 //! | [`GetPollingStats`] | [`PollingStats`] | Per-schedule counters. |
+//! | [`Shutdown`] | `()` | Stop every schedule and the actor. |
 //!
 //! # Behaviour
 //!
@@ -28,7 +29,8 @@
 //!   schedules are kept, skipped quietly, and resume with the link if it ever returns
 //!   (L-19).
 //! * Schedules live as long as the actor: reconnects, deep reconnects and Connection
-//!   restarts do not touch them; timers belong to the actor's context and end with it.
+//!   restarts do not touch them; timers belong to the actor's context and end with it
+//!   ([`Shutdown`], or the first tick after the last address is dropped).
 //!
 //! ```
 //! use std::time::Duration;
@@ -72,5 +74,5 @@ mod stats;
 
 pub use actor::PeriodicRequests;
 pub use error::PollingError;
-pub use messages::{GetPollingStats, Pause, PollKind, Resume, StartPolling, StopPolling};
+pub use messages::{GetPollingStats, Pause, PollKind, Resume, Shutdown, StartPolling, StopPolling};
 pub use stats::{PollingStats, ScheduleStats};

@@ -39,6 +39,12 @@ fn check_topic_level(kind: &'static str, s: &str, max: usize) -> Result<(), IdEr
     Ok(())
 }
 
+/// A MAC (or any identifier) reduced to its last four characters, `…eeff`, for logs and
+/// error messages.
+pub fn redact_mac(mac: &str) -> String {
+    redact_tail(mac, 4)
+}
+
 /// Keeps only the last `keep` characters: `…eeff`; short values are fully hidden.
 fn redact_tail(s: &str, keep: usize) -> String {
     let n = s.chars().count();

@@ -67,7 +67,9 @@ pub use enums::{
 pub use error::{CommandError, DecodeError, IdError, ValidationError};
 pub use error_codes::ErrorCode;
 pub use feature::{Capability, Feature, FeatureView};
-pub use ids::{ClientId, ClientIdentity, DeviceRef, MacAddress, SessionId, NWP500_DEVICE_TYPE};
+pub use ids::{
+    redact_mac, ClientId, ClientIdentity, DeviceRef, MacAddress, SessionId, NWP500_DEVICE_TYPE,
+};
 pub use incoming::{classify, ControlRefusal, Incoming, RequestEcho, FAIL_CODE_TOO_SOON};
 pub use price::{decode_price, encode_price, DEFAULT_DECIMAL_POINT, MAX_DECIMAL_POINT};
 pub use recirculation::{RecirculationEntry, RecirculationSchedule, RecirculationScheduleView};

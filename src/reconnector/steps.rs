@@ -170,11 +170,13 @@ pub(super) async fn run_restore(plan: RestorePlan) -> Result<Restored, StepError
             failed: report.failed,
         });
         if report.failed > 0 {
-            return Err(StepError::Replay(format!(
-                "{} of {} filters not acknowledged",
-                report.failed,
-                report.failed + report.restored
-            )));
+            // Refused by the broker (SUBACK 0x80): reconnecting would not change that.
+            // The filters stay registered and are retried at the next replay.
+            tracing::warn!(
+                refused = report.failed,
+                restored = report.restored,
+                "the broker refused some subscriptions"
+            );
         }
         Some(report)
     };

@@ -95,17 +95,19 @@ impl Subscriptions {
         Ok((added.id, added.needs_subscribe || failed))
     }
 
-    /// Learns when a callback's thread ends; a panic removes the handler.
+    /// Learns when a callback's thread ends; a panic removes the handler. The watch runs
+    /// as a detached task holding only a weak address, so it never keeps the actor alive.
     fn watch_callback(&self, id: HandlerId, handle: JoinHandle<()>, ctx: &mut Context<Self>) {
-        ctx.spawn(wrap_future(handle).map(move |result, act: &mut Self, ctx| {
-            if let Err(e) = result {
+        let actor = ctx.address().downgrade();
+        actix::spawn(async move {
+            if let Err(e) = handle.await {
                 if e.is_panic() {
-                    act.panics = act.panics.saturating_add(1);
-                    error!(handler = %id, panics_total = act.panics, "callback handler panicked: removed");
-                    act.remove(id, ctx);
+                    if let Some(actor) = actor.upgrade() {
+                        actor.do_send(CallbackPanicked(id));
+                    }
                 }
             }
-        }));
+        });
     }
 
     /// Subscribes `to_send` now if the link is up; the answer is the registration's
@@ -366,6 +368,21 @@ impl Actor for Subscriptions {
             filters = self.dispatcher.registry.filter_count(),
             "subscriptions actor stopped"
         );
+    }
+}
+
+/// A callback handler's thread ended with a panic.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+struct CallbackPanicked(HandlerId);
+
+impl Handler<CallbackPanicked> for Subscriptions {
+    type Result = ();
+
+    fn handle(&mut self, msg: CallbackPanicked, ctx: &mut Self::Context) {
+        self.panics = self.panics.saturating_add(1);
+        let removed = self.remove(msg.0, ctx);
+        error!(handler = %msg.0, removed, panics_total = self.panics, "callback handler panicked: removed");
     }
 }
 

@@ -133,6 +133,9 @@ impl Dispatcher {
                         .clone();
                     d.offer(id, entry, sink, message);
                 }
+                // Serialising a status is the costliest step: skip it when nobody listens.
+                (Route::DeviceEvents { .. }, Decoded::Status(_) | Decoded::Feature(_))
+                    if !bus.has_listeners() => {}
                 (Route::DeviceEvents { device }, Decoded::Status(status)) => {
                     match serde_json::to_value(status.view(*unit)) {
                         Ok(status) => {

@@ -25,7 +25,9 @@ pub type Callback<T> = Arc<dyn Fn(&T) + Send + Sync + 'static>;
 ///   is removed**: the panic is logged and counted in the statistics, the callback gets no
 ///   further messages, and if it was the last handler of its topic filter the filter is
 ///   unsubscribed. (Restarting it would hand the next message to code that just failed;
-///   a handler that wants to survive bad input should catch its own errors.)
+///   a handler that wants to survive bad input should catch its own errors.) A callback
+///   that never returns keeps its thread busy; the runtime waits for such threads when it
+///   shuts down, so callbacks should not block indefinitely.
 ///
 /// In every case a full buffer drops that message for that handler only, and a handler
 /// whose receiving side is gone (actor stopped, receiver dropped) is removed.

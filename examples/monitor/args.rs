@@ -1,0 +1,566 @@
+//! Command-line options and how they become a [`ClientConfig`].
+//!
+//! Defaults shown in `--help` are the library's own (a unit test keeps them in step
+//! with `ClientConfig::default()`), except the poll interval, which is shorter on the
+//! embedded simulator so that a short demo run shows several status reports.
+
+use std::time::Duration;
+
+use clap::error::ErrorKind;
+use clap::Parser;
+use nwp500::config::{
+    ClientConfig, ClientConfigBuilder, ConfigError, TemperatureUnit, DEFAULT_API_URL,
+    DEFAULT_MQTT_URL,
+};
+
+/// Exit code for invalid arguments (`EX_USAGE` of sysexits.h).
+pub const EXIT_USAGE: u8 = 64;
+
+/// Poll interval against the real cloud (the reference client's monitor polls every 30 s).
+pub const CLOUD_POLL_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Poll interval on the embedded simulator.
+pub const SIM_POLL_INTERVAL: Duration = Duration::from_secs(5);
+
+const AFTER_HELP: &str = "\
+Without --email/--password (or NAVIEN_EMAIL/NAVIEN_PASSWORD) the monitor starts an embedded
+simulated NaviLink cloud with one water heater and monitors that.
+
+Commands on stdin (one per line, for the first --device or the account's first device):
+  power on|off
+  mode heat-pump|electric|energy-saver|high-demand
+  vacation DAYS          (1-30)
+  temperature VALUE      (setpoint, in °F or with --celsius in °C)
+  status                 (request a status report now)
+  help
+  quit
+Closing stdin does not stop the monitor.
+
+Exit codes: 0 after SIGINT, SIGTERM, `quit` or --duration; 2 when reconnection failed
+(invalid credentials or --max-reconnect-attempts reached); 1 on other failures;
+64 for invalid arguments.
+
+Log verbosity: RUST_LOG (default `warn`, or `info` with --json); logs go to stderr.";
+
+/// Live monitor for Navien NWP500 heat-pump water heaters through the NaviLink cloud.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "monitor", version, after_help = AFTER_HELP)]
+pub struct Args {
+    /// NaviLink account e-mail (with --password; without both, the embedded simulator is used)
+    #[arg(
+        long,
+        env = "NAVIEN_EMAIL",
+        hide_env_values = true,
+        value_name = "EMAIL"
+    )]
+    pub email: Option<String>,
+
+    /// NaviLink account password
+    #[arg(
+        long,
+        env = "NAVIEN_PASSWORD",
+        hide_env_values = true,
+        value_name = "PASSWORD"
+    )]
+    pub password: Option<String>,
+
+    /// REST base URL [default: https://nlus.naviensmartcontrol.com/api/v2.1]
+    #[arg(
+        long,
+        env = "NAVIEN_API_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub api_url: Option<String>,
+
+    /// MQTT URL (wss://, ws://, mqtt://) [default: the NaviLink AWS IoT endpoint,
+    /// wss://a1t30mldyslmuq-ats.iot.us-east-1.amazonaws.com/mqtt]
+    #[arg(
+        long,
+        env = "NAVIEN_MQTT_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub mqtt_url: Option<String>,
+
+    /// MQTT client id [default: navien-client- plus 8 random hex digits]
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Monitor only this device (MAC; may be repeated) [default: every device of the account]
+    #[arg(long = "device", value_name = "MAC")]
+    pub devices: Vec<String>,
+
+    /// Seconds between status requests per device [default: 30; 5 on the embedded simulator]
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub poll_interval: Option<Duration>,
+
+    /// MQTT keep-alive, whole seconds
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "60")]
+    pub keep_alive: Duration,
+
+    /// Seconds to wait for each SUBACK/PUBACK
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "30")]
+    pub operation_timeout: Duration,
+
+    /// Base delay of the first reconnect attempt, seconds
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "1")]
+    pub initial_reconnect_delay: Duration,
+
+    /// Cap of the reconnect delay, seconds
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "120")]
+    pub max_reconnect_delay: Duration,
+
+    /// Every N-th reconnect attempt is deep (renews credentials, rebuilds the connection)
+    #[arg(long, value_name = "N", default_value = "10")]
+    pub deep_reconnect_every: u64,
+
+    /// Give up after N attempts in one outage (exit code 2) [default: unlimited]
+    #[arg(long, value_name = "N")]
+    pub max_reconnect_attempts: Option<u64>,
+
+    /// Minimum seconds between two connection attempts (AWS IoT allows one per second)
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "1")]
+    pub min_connect_interval: Duration,
+
+    /// Seconds a connection must stay up before the attempt counter resets
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "30")]
+    pub stable_after: Duration,
+
+    /// Credentials expiring within this many seconds are renewed first
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "300")]
+    pub credential_margin: Duration,
+
+    /// Commands queued while offline are dropped when older than this many seconds
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "300")]
+    pub queue_max_age: Duration,
+
+    /// Seconds between reachability probes while the network is down
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "5")]
+    pub probe_interval: Duration,
+
+    /// Temperatures in °C (output and the `temperature` command) [default: °F]
+    #[arg(long)]
+    pub celsius: bool,
+
+    /// Exit cleanly after this many seconds [default: run until interrupted]
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub duration: Option<Duration>,
+
+    /// One JSON object per event and line on stdout (logs on stderr)
+    #[arg(long)]
+    pub json: bool,
+
+    /// Keep the sign-in tokens in this file between runs [default: not kept]
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<std::path::PathBuf>,
+}
+
+/// What parsing the command line produced.
+#[derive(Debug)]
+pub enum Parsed {
+    /// Run with these options.
+    Run(Box<Args>),
+    /// Print this (help or version) on stdout and exit 0.
+    Info(String),
+    /// Print this on stderr and exit [`EXIT_USAGE`].
+    Usage(String),
+}
+
+/// Parses `argv` (program name first). Never exits the process: `--help` and errors
+/// are returned so that the caller chooses the exit code (clap's own is 2 for errors).
+pub fn parse<I, T>(argv: I) -> Parsed
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match Args::try_parse_from(argv).map(Args::without_empty_values) {
+        Ok(args) => match args.check() {
+            Ok(()) => Parsed::Run(Box::new(args)),
+            Err(message) => Parsed::Usage(format!(
+                "error: {message}\n\nFor more information, try '--help'."
+            )),
+        },
+        Err(error) => match error.kind() {
+            ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                Parsed::Info(error.render().to_string())
+            }
+            _ => Parsed::Usage(error.render().to_string()),
+        },
+    }
+}
+
+/// Where the monitor connects and as whom.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// REST base URL.
+    pub api_url: String,
+    /// MQTT URL.
+    pub mqtt_url: String,
+    /// Account e-mail.
+    pub email: String,
+    /// Account password.
+    pub password: String,
+    /// Whether this is the embedded simulator.
+    pub simulated: bool,
+}
+
+impl Endpoint {
+    /// A local endpoint with the demo account, to check the other options before the
+    /// embedded simulator runs.
+    pub fn local_placeholder() -> Self {
+        Self {
+            api_url: "http://127.0.0.1/api/v2.1".to_owned(),
+            mqtt_url: "ws://127.0.0.1/mqtt".to_owned(),
+            email: "user@example.com".to_owned(),
+            password: "placeholder".to_owned(),
+            simulated: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("api_url", &self.api_url)
+            .field("mqtt_url", &self.mqtt_url)
+            .field("simulated", &self.simulated)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Args {
+    /// An empty value (typically `NAVIEN_EMAIL=` in the environment) counts as not given.
+    fn without_empty_values(mut self) -> Self {
+        for value in [
+            &mut self.email,
+            &mut self.password,
+            &mut self.api_url,
+            &mut self.mqtt_url,
+        ] {
+            if value.as_deref().is_some_and(str::is_empty) {
+                *value = None;
+            }
+        }
+        self
+    }
+
+    /// Checks what clap cannot: option combinations.
+    fn check(&self) -> Result<(), String> {
+        match (&self.email, &self.password) {
+            (Some(_), None) => return Err("--email needs --password (or NAVIEN_PASSWORD)".into()),
+            (None, Some(_)) => return Err("--password needs --email (or NAVIEN_EMAIL)".into()),
+            _ => {}
+        }
+        if self.email.is_none() {
+            for (given, flag) in [
+                (self.api_url.is_some(), "--api-url"),
+                (self.mqtt_url.is_some(), "--mqtt-url"),
+            ] {
+                if given {
+                    return Err(format!(
+                        "{flag} needs --email and --password \
+                         (without credentials the monitor runs its embedded simulator)"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The cloud endpoint given by the options; `None` without credentials (then the
+    /// embedded simulator is used).
+    pub fn cloud_endpoint(&self) -> Option<Endpoint> {
+        let (email, password) = (self.email.as_ref()?, self.password.as_ref()?);
+        Some(Endpoint {
+            api_url: self
+                .api_url
+                .clone()
+                .unwrap_or_else(|| DEFAULT_API_URL.to_owned()),
+            mqtt_url: self
+                .mqtt_url
+                .clone()
+                .unwrap_or_else(|| DEFAULT_MQTT_URL.to_owned()),
+            email: email.clone(),
+            password: password.clone(),
+            simulated: false,
+        })
+    }
+
+    /// The unit of displayed temperatures and of the `temperature` command.
+    pub fn unit(&self) -> TemperatureUnit {
+        if self.celsius {
+            TemperatureUnit::Celsius
+        } else {
+            TemperatureUnit::Fahrenheit
+        }
+    }
+
+    /// The poll interval in effect (`simulated`: on the embedded simulator).
+    pub fn poll_interval_for(&self, simulated: bool) -> Duration {
+        self.poll_interval.unwrap_or(if simulated {
+            SIM_POLL_INTERVAL
+        } else {
+            CLOUD_POLL_INTERVAL
+        })
+    }
+
+    /// The client configuration for these options and `endpoint`.
+    pub fn client_config(&self, endpoint: &Endpoint) -> Result<ClientConfig, ArgError> {
+        let mut builder: ClientConfigBuilder = ClientConfig::builder()
+            .credentials(endpoint.email.clone(), endpoint.password.clone())
+            .api_url(endpoint.api_url.clone())
+            .mqtt_url(endpoint.mqtt_url.clone())
+            .keep_alive(self.keep_alive)
+            .operation_timeout(self.operation_timeout)
+            .initial_reconnect_delay(self.initial_reconnect_delay)
+            .max_reconnect_delay(self.max_reconnect_delay)
+            .deep_reconnect_every(self.deep_reconnect_every)
+            .max_reconnect_attempts(self.max_reconnect_attempts)
+            .min_connect_interval(self.min_connect_interval)
+            .stable_after(self.stable_after)
+            .credential_margin(self.credential_margin)
+            .queue_max_age(self.queue_max_age)
+            .probe_interval(self.probe_interval)
+            .poll_interval(self.poll_interval_for(endpoint.simulated))
+            .temperature_unit(self.unit())
+            .devices(self.devices.iter().cloned());
+        if let Some(id) = &self.client_id {
+            builder = builder.client_id(id.clone());
+        }
+        if let Some(path) = &self.token_file {
+            builder = builder.token_file(path.clone());
+        }
+        builder.build().map_err(ArgError)
+    }
+}
+
+/// An option value the library refused, reported with the command-line flag.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} (option {flag})", flag = flag_of(.0.option()))]
+pub struct ArgError(pub ConfigError);
+
+/// The command-line flag that sets a configuration option.
+pub fn flag_of(option: &str) -> String {
+    match option {
+        "credentials" => "--email/--password".to_owned(),
+        "devices" => "--device".to_owned(),
+        other => format!("--{}", other.replace('_', "-")),
+    }
+}
+
+/// Parses seconds with an optional fraction (`30`, `0.2`) into a `Duration`.
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("`{text}` is not a non-negative number of seconds"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` seconds is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(argv: &[&str]) -> Args {
+        let mut full = vec!["monitor"];
+        full.extend_from_slice(argv);
+        match parse(full) {
+            Parsed::Run(args) => *args,
+            other => panic!("expected Run, got {other:?}"),
+        }
+    }
+
+    fn usage(argv: &[&str]) -> String {
+        let mut full = vec!["monitor"];
+        full.extend_from_slice(argv);
+        match parse(full) {
+            Parsed::Usage(message) => message,
+            other => panic!("expected Usage, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn seconds_accept_fractions_and_refuse_garbage() {
+        assert_eq!(parse_seconds("0.2"), Ok(Duration::from_millis(200)));
+        assert_eq!(parse_seconds("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_seconds("0"), Ok(Duration::ZERO));
+        assert!(parse_seconds("-1").is_err());
+        assert!(parse_seconds("abc").is_err());
+        assert!(parse_seconds("NaN").is_err());
+        assert!(parse_seconds("inf").is_err());
+        assert!(parse_seconds("1e300").is_err());
+    }
+
+    fn endpoint(simulated: bool) -> Endpoint {
+        Endpoint {
+            api_url: "http://127.0.0.1:9/api/v2.1".into(),
+            mqtt_url: "ws://127.0.0.1:8/mqtt".into(),
+            email: "user@example.com".into(),
+            password: "pw".into(),
+            simulated,
+        }
+    }
+
+    /// The defaults printed by `--help` are the library's defaults.
+    #[test]
+    fn help_defaults_match_the_library() {
+        let args = run(&["--email", "a@b.c", "--password", "pw"]);
+        let endpoint = args.cloud_endpoint().unwrap();
+        assert_eq!(endpoint.api_url, DEFAULT_API_URL);
+        assert_eq!(endpoint.mqtt_url, DEFAULT_MQTT_URL);
+        let config = args.client_config(&endpoint).unwrap();
+        let library = ClientConfig::builder()
+            .credentials("a@b.c", "pw")
+            .build()
+            .unwrap();
+        // Client ids are generated per client instance (both `None` here).
+        assert_eq!(config, library);
+        assert_eq!(library.poll_interval(), CLOUD_POLL_INTERVAL);
+    }
+
+    #[test]
+    fn no_credentials_means_the_simulator_with_a_short_poll() {
+        let args = run(&[]);
+        assert_eq!(args.cloud_endpoint(), None);
+        let config = args.client_config(&endpoint(true)).unwrap();
+        assert_eq!(config.poll_interval(), SIM_POLL_INTERVAL);
+        assert_eq!(config.api_url().as_str(), "http://127.0.0.1:9/api/v2.1");
+        assert_eq!(config.mqtt_url().as_str(), "ws://127.0.0.1:8/mqtt");
+        let args = run(&["--poll-interval", "0.25"]);
+        let config = args.client_config(&endpoint(true)).unwrap();
+        assert_eq!(config.poll_interval(), Duration::from_millis(250));
+    }
+
+    #[test]
+    fn every_option_reaches_the_config() {
+        let args = run(&[
+            "--email",
+            "u@example.com",
+            "--password",
+            "pw",
+            "--api-url",
+            "http://127.0.0.1:1/api/v2.1",
+            "--mqtt-url",
+            "ws://127.0.0.1:2/mqtt",
+            "--client-id",
+            "monitor-1",
+            "--device",
+            "AA:BB:CC:DD:EE:FF",
+            "--poll-interval",
+            "0.5",
+            "--keep-alive",
+            "5",
+            "--operation-timeout",
+            "0.75",
+            "--initial-reconnect-delay",
+            "0.1",
+            "--max-reconnect-delay",
+            "0.4",
+            "--deep-reconnect-every",
+            "3",
+            "--max-reconnect-attempts",
+            "7",
+            "--min-connect-interval",
+            "0",
+            "--stable-after",
+            "2",
+            "--credential-margin",
+            "0",
+            "--queue-max-age",
+            "9",
+            "--probe-interval",
+            "0.3",
+            "--celsius",
+            "--duration",
+            "1.5",
+            "--json",
+            "--token-file",
+            "tokens.json",
+        ]);
+        let endpoint = args.cloud_endpoint().unwrap();
+        assert_eq!(endpoint.email, "u@example.com");
+        assert_eq!(endpoint.password, "pw");
+        assert!(!endpoint.simulated);
+        let c = args.client_config(&endpoint).unwrap();
+        assert_eq!(c.email(), Some("u@example.com"));
+        assert_eq!(c.password().map(|p| p.expose()), Some("pw"));
+        assert_eq!(c.api_url().as_str(), "http://127.0.0.1:1/api/v2.1");
+        assert_eq!(c.mqtt_url().as_str(), "ws://127.0.0.1:2/mqtt");
+        assert_eq!(c.client_id(), Some("monitor-1"));
+        assert_eq!(c.devices(), ["aabbccddeeff"]);
+        assert_eq!(c.poll_interval(), Duration::from_millis(500));
+        assert_eq!(c.keep_alive(), Duration::from_secs(5));
+        assert_eq!(c.operation_timeout(), Duration::from_millis(750));
+        assert_eq!(c.initial_reconnect_delay(), Duration::from_millis(100));
+        assert_eq!(c.max_reconnect_delay(), Duration::from_millis(400));
+        assert_eq!(c.deep_reconnect_every().get(), 3);
+        assert_eq!(c.max_reconnect_attempts().map(|n| n.get()), Some(7));
+        assert_eq!(c.min_connect_interval(), Duration::ZERO);
+        assert_eq!(c.stable_after(), Duration::from_secs(2));
+        assert_eq!(c.credential_margin(), Duration::ZERO);
+        assert_eq!(c.queue_max_age(), Duration::from_secs(9));
+        assert_eq!(c.probe_interval(), Duration::from_millis(300));
+        assert_eq!(c.temperature_unit(), TemperatureUnit::Celsius);
+        assert_eq!(c.token_file(), Some(std::path::Path::new("tokens.json")));
+        assert_eq!(args.duration, Some(Duration::from_millis(1500)));
+        assert!(args.json);
+    }
+
+    #[test]
+    fn empty_values_count_as_not_given() {
+        let args = run(&["--email", "", "--password", "", "--api-url", ""]);
+        assert_eq!(args.cloud_endpoint(), None);
+        assert_eq!(args.api_url, None);
+    }
+
+    #[test]
+    fn bad_arguments_are_usage_errors() {
+        assert!(usage(&["--poll-interval", "soon"]).contains("--poll-interval"));
+        assert!(usage(&["--bogus"]).contains("--bogus"));
+        assert!(usage(&["--email", "u@example.com"]).contains("--password"));
+        assert!(usage(&["--api-url", "http://x"]).contains("--api-url"));
+        assert!(usage(&["--deep-reconnect-every", "three"]).contains("--deep-reconnect-every"));
+    }
+
+    #[test]
+    fn values_the_library_refuses_name_the_flag() {
+        let args = run(&["--keep-alive", "0.5"]);
+        let error = args.client_config(&endpoint(false)).unwrap_err();
+        assert!(error.to_string().contains("--keep-alive"), "{error}");
+        let args = run(&["--max-reconnect-attempts", "0"]);
+        let error = args.client_config(&endpoint(false)).unwrap_err();
+        assert!(
+            error.to_string().contains("--max-reconnect-attempts"),
+            "{error}"
+        );
+        let args = run(&["--device", "nope"]);
+        let error = args.client_config(&endpoint(false)).unwrap_err();
+        assert!(error.to_string().contains("--device"), "{error}");
+    }
+
+    #[test]
+    fn help_is_information_not_an_error_and_lists_defaults() {
+        match parse(["monitor", "--help"]) {
+            Parsed::Info(text) => {
+                for needle in [
+                    "--poll-interval",
+                    "5 on the embedded simulator",
+                    "[default: 60]",
+                    "--max-reconnect-attempts",
+                    "unlimited",
+                    "--token-file",
+                    "quit",
+                ] {
+                    assert!(text.contains(needle), "help lacks {needle:?}:\n{text}");
+                }
+            }
+            other => panic!("expected Info, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,684 @@
+//! The state behind the human view, updated by each event, plus a one-line
+//! description of every event (what is printed when stdout is not a terminal).
+
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime};
+
+use nwp500::config::TemperatureUnit;
+use nwp500::events::{ConnectKind, Event, FailureReason, RenewalMethod, TimestampedEvent};
+use nwp500::policy::AttemptKind;
+
+use crate::input::unit_symbol;
+use crate::summary::StatusSummary;
+use crate::text;
+
+/// How many recent lines the terminal view keeps.
+const RECENT_LINES: usize = 8;
+
+/// The connection as the view shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Link {
+    /// Nothing has happened yet.
+    Starting,
+    /// The first connection is being made.
+    Connecting {
+        /// Attempt number.
+        attempt: u64,
+    },
+    /// Connected.
+    Online {
+        /// Since when.
+        since: SystemTime,
+        /// Our MQTT client id.
+        client_id: String,
+        /// Connected again after an outage, subscriptions and queue not yet restored.
+        restoring: bool,
+    },
+    /// Connection lost; reconnecting.
+    Offline {
+        /// Since when.
+        since: SystemTime,
+        /// Why it was lost.
+        error: String,
+        /// What the reconnection is doing.
+        progress: Progress,
+    },
+    /// The client gave up.
+    Failed {
+        /// Attempts made.
+        attempts: u64,
+        /// Why.
+        reason: FailureReason,
+    },
+    /// Disconnected on request.
+    Disconnected,
+}
+
+/// Reconnection progress during an outage.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Progress {
+    /// Nothing scheduled yet.
+    Idle,
+    /// Attempt `attempt` starts at `at`.
+    Waiting {
+        /// Attempt number.
+        attempt: u64,
+        /// Quick or deep.
+        kind: AttemptKind,
+        /// When it starts.
+        at: SystemTime,
+    },
+    /// Attempt `attempt` is under way.
+    Connecting {
+        /// Attempt number.
+        attempt: u64,
+        /// Initial, quick or deep.
+        kind: ConnectKind,
+    },
+}
+
+/// One monitored device.
+#[derive(Debug, Clone)]
+pub struct DeviceRow {
+    /// MAC as the device list gives it.
+    pub mac: String,
+    /// Name from the device list.
+    pub name: String,
+    /// The last status report.
+    pub status: Option<StatusSummary>,
+    /// When it arrived.
+    pub updated: Option<SystemTime>,
+}
+
+/// Everything the human view shows.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// First line: what is being monitored.
+    pub title: String,
+    /// Second line: where (endpoints), once known.
+    pub subtitle: Option<String>,
+    /// Display unit.
+    pub unit: TemperatureUnit,
+    /// The devices, in device-list order.
+    pub devices: Vec<DeviceRow>,
+    /// The connection.
+    pub link: Link,
+    /// Outages recovered so far.
+    pub outages: u64,
+    /// The last outage's length.
+    pub last_outage: Option<Duration>,
+    /// Commands waiting in the offline queue: (device, command code).
+    pub pending: Vec<(String, u32)>,
+    /// The latest notable lines, oldest first.
+    pub recent: VecDeque<String>,
+}
+
+impl View {
+    /// A view of `devices` (MAC, name).
+    pub fn new(title: String, unit: TemperatureUnit, devices: Vec<(String, String)>) -> Self {
+        let mut view = Self {
+            title,
+            subtitle: None,
+            unit,
+            devices: Vec::new(),
+            link: Link::Starting,
+            outages: 0,
+            last_outage: None,
+            pending: Vec::new(),
+            recent: VecDeque::new(),
+        };
+        view.set_devices(devices);
+        view
+    }
+
+    /// Replaces the device list (MAC, name), forgetting their reports.
+    pub fn set_devices(&mut self, devices: Vec<(String, String)>) {
+        self.devices = devices
+            .into_iter()
+            .map(|(mac, name)| DeviceRow {
+                mac,
+                name,
+                status: None,
+                updated: None,
+            })
+            .collect();
+    }
+
+    /// The name shown for `mac`.
+    pub fn device_name(&self, mac: &str) -> String {
+        match self.devices.iter().find(|d| d.mac == mac) {
+            Some(d) if !d.name.trim().is_empty() => d.name.clone(),
+            _ => format!("device {}", text::short_mac(mac)),
+        }
+    }
+
+    /// Records a message for the user (a refused command line, a send error).
+    pub fn note(&mut self, at: SystemTime, message: &str) {
+        self.remember(format!("{} {message}", text::clock(at)));
+    }
+
+    fn remember(&mut self, line: String) {
+        if self.recent.len() == RECENT_LINES {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(line);
+    }
+
+    /// Updates the state with `event`; returns its one-line description (with time).
+    pub fn apply(&mut self, stamped: &TimestampedEvent) -> String {
+        let at = stamped.ts;
+        let description = self.describe_and_update(at, &stamped.event);
+        let line = format!("{} {description}", text::clock(at));
+        // Status reports are in the device panel already; everything else is history.
+        if !matches!(stamped.event, Event::Status { .. }) {
+            self.remember(line.clone());
+        }
+        line
+    }
+
+    fn describe_and_update(&mut self, at: SystemTime, event: &Event) -> String {
+        match event {
+            Event::Connecting { attempt, kind } => {
+                match &mut self.link {
+                    Link::Offline { progress, .. } => {
+                        *progress = Progress::Connecting {
+                            attempt: *attempt,
+                            kind: *kind,
+                        }
+                    }
+                    link => *link = Link::Connecting { attempt: *attempt },
+                }
+                format!("connecting (attempt {attempt}, {})", connect_kind(*kind))
+            }
+            Event::Connected {
+                client_id, attempt, ..
+            } => {
+                let restoring = matches!(self.link, Link::Offline { .. });
+                self.link = Link::Online {
+                    since: at,
+                    client_id: client_id.clone(),
+                    restoring,
+                };
+                format!("connected as {client_id} (attempt {attempt})")
+            }
+            Event::Interrupted { error } => {
+                self.link = Link::Offline {
+                    since: at,
+                    error: error.clone(),
+                    progress: Progress::Idle,
+                };
+                format!("connection lost: {error}")
+            }
+            Event::ReconnectScheduled {
+                attempt,
+                kind,
+                delay,
+            } => {
+                if let Link::Offline { progress, .. } = &mut self.link {
+                    *progress = Progress::Waiting {
+                        attempt: *attempt,
+                        kind: *kind,
+                        at: at + *delay,
+                    };
+                }
+                format!(
+                    "reconnect attempt {attempt} ({}) in {}",
+                    kind.as_str(),
+                    text::duration(*delay)
+                )
+            }
+            Event::CredentialsRenewed { method } => format!(
+                "credentials renewed ({})",
+                match method {
+                    RenewalMethod::Refresh => "refresh",
+                    RenewalMethod::SignIn => "sign-in",
+                }
+            ),
+            Event::Resubscribed { topics, failed } => {
+                if *failed == 0 {
+                    format!("subscriptions restored ({topics} topics)")
+                } else {
+                    format!(
+                        "subscriptions restored ({topics} topics, {failed} failed, retried later)"
+                    )
+                }
+            }
+            Event::Recovered { attempts, outage } => {
+                if let Link::Online { restoring, .. } = &mut self.link {
+                    *restoring = false;
+                }
+                self.outages += 1;
+                self.last_outage = Some(*outage);
+                format!(
+                    "recovered after {} ({attempts} attempt{})",
+                    text::duration(*outage),
+                    plural(*attempts)
+                )
+            }
+            Event::ReconnectionFailed { attempts, reason } => {
+                self.link = Link::Failed {
+                    attempts: *attempts,
+                    reason: *reason,
+                };
+                format!(
+                    "gave up reconnecting after {attempts} attempt{}: {}",
+                    plural(*attempts),
+                    failure(*reason)
+                )
+            }
+            Event::CommandQueued {
+                device,
+                command,
+                queue_len,
+            } => {
+                self.pending.push((device.clone(), *command));
+                format!(
+                    "offline: {} for {} queued ({queue_len} waiting)",
+                    text::command(*command),
+                    self.device_name(device)
+                )
+            }
+            Event::CommandSent { device, command } => {
+                self.unqueue(device, *command);
+                format!(
+                    "sent {} to {}",
+                    text::command(*command),
+                    self.device_name(device)
+                )
+            }
+            Event::CommandExpired {
+                device,
+                command,
+                age,
+            } => {
+                self.unqueue(device, *command);
+                format!(
+                    "dropped {} for {}: queued {} ago, too old to send",
+                    text::command(*command),
+                    self.device_name(device),
+                    text::duration(*age)
+                )
+            }
+            Event::CommandDropped { device, command } => {
+                self.unqueue(device, *command);
+                format!(
+                    "dropped {} for {}: offline queue full",
+                    text::command(*command),
+                    self.device_name(device)
+                )
+            }
+            Event::Status { device, status } => {
+                let summary = StatusSummary::from_status(status);
+                let line = format!(
+                    "{}: {}",
+                    self.device_name(device),
+                    status_line(&summary, self.unit)
+                );
+                let row = self.row(device);
+                row.status = Some(summary);
+                row.updated = Some(at);
+                line
+            }
+            Event::Feature { device, .. } => {
+                format!("{}: device information received", self.device_name(device))
+            }
+            Event::Disconnected => {
+                self.link = Link::Disconnected;
+                "disconnected".to_owned()
+            }
+        }
+    }
+
+    fn unqueue(&mut self, device: &str, command: u32) {
+        if let Some(i) = self
+            .pending
+            .iter()
+            .position(|(d, c)| d == device && *c == command)
+        {
+            self.pending.remove(i);
+        }
+    }
+
+    /// The row of `mac`, added at the end if the device was not listed.
+    fn row(&mut self, mac: &str) -> &mut DeviceRow {
+        let index = match self.devices.iter().position(|d| d.mac == mac) {
+            Some(i) => i,
+            None => {
+                self.devices.push(DeviceRow {
+                    mac: mac.to_owned(),
+                    name: String::new(),
+                    status: None,
+                    updated: None,
+                });
+                self.devices.len() - 1
+            }
+        };
+        &mut self.devices[index]
+    }
+}
+
+/// A status report on one line.
+pub fn status_line(s: &StatusSummary, unit: TemperatureUnit) -> String {
+    let mut parts = vec![format!(
+        "water {} (setpoint {})",
+        temperature(s.water, unit),
+        temperature(s.setpoint, unit)
+    )];
+    if s.powered_off {
+        parts.push("switched off".to_owned());
+    } else {
+        parts.push(format!("{} mode", s.mode));
+    }
+    parts.push(format!("heating: {}", s.heating));
+    if let Some(w) = s.power_w {
+        parts.push(format!("{} W", text::number(w)));
+    }
+    if let Some(c) = s.charge_percent {
+        parts.push(format!("tank {}% charged", text::number(c)));
+    }
+    if let Some(flow) = s.draw {
+        parts.push(draw(flow, unit));
+    }
+    if let Some((days, elapsed)) = s.vacation {
+        parts.push(format!("vacation day {elapsed} of {days}"));
+    }
+    parts.push(match &s.error {
+        Some(e) => format!("ERROR {e}"),
+        None => "no error".to_owned(),
+    });
+    parts.join(" · ")
+}
+
+/// `118.5 °F`, or `? °F` when unknown.
+pub fn temperature(value: Option<f64>, unit: TemperatureUnit) -> String {
+    match value {
+        Some(v) => format!("{} {}", text::number(v), unit_symbol(unit)),
+        None => format!("? {}", unit_symbol(unit)),
+    }
+}
+
+/// `hot water in use (2.5 GPM)`.
+pub fn draw(flow: Option<f64>, unit: TemperatureUnit) -> String {
+    let unit = match unit {
+        TemperatureUnit::Celsius => "L/min",
+        TemperatureUnit::Fahrenheit => "GPM",
+    };
+    match flow {
+        Some(f) => format!("hot water in use ({} {unit})", text::number(f)),
+        None => "hot water in use".to_owned(),
+    }
+}
+
+fn connect_kind(kind: ConnectKind) -> &'static str {
+    match kind {
+        ConnectKind::Initial => "initial",
+        ConnectKind::Quick => "quick",
+        ConnectKind::Deep => "deep, renewing credentials",
+    }
+}
+
+/// Why reconnection stopped, in words.
+pub fn failure(reason: FailureReason) -> &'static str {
+    match reason {
+        FailureReason::InvalidCredentials => "the account e-mail or password was refused",
+        FailureReason::AttemptLimit => "the attempt limit was reached",
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const MAC: &str = "aabbccddeeff";
+
+    fn view() -> View {
+        View::new(
+            "test".into(),
+            TemperatureUnit::Fahrenheit,
+            vec![(MAC.into(), "Garage Water Heater".into())],
+        )
+    }
+
+    fn at(ms: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_millis(ms)
+    }
+
+    fn apply(view: &mut View, ms: u64, event: Event) -> String {
+        view.apply(&event.at(at(ms)))
+    }
+
+    #[test]
+    fn an_outage_from_loss_to_recovery() {
+        let mut v = view();
+        apply(
+            &mut v,
+            0,
+            Event::Connecting {
+                attempt: 1,
+                kind: ConnectKind::Initial,
+            },
+        );
+        assert_eq!(v.link, Link::Connecting { attempt: 1 });
+        let line = apply(
+            &mut v,
+            100,
+            Event::Connected {
+                client_id: "c1".into(),
+                session_present: false,
+                attempt: 1,
+            },
+        );
+        assert_eq!(line, "00:00:00 connected as c1 (attempt 1)");
+        assert!(matches!(
+            v.link,
+            Link::Online {
+                restoring: false,
+                ..
+            }
+        ));
+
+        let line = apply(
+            &mut v,
+            5_000,
+            Event::Interrupted {
+                error: "connection reset".into(),
+            },
+        );
+        assert_eq!(line, "00:00:05 connection lost: connection reset");
+        let line = apply(
+            &mut v,
+            5_001,
+            Event::ReconnectScheduled {
+                attempt: 1,
+                kind: AttemptKind::Quick,
+                delay: Duration::from_millis(800),
+            },
+        );
+        assert_eq!(line, "00:00:05 reconnect attempt 1 (quick) in 800 ms");
+        assert_eq!(
+            v.link,
+            Link::Offline {
+                since: at(5_000),
+                error: "connection reset".into(),
+                progress: Progress::Waiting {
+                    attempt: 1,
+                    kind: AttemptKind::Quick,
+                    at: at(5_801)
+                }
+            }
+        );
+        apply(
+            &mut v,
+            5_801,
+            Event::Connecting {
+                attempt: 1,
+                kind: ConnectKind::Quick,
+            },
+        );
+        assert!(matches!(
+            v.link,
+            Link::Offline {
+                progress: Progress::Connecting { attempt: 1, .. },
+                ..
+            }
+        ));
+        apply(
+            &mut v,
+            5_900,
+            Event::Connected {
+                client_id: "c1".into(),
+                session_present: false,
+                attempt: 1,
+            },
+        );
+        assert!(matches!(
+            v.link,
+            Link::Online {
+                restoring: true,
+                ..
+            }
+        ));
+        let line = apply(
+            &mut v,
+            6_000,
+            Event::Recovered {
+                attempts: 1,
+                outage: Duration::from_millis(1_000),
+            },
+        );
+        assert_eq!(line, "00:00:06 recovered after 1.0 s (1 attempt)");
+        assert!(matches!(
+            v.link,
+            Link::Online {
+                restoring: false,
+                ..
+            }
+        ));
+        assert_eq!(v.outages, 1);
+        assert_eq!(v.recent.len(), 7);
+    }
+
+    #[test]
+    fn queued_commands_are_pending_until_sent() {
+        let mut v = view();
+        let line = apply(
+            &mut v,
+            0,
+            Event::CommandQueued {
+                device: MAC.into(),
+                command: 33_554_437,
+                queue_len: 1,
+            },
+        );
+        assert_eq!(
+            line,
+            "00:00:00 offline: DHW operation mode for Garage Water Heater queued (1 waiting)"
+        );
+        assert_eq!(v.pending, [(MAC.to_owned(), 33_554_437)]);
+        apply(
+            &mut v,
+            1,
+            Event::CommandSent {
+                device: MAC.into(),
+                command: 33_554_437,
+            },
+        );
+        assert!(v.pending.is_empty());
+        // A live send that never was queued changes nothing.
+        apply(
+            &mut v,
+            2,
+            Event::CommandSent {
+                device: MAC.into(),
+                command: 16_777_219,
+            },
+        );
+        assert!(v.pending.is_empty());
+    }
+
+    #[test]
+    fn status_fills_the_device_row_and_reads_as_a_sentence() {
+        let mut v = view();
+        let line = apply(
+            &mut v,
+            0,
+            Event::Status {
+                device: MAC.into(),
+                status: json!({
+                    "dhwTemperature": 118.5, "dhwTemperatureSetting": 120,
+                    "dhwOperationSetting": "HEAT_PUMP", "compUse": true,
+                    "heatUpperUse": false, "heatLowerUse": false,
+                    "currentInstPower": 420, "dhwChargePer": 87,
+                    "errorCode": "E799_WATER_LEAK", "subErrorCode": 0
+                }),
+            },
+        );
+        assert_eq!(
+            line,
+            "00:00:00 Garage Water Heater: water 118.5 °F (setpoint 120 °F) · Heat Pump mode · \
+             heating: heat pump · 420 W · tank 87% charged · ERROR E799 Water leak detected"
+        );
+        assert_eq!(v.devices[0].updated, Some(at(0)));
+        assert!(v.recent.is_empty(), "status reports are not history lines");
+    }
+
+    #[test]
+    fn unknown_devices_get_a_row_without_their_full_mac() {
+        let mut v = view();
+        let line = apply(
+            &mut v,
+            0,
+            Event::Status {
+                device: "112233445566".into(),
+                status: json!({}),
+            },
+        );
+        assert!(line.contains("device …5566"), "{line}");
+        assert!(!line.contains("112233445566"), "{line}");
+        assert_eq!(v.devices.len(), 2);
+    }
+
+    #[test]
+    fn failure_and_disconnect() {
+        let mut v = view();
+        let line = apply(
+            &mut v,
+            0,
+            Event::ReconnectionFailed {
+                attempts: 3,
+                reason: FailureReason::AttemptLimit,
+            },
+        );
+        assert_eq!(
+            line,
+            "00:00:00 gave up reconnecting after 3 attempts: the attempt limit was reached"
+        );
+        assert_eq!(
+            apply(&mut v, 1, Event::Disconnected),
+            "00:00:00 disconnected"
+        );
+        assert_eq!(v.link, Link::Disconnected);
+    }
+
+    #[test]
+    fn recent_history_is_bounded() {
+        let mut v = view();
+        for i in 0..20 {
+            v.note(at(i), &format!("note {i}"));
+        }
+        assert_eq!(v.recent.len(), RECENT_LINES);
+        assert_eq!(
+            v.recent.back().map(String::as_str),
+            Some("00:00:00 note 19")
+        );
+    }
+}

@@ -1,0 +1,239 @@
+//! The `monitor` example as a user runs it: a child process pointed (by flags) at a
+//! simulator started in this test process, read through its `--json` lines.
+//!
+//! How the example binary is found: see `monitor_support` (it is built with
+//! `cargo build --example monitor` into this test's target directory).
+
+mod monitor_support;
+
+use std::time::{Duration, SystemTime};
+
+use nwp500_sim::{SimConfig, Simulator};
+use serde_json::Value;
+
+use monitor_support::{fast_flags, sim_flags, Monitor};
+
+/// Generous: the machine running the tests may be busy.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// `dhw-mode` (operation mode) command code.
+const DHW_MODE: u64 = 33_554_437;
+
+fn simulator() -> Simulator {
+    Simulator::start(SimConfig {
+        random_draws: false,
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
+
+fn args(sim: &Simulator, extra: &[&str]) -> Vec<String> {
+    let mut args = sim_flags(sim);
+    args.extend(fast_flags());
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args
+}
+
+fn parse_ts(event: &Value) -> SystemTime {
+    nwp500::events::parse_timestamp(event["ts"].as_str().unwrap()).unwrap()
+}
+
+/// Drop every connection while connections are refused: the monitor reports the
+/// interruption, queues a command typed meanwhile, recovers exactly once, delivers the
+/// command to the device after recovery, polls again, and quits cleanly on `quit`.
+#[test]
+fn recovers_from_dropped_connections_and_delivers_a_command_queued_meanwhile() {
+    let sim = simulator();
+    let device = sim.devices()[0].clone();
+    let mut monitor = Monitor::start(&args(&sim, &["--client-id", "monitor-cli-recovery"]), true);
+
+    monitor.wait_for("connected", WAIT);
+    let first = monitor.wait_for("status", WAIT);
+    assert_eq!(first["device"], device.mac());
+    assert!(first["status"]["dhwTemperature"].is_number(), "{first}");
+    // The feature report makes gated commands (like `mode`) sendable offline.
+    monitor
+        .wait_until(WAIT, |v| v["event"] == "feature")
+        .expect("a feature report");
+
+    // A line that is not a command gets a message on stderr and changes nothing.
+    monitor.type_line("dance");
+
+    sim.set_refuse_connections(true);
+    assert!(sim.drop_all_connections() >= 1);
+    monitor.wait_for("interrupted", WAIT);
+    monitor.type_line("mode electric");
+    let queued = monitor.wait_for("command_queued", WAIT);
+    assert_eq!(queued["device"], device.mac());
+    assert_eq!(queued["command"], DHW_MODE);
+    // Let a few refused attempts happen.
+    monitor
+        .wait_until(WAIT, |v| {
+            v["event"] == "reconnect_scheduled" && v["attempt"].as_u64() >= Some(2)
+        })
+        .expect("retries while connections are refused");
+    assert_eq!(device.command_count(DHW_MODE), 0, "sent while offline");
+    let refusal_end = SystemTime::now();
+    sim.set_refuse_connections(false);
+
+    let recovered = monitor.wait_for("recovered", WAIT);
+    assert!(recovered["outage_ms"].as_u64().is_some(), "{recovered}");
+    let recovered_at = monitor.seen.len() - 1;
+    monitor.wait_for("status", WAIT);
+    // The queued command was flushed after the recovery... (sent events may come
+    // before `recovered`: the queue is flushed before the recovery is announced)
+    let sent = monitor
+        .seen
+        .iter()
+        .position(|v| v["event"] == "command_sent" && v["command"] == DHW_MODE)
+        .or_else(|| {
+            monitor
+                .wait_until(WAIT, |v| {
+                    v["event"] == "command_sent" && v["command"] == DHW_MODE
+                })
+                .map(|_| monitor.seen.len() - 1)
+        })
+        .expect("the queued command is sent");
+    let interrupted = monitor.position("interrupted", 0).unwrap();
+    assert!(sent > interrupted, "{:?}", monitor.names());
+    // ...and reached the simulated device exactly once, after the refusal period.
+    let deadline = std::time::Instant::now() + WAIT;
+    while device.command_count(DHW_MODE) == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let received = device.commands_with_code(DHW_MODE);
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert!(received[0].received_at >= refusal_end);
+    assert_eq!(received[0].mode(), Some("dhw-mode"));
+    assert_eq!(received[0].param(), Some(&vec![serde_json::json!(2)]));
+
+    monitor.type_line("quit");
+    monitor.wait_for("disconnected", WAIT);
+    let status = monitor.wait_exit(WAIT);
+    assert_eq!(status.code(), Some(0));
+
+    assert_eq!(monitor.count("recovered"), 1, "{:?}", monitor.names());
+    assert!(recovered_at > interrupted);
+    assert!(monitor.count("status") >= 2);
+    assert_eq!(
+        monitor.names().last().map(String::as_str),
+        Some("disconnected")
+    );
+    assert!(monitor.bad_lines().is_empty(), "{:?}", monitor.bad_lines());
+    let stderr = monitor.stderr().join("\n");
+    assert!(stderr.contains("unknown command `dance`"), "{stderr}");
+    // Timestamps are RFC 3339 UTC with milliseconds and never go backwards by much.
+    for event in &monitor.seen {
+        let ts = event["ts"].as_str().unwrap();
+        assert!(ts.ends_with('Z') && ts.len() == 24, "{ts}");
+        parse_ts(event);
+    }
+    assert!(sim.max_concurrent_connections("monitor-cli-recovery") <= 1);
+}
+
+/// `--duration` ends the run with a clean disconnect and exit code 0, and a closed
+/// stdin (`/dev/null`) does not end it earlier; the output runs from `connecting`
+/// through `connected` and status reports to `disconnected`.
+#[test]
+fn duration_ends_the_run_and_closed_stdin_does_not() {
+    let sim = simulator();
+    let started = std::time::Instant::now();
+    let mut monitor = Monitor::start(&args(&sim, &["--duration", "2"]), false);
+    let status = monitor.wait_exit(WAIT);
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let names = monitor.names();
+    assert_eq!(
+        names.first().map(String::as_str),
+        Some("connecting"),
+        "{names:?}"
+    );
+    assert_eq!(monitor.count("connected"), 1, "{names:?}");
+    assert!(monitor.count("status") >= 2, "{names:?}");
+    assert_eq!(names.last().map(String::as_str), Some("disconnected"));
+    assert!(monitor.bad_lines().is_empty(), "{:?}", monitor.bad_lines());
+}
+
+/// The attempt limit ends the run with `reconnection_failed` and exit code 2.
+#[test]
+fn attempt_limit_exits_with_code_2() {
+    let sim = simulator();
+    let mut monitor = Monitor::start(&args(&sim, &["--max-reconnect-attempts", "2"]), true);
+    monitor.wait_for("connected", WAIT);
+    sim.set_refuse_connections(true);
+    sim.drop_all_connections();
+    let failed = monitor.wait_for("reconnection_failed", WAIT);
+    assert_eq!(failed["reason"], "attempt_limit");
+    let status = monitor.wait_exit(WAIT);
+    assert_eq!(status.code(), Some(2));
+}
+
+/// A refused password exits with code 2 and says why.
+#[test]
+fn refused_password_exits_with_code_2() {
+    let sim = simulator();
+    let mut flags = args(&sim, &[]);
+    let password = flags.iter().position(|a| a == "--password").unwrap() + 1;
+    flags[password] = "not-the-password".into();
+    let mut monitor = Monitor::start(&flags, false);
+    let status = monitor.wait_exit(WAIT);
+    assert_eq!(status.code(), Some(2));
+    let stderr = monitor.stderr().join("\n");
+    assert!(stderr.contains("refused"), "{stderr}");
+    assert!(!stderr.contains("not-the-password"), "{stderr}");
+}
+
+/// SIGTERM is a clean stop: `disconnected`, exit code 0.
+#[cfg(unix)]
+#[test]
+fn sigterm_disconnects_cleanly() {
+    let sim = simulator();
+    let mut monitor = Monitor::start(&args(&sim, &[]), true);
+    monitor.wait_for("status", WAIT);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &monitor.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    monitor.wait_for("disconnected", WAIT);
+    assert_eq!(monitor.wait_exit(WAIT).code(), Some(0));
+}
+
+/// Invalid arguments exit with code 64 and a message; `--help` exits with 0.
+#[test]
+fn invalid_arguments_exit_64_and_help_exits_0() {
+    let binary = monitor_support::monitor_binary();
+    let run = |args: &[&str]| {
+        std::process::Command::new(&binary)
+            .args(args)
+            .env_remove("NAVIEN_EMAIL")
+            .env_remove("NAVIEN_PASSWORD")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    for bad in [
+        &["--poll-interval", "soon"][..],
+        &["--no-such-flag"],
+        &["--email", "user@example.com"],
+        &["--keep-alive", "0.5"],
+        &["--max-reconnect-attempts", "0"],
+    ] {
+        let out = run(bad);
+        assert_eq!(out.status.code(), Some(64), "{bad:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("error"), "{bad:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{bad:?}");
+    }
+    let help = run(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("--poll-interval") && text.contains("[default: 60]"),
+        "{text}"
+    );
+}

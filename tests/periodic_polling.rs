@@ -1,0 +1,261 @@
+//! PeriodicRequests on paused time: skipping while the link is down, the immediate request
+//! on resume, surviving publish errors, no pile-up, stop and shutdown.
+
+mod subscriptions_support;
+
+use std::time::Duration;
+
+use actix::prelude::*;
+use nwp500::connection::RequestError;
+use nwp500::periodic::{
+    GetPollingStats, Pause, PeriodicRequests, PollKind, PollingError, PollingStats, Resume,
+    Shutdown, StartPolling, StopPolling,
+};
+use serde_json::Value;
+use subscriptions_support::*;
+
+const INTERVAL: Duration = Duration::from_secs(30);
+
+fn start(fake: &Fake) -> Addr<PeriodicRequests> {
+    PeriodicRequests::new(fake.addr.clone().recipient(), identity()).start()
+}
+
+async fn poll_status(poller: &Addr<PeriodicRequests>, interval: Duration) {
+    poller
+        .send(StartPolling {
+            device: device(),
+            kind: PollKind::Status,
+            interval,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+/// Lets queued messages be handled (time is paused, so this costs no real time).
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+}
+
+async fn stats(poller: &Addr<PeriodicRequests>) -> PollingStats {
+    poller.send(GetPollingStats).await.unwrap()
+}
+
+#[actix::test]
+async fn paused_means_no_publishes_and_a_single_skip_log_per_outage() {
+    tokio::time::pause();
+    let (logs, _guard) = Logs::capture();
+    let fake = Fake::start();
+    let poller = start(&fake); // starts paused
+    poll_status(&poller, INTERVAL).await;
+    poller
+        .send(StartPolling {
+            device: device(),
+            kind: PollKind::Feature,
+            interval: INTERVAL * 2,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+
+    tokio::time::sleep(Duration::from_secs(600) + Duration::from_millis(10)).await;
+    assert_eq!(
+        fake.publish_count(),
+        0,
+        "nothing is published or queued while paused"
+    );
+    assert_eq!(logs.count("skipping periodic requests"), 1);
+    let s = stats(&poller).await;
+    assert!(s.paused);
+    assert_eq!(s.skipped_this_outage, 20 + 10);
+    assert_eq!(s.schedules[0].skipped_paused, 20);
+
+    // A second outage logs once more.
+    poller.send(Resume).await.unwrap();
+    settle().await;
+    assert_eq!(fake.publish_count(), 2);
+    poller.send(Pause).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(300)).await;
+    assert_eq!(fake.publish_count(), 2);
+    assert_eq!(logs.count("skipping periodic requests"), 2);
+    assert!(!logs.text().contains(MAC), "no full MAC in logs");
+}
+
+#[actix::test]
+async fn resume_sends_at_once_then_continues_on_the_interval() {
+    tokio::time::pause();
+    let fake = Fake::start();
+    let poller = start(&fake);
+    poll_status(&poller, INTERVAL).await;
+    tokio::time::sleep(Duration::from_secs(45)).await; // the tick at 30 s is skipped
+    assert_eq!(fake.publish_count(), 0);
+
+    poller.send(Resume).await.unwrap(); // t = 45 s
+    settle().await;
+    assert_eq!(fake.publish_count(), 1, "one request at once");
+    tokio::time::sleep(Duration::from_secs(29)).await; // t = 74 s: the old phase (60 s) is gone
+    assert_eq!(fake.publish_count(), 1);
+    tokio::time::sleep(Duration::from_secs(2)).await; // t = 76 s
+    assert_eq!(fake.publish_count(), 2);
+    tokio::time::sleep(INTERVAL).await; // t = 106 s
+    assert_eq!(fake.publish_count(), 3);
+
+    let publishes = std::mem::take(&mut fake.record.lock().unwrap().publishes);
+    for p in &publishes {
+        assert_eq!(p.topic, format!("cmd/52/navilink-{MAC}/st"));
+        let payload: Value = serde_json::from_slice(&p.payload).unwrap();
+        assert_eq!(payload["request"]["command"], 16_777_219);
+        assert_eq!(payload["request"]["macAddress"], MAC);
+        assert_eq!(payload["clientID"], CLIENT_ID);
+        let label = p.label.as_ref().unwrap();
+        assert_eq!((label.device.as_str(), label.command), (MAC, 16_777_219));
+    }
+    let s = stats(&poller).await;
+    assert_eq!((s.schedules[0].sent, s.schedules[0].acknowledged), (3, 3));
+}
+
+#[actix::test]
+async fn starting_while_resumed_sends_at_once() {
+    tokio::time::pause();
+    let fake = Fake::start();
+    let poller = start(&fake);
+    poller.send(Resume).await.unwrap();
+    poller
+        .send(StartPolling {
+            device: device(),
+            kind: PollKind::Feature,
+            interval: INTERVAL,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    settle().await;
+    assert_eq!(
+        fake.publish_topics(),
+        [format!("cmd/52/navilink-{MAC}/st/did")]
+    );
+    let payload: Value =
+        serde_json::from_slice(&fake.record.lock().unwrap().publishes[0].payload).unwrap();
+    assert_eq!(payload["request"]["command"], 16_777_217);
+}
+
+#[actix::test]
+async fn publish_errors_never_stop_the_loop() {
+    tokio::time::pause();
+    let (logs, _guard) = Logs::capture();
+    let fake = Fake::start();
+    fake.set_publish_mode(PublishMode::Fail(RequestError::NotConnected));
+    let poller = start(&fake);
+    poll_status(&poller, INTERVAL).await;
+    poller.send(Resume).await.unwrap();
+    tokio::time::sleep(INTERVAL * 5 + Duration::from_millis(10)).await;
+    assert_eq!(fake.publish_count(), 6);
+
+    fake.set_publish_mode(PublishMode::Fail(RequestError::Timeout {
+        after: Duration::from_secs(30),
+    }));
+    tokio::time::sleep(INTERVAL * 2).await;
+    assert_eq!(fake.publish_count(), 8);
+
+    fake.set_publish_mode(PublishMode::Ack);
+    tokio::time::sleep(INTERVAL).await;
+    assert_eq!(fake.publish_count(), 9);
+    let s = stats(&poller).await.schedules[0].clone();
+    assert_eq!((s.sent, s.errors, s.acknowledged), (9, 8, 1));
+    assert_eq!(
+        logs.count("periodic request failed; polling continues"),
+        1,
+        "warned once per streak"
+    );
+    assert_eq!(logs.count("periodic requests succeed again"), 1);
+
+    // Even with the connection actor gone, the schedule keeps ticking.
+    fake.addr.send(StopFake).await.unwrap();
+    tokio::time::sleep(INTERVAL * 3).await;
+    let s = stats(&poller).await.schedules[0].clone();
+    assert_eq!((s.sent, s.errors), (12, 11));
+}
+
+#[actix::test]
+async fn an_unanswered_request_is_not_piled_up() {
+    tokio::time::pause();
+    let fake = Fake::start();
+    fake.set_publish_mode(PublishMode::Hold);
+    let poller = start(&fake);
+    poll_status(&poller, INTERVAL).await;
+    poller.send(Resume).await.unwrap();
+    tokio::time::sleep(INTERVAL * 4 + Duration::from_millis(10)).await;
+    assert_eq!(fake.publish_count(), 1);
+    assert_eq!(stats(&poller).await.schedules[0].skipped_in_flight, 4);
+
+    fake.set_publish_mode(PublishMode::Ack);
+    tokio::time::sleep(INTERVAL).await;
+    assert_eq!(fake.publish_count(), 2);
+}
+
+#[actix::test]
+async fn schedules_are_replaced_stopped_and_validated() {
+    tokio::time::pause();
+    let fake = Fake::start();
+    let poller = start(&fake);
+    poller.send(Resume).await.unwrap();
+    poll_status(&poller, INTERVAL).await;
+    poll_status(&poller, INTERVAL * 10).await; // replaces the first schedule
+    settle().await;
+    assert_eq!(fake.publish_count(), 2, "each start sends at once");
+    tokio::time::sleep(INTERVAL * 5).await;
+    assert_eq!(fake.publish_count(), 2, "the 30 s schedule is gone");
+    let s = stats(&poller).await;
+    assert_eq!(s.schedules.len(), 1);
+    assert_eq!(s.schedules[0].interval, INTERVAL * 10);
+
+    let refused = poller
+        .send(StartPolling {
+            device: other_device(),
+            kind: PollKind::Status,
+            interval: Duration::ZERO,
+        })
+        .await
+        .unwrap();
+    assert_eq!(refused, Err(PollingError::ZeroInterval));
+
+    let stopped = poller
+        .send(StopPolling {
+            mac: device().mac,
+            kind: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(stopped, 1);
+    tokio::time::sleep(INTERVAL * 20).await;
+    assert_eq!(fake.publish_count(), 2);
+    assert!(stats(&poller).await.schedules.is_empty());
+}
+
+#[actix::test]
+async fn shutdown_and_dropped_addresses_stop_the_actor() {
+    tokio::time::pause();
+    let fake = Fake::start();
+    let poller = start(&fake);
+    poller.send(Resume).await.unwrap();
+    poll_status(&poller, INTERVAL).await;
+    poller.send(Shutdown).await.unwrap();
+    settle().await;
+    assert!(!poller.connected(), "the actor stopped");
+    tokio::time::sleep(INTERVAL * 3).await;
+    assert_eq!(fake.publish_count(), 1);
+
+    let fake = Fake::start();
+    let poller = start(&fake);
+    poller.send(Resume).await.unwrap();
+    poll_status(&poller, INTERVAL).await;
+    settle().await;
+    assert_eq!(fake.publish_count(), 1);
+    drop(poller);
+    tokio::time::sleep(INTERVAL * 3).await;
+    assert_eq!(
+        fake.publish_count(),
+        1,
+        "nothing is sent once nobody holds an address"
+    );
+}
