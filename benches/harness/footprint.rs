@@ -12,6 +12,7 @@ use crate::brokers::{port_of, Broker, BrokerKind};
 use crate::child::ChildProc;
 use crate::cli::Options;
 use crate::error::{BenchError, BenchResult};
+use crate::monitor_proc::{self, MonitorProc};
 use crate::payload::StatusPool;
 use crate::procstat::{sample, ProcSample};
 use crate::publisher;
@@ -43,15 +44,46 @@ pub fn sim_client_args(sim: &Simulator, client_id: &str, devices: usize, profile
     ]
 }
 
-/// Context switches per minute and CPU time per minute of `pid` over `window`.
-pub async fn idle_rates(pid: u32, window: Duration) -> BenchResult<(ProcSample, f64, Duration)> {
+/// What a process did over a measurement window.
+pub struct WindowRates {
+    /// The sample at the end of the window.
+    pub end: ProcSample,
+    /// Context switches per minute.
+    pub wakeups_per_minute: f64,
+    /// CPU time used in the window.
+    pub cpu: Duration,
+    /// The window.
+    pub window: Duration,
+}
+
+impl WindowRates {
+    /// CPU time per minute, or the resolution bound when no tick was counted.
+    pub fn cpu_per_minute(&self) -> String {
+        if self.cpu.is_zero() {
+            return format!("< 10 ms per {} (no 10 ms tick)", fmt_duration(self.window));
+        }
+        let per_minute = self.cpu.mul_f64(60.0 / self.window.as_secs_f64());
+        format!(
+            "{} ({:.2} % of one core)",
+            fmt_duration(per_minute),
+            per_minute.as_secs_f64() / 60.0 * 100.0
+        )
+    }
+}
+
+/// Context switches and CPU time of `pid` over `window`.
+pub async fn idle_rates(pid: u32, window: Duration) -> BenchResult<WindowRates> {
     let before = sample(pid)?;
     tokio::time::sleep(window).await;
-    let after = sample(pid)?;
+    let end = sample(pid)?;
     let per_minute = 60.0 / window.as_secs_f64();
-    let wakeups = after.context_switches.saturating_sub(before.context_switches) as f64 * per_minute;
-    let cpu = after.cpu.saturating_sub(before.cpu).mul_f64(per_minute);
-    Ok((after, wakeups, cpu))
+    Ok(WindowRates {
+        wakeups_per_minute: end.context_switches.saturating_sub(before.context_switches) as f64
+            * per_minute,
+        cpu: end.cpu.saturating_sub(before.cpu),
+        end,
+        window,
+    })
 }
 
 async fn idle(opts: &Options) -> BenchResult<Table> {
@@ -65,7 +97,7 @@ async fn idle(opts: &Options) -> BenchResult<Table> {
             "RSS (peak)",
             "threads",
             "wake-ups / min",
-            "CPU / min",
+            "CPU per minute",
             "command",
         ],
     );
@@ -73,56 +105,93 @@ async fn idle(opts: &Options) -> BenchResult<Table> {
         .map_err(|e| BenchError::Broker(e.to_string()))?;
     let tcp_port = port_of(sim.mqtt_tcp_url())?;
     let password = sim.config().account.password.clone();
+    let monitor = monitor_proc::binary();
     for devices in [1usize, 100] {
-        for kind in ["client", "bare"] {
+        for kind in ["monitor", "client", "bare"] {
             let case = format!("idle/{kind}/{devices}");
             if !opts.wants(&case) {
                 continue;
             }
-            let (args, pass) = if kind == "client" {
-                (
-                    sim_client_args(&sim, &format!("navien-client-idle{devices}"), devices, "default"),
-                    Some(password.as_str()),
-                )
-            } else {
-                (
-                    vec!["bare".into(), format!("port={tcp_port}"), format!("devices={devices}")],
-                    None,
-                )
+            let label = match kind {
+                "monitor" => "example monitor (`--json`, defaults)",
+                "client" => "minimal client process (`Client::start` + status handlers)",
+                _ => "bare rumqttc, subscribed, no polling (floor)",
             };
-            let mut child = ChildProc::spawn(&args, pass)?;
-            child.expect("READY", Duration::from_secs(60)).await?;
-            // Let start-up allocations and the first answers settle.
-            tokio::time::sleep(Duration::from_secs(3)).await;
-            let (s, wakeups, cpu) = idle_rates(child.pid, window).await?;
-            child.stop().await;
-            table.row(vec![
-                case.clone(),
-                if kind == "client" {
-                    "nwp500 `Client` (WebSocket + SigV4, status poll every 30 s)".into()
-                } else {
-                    "bare rumqttc, subscribed, no polling (floor)".into()
+            let measured = match kind {
+                "monitor" => match &monitor {
+                    None => Err(BenchError::Child(
+                        "not built: run `cargo build --release --example monitor` first".into(),
+                    )),
+                    Some(binary) => {
+                        let client_id = format!("navien-client-mon{devices}");
+                        let m = MonitorProc::spawn(binary, &sim, devices, &client_id)?;
+                        let r = async {
+                            m.wait_reported(devices, Duration::from_secs(90)).await?;
+                            tokio::time::sleep(Duration::from_secs(3)).await;
+                            idle_rates(m.pid, window).await
+                        }
+                        .await;
+                        m.stop().await;
+                        r
+                    }
                 },
-                devices.to_string(),
-                format!("{} ({})", fmt_mib(s.rss), fmt_mib(s.rss_peak)),
-                s.threads.to_string(),
-                format!("{wakeups:.0}"),
-                fmt_duration(cpu),
-                case_command("footprint", &case, opts.quick),
-            ]);
+                _ => {
+                    let (args, pass) = if kind == "client" {
+                        let id = format!("navien-client-idle{devices}");
+                        (
+                            sim_client_args(&sim, &id, devices, "default"),
+                            Some(password.as_str()),
+                        )
+                    } else {
+                        (
+                            vec![
+                                "bare".into(),
+                                format!("port={tcp_port}"),
+                                format!("devices={devices}"),
+                            ],
+                            None,
+                        )
+                    };
+                    let mut child = ChildProc::spawn(&args, pass)?;
+                    let r = async {
+                        child.expect("READY", Duration::from_secs(90)).await?;
+                        // Let start-up allocations and the first answers settle.
+                        tokio::time::sleep(Duration::from_secs(3)).await;
+                        idle_rates(child.pid, window).await
+                    }
+                    .await;
+                    child.stop().await;
+                    r
+                }
+            };
+            let mut cells = vec![case.clone(), label.into(), devices.to_string()];
+            match measured {
+                Ok(r) => cells.extend([
+                    format!("{} ({})", fmt_mib(r.end.rss), fmt_mib(r.end.rss_peak)),
+                    r.end.threads.to_string(),
+                    format!("{:.0}", r.wakeups_per_minute),
+                    r.cpu_per_minute(),
+                ]),
+                Err(e) => cells.extend([format!("not measured: {e}"), "–".into(), "–".into(), "–".into()]),
+            }
+            cells.push(case_command("footprint", &case, opts.quick));
+            table.row(cells);
         }
     }
     let _ = tokio::task::spawn_blocking(move || drop(sim)).await;
     table.note(format!(
-        "Each row is a separate process: the harness binary re-run as a child that holds one \
-         client and nothing else (the simulator stays in the parent). The example monitor \
-         binary is not measured (it is not built by `cargo bench`); this is the minimal client \
-         process. RSS is `VmRSS` from `/proc` after start-up and a 3 s settle; wake-ups are \
+        "Each row is a separate process; the simulator stays in the harness. The example \
+         monitor is the release build of `examples/monitor` (built beforehand with `cargo \
+         build --release --example monitor`, since `cargo bench` does not build examples), \
+         printing one JSON line per event to a pipe the harness drains. The minimal client \
+         process is the harness binary re-run as a child holding one `Client` and nothing \
+         else. RSS is `VmRSS` from `/proc` after start-up and a 3 s settle; wake-ups are \
          the voluntary + involuntary context switches of all threads over a {} window, scaled \
          to one minute (each is one time a thread went to sleep and was woken); CPU is user + \
          system time over the same window. The client signs in over REST and connects through \
          the simulator's signing WebSocket gateway with default settings (keep-alive 60 s, \
-         status poll every 30 s per device, feature refresh every 30 min); the bare client \
+         status poll every 30 s per device, feature refresh every 30 min), the monitor too; \
+         the bare client \
          connects over plain TCP, subscribes the same device wildcards and does nothing else.",
         fmt_duration(window)
     ));

@@ -19,6 +19,7 @@ mod error;
 mod footprint;
 mod link;
 mod machine;
+mod monitor_proc;
 mod payload;
 mod procstat;
 mod profiles;

@@ -25,7 +25,7 @@ pub async fn run(opts: &Options) -> BenchResult<Vec<Table>> {
             "case",
             "start → every device reported",
             "RSS steady (peak)",
-            "CPU steady",
+            "CPU steady, per minute",
             "wake-ups / min",
             "deep reconnect → `Recovered` (all subscriptions) min / median / max",
             "deep reconnect → fresh status from all 1 000 min / median / max",
@@ -47,7 +47,7 @@ pub async fn run(opts: &Options) -> BenchResult<Vec<Table>> {
         child.expect("READY", Duration::from_secs(120)).await?;
         let startup = started.elapsed();
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let (steady, wakeups, cpu) = idle_rates(child.pid, window).await?;
+        let steady = idle_rates(child.pid, window).await?;
         let mut to_recovered = Vec::new();
         let mut to_all = Vec::new();
         for i in 0..reconnects {
@@ -65,11 +65,11 @@ pub async fn run(opts: &Options) -> BenchResult<Vec<Table>> {
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
         child.stop().await;
-        Ok::<_, BenchError>((startup, steady, wakeups, cpu, to_recovered, to_all))
+        Ok::<_, BenchError>((startup, steady, to_recovered, to_all))
     }
     .await;
     let _ = tokio::task::spawn_blocking(move || drop(sim)).await;
-    let (startup, steady, wakeups, cpu, to_recovered, to_all) = result?;
+    let (startup, steady, to_recovered, to_all) = result?;
     let span = |v: &[Duration]| {
         Summary::of(v).map_or("–".into(), |s| {
             format!(
@@ -83,13 +83,14 @@ pub async fn run(opts: &Options) -> BenchResult<Vec<Table>> {
     table.row(vec![
         case.clone(),
         fmt_duration(startup),
-        format!("{} ({})", fmt_mib(steady.rss), fmt_mib(steady.rss_peak)),
         format!(
-            "{} per min ({:.1} % of one core)",
-            fmt_duration(cpu),
-            cpu.as_secs_f64() / 60.0 * 100.0
+            "{} ({}), {} threads",
+            fmt_mib(steady.end.rss),
+            fmt_mib(steady.end.rss_peak),
+            steady.end.threads
         ),
-        format!("{wakeups:.0}"),
+        steady.cpu_per_minute(),
+        format!("{:.0}", steady.wakeups_per_minute),
         span(&to_recovered),
         span(&to_all),
         case_command("scale", &case, opts.quick),
