@@ -182,7 +182,10 @@ async fn run_client(opts: &HashMap<&str, &str>) -> BenchResult<()> {
     ) {
         builder = builder.api_url(*api).credentials(*email, password);
     }
-    let client = start_and_wait(builder).await?;
+    let limit = Duration::from_secs(num(opts, "ready_secs", 30)? as u64);
+    let started = std::time::Instant::now();
+    let client = start_and_wait(builder, limit).await?;
+    eprintln!("   child: connected and subscribed after {:?}", started.elapsed());
 
     let reports = Arc::new(Mutex::new(Reports::default()));
     let sink = reports.clone();

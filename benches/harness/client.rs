@@ -19,13 +19,13 @@ pub const BENCH_CLIENT_ID: &str = "navien-client-bench0001";
 /// Capacity of the benchmarks' handler channels: large enough that a burst never drops.
 pub const HANDLER_CAPACITY: usize = 1 << 16;
 
-/// Starts a client from `builder` and waits until its first connection is subscribed
-/// (`Resubscribed` with nothing refused).
-pub async fn start_and_wait(builder: ClientConfigBuilder) -> BenchResult<Client> {
+/// Starts a client from `builder` and waits (at most `limit`) until its first connection is
+/// subscribed (`Resubscribed` with nothing refused).
+pub async fn start_and_wait(builder: ClientConfigBuilder, limit: Duration) -> BenchResult<Client> {
     let config = builder.build().map_err(BenchError::client)?;
     let client = Client::start(config).await.map_err(BenchError::client)?;
     let mut events = client.events();
-    let ready = wait_for(&mut events, Duration::from_secs(30), |e| {
+    let ready = wait_for(&mut events, limit, |e| {
         matches!(e, Event::Resubscribed { failed: 0, .. })
     })
     .await;

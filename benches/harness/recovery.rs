@@ -282,7 +282,7 @@ async fn start_client(
             .client_id(format!("navien-client-bench-r{index:03}"))
             .devices([mac]),
     );
-    let client = start_and_wait(builder).await?;
+    let client = start_and_wait(builder, Duration::from_secs(30)).await?;
     let timeline = Arc::new(Timeline::default());
     let statuses = timeline.clone();
     count_statuses(&client, index, 1, move |_| {

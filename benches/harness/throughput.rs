@@ -235,6 +235,7 @@ async fn measure(
                     .mqtt_url(broker.url())
                     .client_id(BENCH_CLIENT_ID)
                     .devices(macs),
+                Duration::from_secs(30),
             )
             .await?;
             let counter = arrivals.clone();
