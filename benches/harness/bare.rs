@@ -5,8 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rumqttc::{
-    AsyncClient, Event, EventLoop, Incoming, MqttOptions, NetworkOptions, QoS,
-    SubscribeReasonCode,
+    AsyncClient, Event, EventLoop, Incoming, MqttOptions, NetworkOptions, QoS, SubscribeReasonCode,
 };
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
@@ -114,9 +113,11 @@ impl BareClient {
         let mut packets = 0;
         for chunk in filters.chunks(8) {
             self.client
-                .subscribe_many(chunk.iter().map(|f| {
-                    rumqttc::SubscribeFilter::new(f.clone(), QoS::AtLeastOnce)
-                }))
+                .subscribe_many(
+                    chunk
+                        .iter()
+                        .map(|f| rumqttc::SubscribeFilter::new(f.clone(), QoS::AtLeastOnce)),
+                )
                 .await
                 .map_err(BenchError::client)?;
             packets += 1;

@@ -88,9 +88,7 @@ impl ChildProc {
             loop {
                 match self.lines.next_line().await? {
                     Some(line) if line.starts_with(prefix) => return Ok(line),
-                    Some(line) if line.starts_with("ERROR") => {
-                        return Err(BenchError::Child(line))
-                    }
+                    Some(line) if line.starts_with("ERROR") => return Err(BenchError::Child(line)),
                     Some(_) => {}
                     None => return Err(BenchError::Child("child ended".into())),
                 }
@@ -185,7 +183,10 @@ async fn run_client(opts: &HashMap<&str, &str>) -> BenchResult<()> {
     let limit = Duration::from_secs(num(opts, "ready_secs", 30)? as u64);
     let started = std::time::Instant::now();
     let client = start_and_wait(builder, limit).await?;
-    eprintln!("   child: connected and subscribed after {:?}", started.elapsed());
+    eprintln!(
+        "   child: connected and subscribed after {:?}",
+        started.elapsed()
+    );
 
     let reports = Arc::new(Mutex::new(Reports::default()));
     let sink = reports.clone();
@@ -242,9 +243,17 @@ async fn run_bare(opts: &HashMap<&str, &str>) -> BenchResult<()> {
     let devices = num(opts, "devices", 1)?;
     let every = num(opts, "every", 0)? as u64;
     let (client, mut eventloop) = AsyncClient::new(bare::options("bench-bare-child", port), 1024);
-    for chunk in (0..devices).map(device_filter).collect::<Vec<_>>().chunks(8) {
+    for chunk in (0..devices)
+        .map(device_filter)
+        .collect::<Vec<_>>()
+        .chunks(8)
+    {
         client
-            .subscribe_many(chunk.iter().map(|f| SubscribeFilter::new(f.clone(), QoS::AtLeastOnce)))
+            .subscribe_many(
+                chunk
+                    .iter()
+                    .map(|f| SubscribeFilter::new(f.clone(), QoS::AtLeastOnce)),
+            )
             .await
             .map_err(BenchError::client)?;
     }

@@ -69,7 +69,10 @@ pub async fn count_statuses(
         client
             .actors()
             .subscriptions
-            .send(AddHandler::status(device_ref(d)?, HandlerSink::Channel(tx.clone())))
+            .send(AddHandler::status(
+                device_ref(d)?,
+                HandlerSink::Channel(tx.clone()),
+            ))
             .await
             .map_err(BenchError::client)?
             .map_err(BenchError::client)?;
@@ -81,4 +84,3 @@ pub async fn count_statuses(
     });
     Ok(())
 }
-

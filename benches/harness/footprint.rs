@@ -32,7 +32,12 @@ pub async fn run(opts: &Options) -> BenchResult<Vec<Table>> {
 }
 
 /// Arguments of a client child against simulator `sim`.
-pub fn sim_client_args(sim: &Simulator, client_id: &str, devices: usize, profile: &str) -> Vec<String> {
+pub fn sim_client_args(
+    sim: &Simulator,
+    client_id: &str,
+    devices: usize,
+    profile: &str,
+) -> Vec<String> {
     vec![
         "client".into(),
         format!("api={}", sim.rest_url()),
@@ -172,7 +177,12 @@ async fn idle(opts: &Options) -> BenchResult<Table> {
                     format!("{:.0}", r.wakeups_per_minute),
                     r.cpu_per_minute(),
                 ]),
-                Err(e) => cells.extend([format!("not measured: {e}"), "–".into(), "–".into(), "–".into()]),
+                Err(e) => cells.extend([
+                    format!("not measured: {e}"),
+                    "–".into(),
+                    "–".into(),
+                    "–".into(),
+                ]),
             }
             cells.push(case_command("footprint", &case, opts.quick));
             table.row(cells);
@@ -203,7 +213,13 @@ async fn cpu_per_thousand(opts: &Options) -> BenchResult<Table> {
     let runs = opts.pick(1, 3);
     let mut table = Table::new(
         "4b. CPU time per 1 000 status messages (receiving process)",
-        &["case", "process", "CPU per 1 000 messages (median)", "runs", "command"],
+        &[
+            "case",
+            "process",
+            "CPU per 1 000 messages (median)",
+            "runs",
+            "command",
+        ],
     );
     let broker = Broker::start(BrokerKind::Mosquitto)?;
     let pool = Arc::new(StatusPool::new(1, 256, 7).map_err(BenchError::client)?);
@@ -272,7 +288,14 @@ async fn cpu_per_thousand(opts: &Options) -> BenchResult<Table> {
 async fn reconnect_cycles(opts: &Options) -> BenchResult<Table> {
     let mut table = Table::new(
         "4c. Memory over reconnect cycles (must not grow)",
-        &["case", "cycle", "RSS", "growth since cycle 100", "elapsed", "command"],
+        &[
+            "case",
+            "cycle",
+            "RSS",
+            "growth since cycle 100",
+            "elapsed",
+            "command",
+        ],
     );
     let case = "cycles/client";
     if !opts.wants(case) {

@@ -46,8 +46,8 @@ impl Link {
         let settings = ConnectionSettings::new(url, client_id).map_err(BenchError::client)?;
         let discard = Discard.start();
         let incoming = incoming.unwrap_or_else(|| discard.clone().recipient());
-        let connection = Connection::new(settings, discard.recipient(), incoming)
-            .map_err(BenchError::client)?;
+        let connection =
+            Connection::new(settings, discard.recipient(), incoming).map_err(BenchError::client)?;
         Ok(Self {
             addr: connection.start_supervised(),
             generation: 0,

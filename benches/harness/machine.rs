@@ -73,8 +73,16 @@ pub fn header(command: &str) -> String {
         memory_total(),
         kernel()
     );
-    let _ = writeln!(out, "- Toolchain: {}, release profile (`cargo bench`)", rustc());
-    let _ = writeln!(out, "- Broker: {} (Debian package) and nwp500-sim's embedded broker", mosquitto_version());
+    let _ = writeln!(
+        out,
+        "- Toolchain: {}, release profile (`cargo bench`)",
+        rustc()
+    );
+    let _ = writeln!(
+        out,
+        "- Broker: {} (Debian package) and nwp500-sim's embedded broker",
+        mosquitto_version()
+    );
     let _ = writeln!(out, "- Load average at start: {}", load_average());
     out
 }

@@ -33,7 +33,12 @@ pub struct MonitorProc {
 
 impl MonitorProc {
     /// Starts `monitor --json` against `sim` for its first `devices` devices.
-    pub fn spawn(binary: &PathBuf, sim: &Simulator, devices: usize, client_id: &str) -> BenchResult<Self> {
+    pub fn spawn(
+        binary: &PathBuf,
+        sim: &Simulator,
+        devices: usize,
+        client_id: &str,
+    ) -> BenchResult<Self> {
         let account = &sim.config().account;
         let mut command = Command::new(binary);
         command

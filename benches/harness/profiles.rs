@@ -72,7 +72,9 @@ impl Profile {
     /// outage counts as a fresh one (the attempt counter resets).
     pub fn stable_after(self) -> Duration {
         match self {
-            Profile::Default | Profile::Tuned | Profile::DeepEveryAttempt => Duration::from_secs(30),
+            Profile::Default | Profile::Tuned | Profile::DeepEveryAttempt => {
+                Duration::from_secs(30)
+            }
             Profile::DefaultTenth => Duration::from_secs(3),
             Profile::Churn => Duration::from_millis(1),
         }

@@ -105,7 +105,11 @@ pub async fn run(opts: &Options) -> BenchResult<Vec<Table>> {
         (Duration::from_secs(60), "60 s", both.to_vec()),
     ];
     if opts.quick {
-        lengths.push((Duration::from_secs(60), "600 s", vec![Profile::DefaultTenth]));
+        lengths.push((
+            Duration::from_secs(60),
+            "600 s",
+            vec![Profile::DefaultTenth],
+        ));
     } else {
         lengths.push((Duration::from_secs(600), "600 s", both.to_vec()));
     }
@@ -170,7 +174,11 @@ pub async fn run(opts: &Options) -> BenchResult<Vec<Table>> {
          dead after the black hole ends)."
     ));
     for profile in [Profile::Default, Profile::Tuned, Profile::DefaultTenth] {
-        table.note(format!("Settings `{}`: {}.", profile.label(), profile.description()));
+        table.note(format!(
+            "Settings `{}`: {}.",
+            profile.label(),
+            profile.description()
+        ));
     }
     if opts.quick {
         table.note(
@@ -197,7 +205,12 @@ fn row(scenario: &Scenario, result: BenchResult<Measured>, opts: &Options) -> Ve
     ];
     match result {
         Err(e) => {
-            cells.extend([format!("not measured: {e}"), "–".into(), "0".into(), "–".into()]);
+            cells.extend([
+                format!("not measured: {e}"),
+                "–".into(),
+                "0".into(),
+                "–".into(),
+            ]);
         }
         Ok(m) => {
             let status = Summary::of(&m.to_status);
@@ -222,7 +235,11 @@ fn row(scenario: &Scenario, result: BenchResult<Measured>, opts: &Options) -> Ve
             } else {
                 m.to_status.len().to_string()
             });
-            cells.push(verdict(scenario.profile, status.map(|s| s.median), m.missing));
+            cells.push(verdict(
+                scenario.profile,
+                status.map(|s| s.median),
+                m.missing,
+            ));
         }
     }
     cells.push(case_command("recovery", &id, opts.quick));

@@ -157,7 +157,11 @@ async fn nwp500_replay(stack: &mut Stack) -> BenchResult<Duration> {
     Ok(start.elapsed())
 }
 
-async fn bare_replay(broker: &Broker, filters: &[String], sequential: bool) -> BenchResult<Duration> {
+async fn bare_replay(
+    broker: &Broker,
+    filters: &[String],
+    sequential: bool,
+) -> BenchResult<Duration> {
     let id = if sequential {
         "bench-replay-sequential"
     } else {

@@ -86,9 +86,13 @@ async fn measure(devices: usize, window: Duration, reconnects: usize) -> BenchRe
     let result = async {
         let started = Instant::now();
         let mut child = ChildProc::spawn(&args, Some(&password))?;
-        let ready = child.expect("READY", READY_LIMIT + Duration::from_secs(10)).await;
+        let ready = child
+            .expect("READY", READY_LIMIT + Duration::from_secs(10))
+            .await;
         if let Err(e) = ready {
-            let threads = crate::procstat::sample(child.pid).map(|s| s.threads).unwrap_or(0);
+            let threads = crate::procstat::sample(child.pid)
+                .map(|s| s.threads)
+                .unwrap_or(0);
             child.stop().await;
             return Err(BenchError::Child(format!(
                 "{e} (the client process had {threads} threads)"
@@ -110,7 +114,11 @@ async fn measure(devices: usize, window: Duration, reconnects: usize) -> BenchRe
             to_recovered.push(t0.elapsed());
             child.expect("ALL", Duration::from_secs(120)).await?;
             to_all.push(t0.elapsed());
-            eprintln!("   {devices} devices, deep reconnect {}: {}", i + 1, fmt_duration(t0.elapsed()));
+            eprintln!(
+                "   {devices} devices, deep reconnect {}: {}",
+                i + 1,
+                fmt_duration(t0.elapsed())
+            );
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
         child.stop().await;

@@ -59,7 +59,9 @@ impl Receiver {
             Receiver::Bare => "bare rumqttc, no decoding (ceiling)",
             Receiver::ConnectionDecode => "nwp500 Connection actor + classify → handler",
             Receiver::Subscriptions => "nwp500 Connection → Subscriptions → typed status handler",
-            Receiver::Client => "nwp500 `Client` (+ `Event::Status` on the bus) → typed status handler",
+            Receiver::Client => {
+                "nwp500 `Client` (+ `Event::Status` on the bus) → typed status handler"
+            }
         }
     }
 }
@@ -112,7 +114,12 @@ pub async fn run(opts: &Options) -> BenchResult<Vec<Table>> {
                     samples.push(measure(*receiver, &broker, &pool, messages).await?);
                 }
             }
-            let bare_median = median(results.iter().find(|(r, _)| *r == Receiver::Bare).map(|(_, s)| s));
+            let bare_median = median(
+                results
+                    .iter()
+                    .find(|(r, _)| *r == Receiver::Bare)
+                    .map(|(_, s)| s),
+            );
             for (receiver, samples) in &results {
                 let med = median(Some(samples));
                 let (min, max) = samples.iter().fold((f64::MAX, 0f64), |(lo, hi), m| {
@@ -151,7 +158,9 @@ pub async fn run(opts: &Options) -> BenchResult<Vec<Table>> {
          device and acknowledge every message. Rate = (messages − 1) / (last arrival − first \
          arrival) at the handler. Plain MQTT over TCP on 127.0.0.1; the broker, the publisher \
          and the receiver share the machine's cores.",
-        StatusPool::new(1, 16, 42).map(|p| p.mean_payload_len()).unwrap_or(0)
+        StatusPool::new(1, 16, 42)
+            .map(|p| p.mean_payload_len())
+            .unwrap_or(0)
     ));
     Ok(vec![table])
 }
@@ -161,7 +170,10 @@ fn median(samples: Option<&Vec<Measured>>) -> f64 {
         .map(|s| s.iter().map(|m| m.rate).collect())
         .unwrap_or_default();
     rates.sort_by(f64::total_cmp);
-    rates.get(rates.len().saturating_sub(1) / 2).copied().unwrap_or(0.0)
+    rates
+        .get(rates.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or(0.0)
 }
 
 fn verdict(rate: f64, share: f64) -> String {
@@ -229,7 +241,9 @@ async fn measure(
             Box::new(move || Box::pin(async move { stack.close().await }))
         }
         Receiver::Client => {
-            let macs: Vec<String> = (0..pool.devices()).map(crate::payload::device_mac).collect();
+            let macs: Vec<String> = (0..pool.devices())
+                .map(crate::payload::device_mac)
+                .collect();
             let client: Client = start_and_wait(
                 ClientConfig::builder()
                     .mqtt_url(broker.url())
