@@ -7,14 +7,16 @@ use tracing::{debug, info, warn};
 
 use super::messages::{Disconnect, GetDiagnostics, GetPhase, Phase, Start};
 use super::probe::{is_reachable, ProbeTarget};
-use super::steps::{run_attempt, run_restore, AttemptPlan, RestorePlan, Restored, StepError};
+use super::steps::{
+    run_attempt, run_restore, AttemptOutcome, AttemptPlan, RestorePlan, Restored, StepError,
+};
 use crate::auth::Auth;
 use crate::bus::EventBus;
 use crate::clock::SharedClock;
 use crate::connection::{
-    Close, CommandEvent, CommandLabel, Connected, Connection, ConnectionEvent,
+    Close, CommandEvent, CommandLabel, Connection, ConnectionEvent, GetStatus,
 };
-use crate::diagnostics::Diagnostics;
+use crate::diagnostics::{Diagnostics, DiagnosticsSnapshot};
 use crate::events::{ConnectKind, Event, FailureReason};
 use crate::periodic::{Pause, Resume};
 use crate::policy::{Attempt, AttemptKind, Decision, PolicyConfig, ReconnectPolicy};
@@ -209,8 +211,12 @@ impl Reconnector {
         &mut self,
         ctx: &mut Context<Self>,
         generation: u64,
-        result: Result<Connected, StepError>,
+        outcome: AttemptOutcome,
     ) {
+        if outcome.renewed {
+            self.diagnostics.on_credentials_renewed();
+        }
+        let result = outcome.result;
         if self.phase != Phase::Attempting || self.generation != generation {
             return; // superseded or disconnected meanwhile
         }
@@ -502,7 +508,6 @@ impl Reconnector {
                 }
             }
             CommandEvent::Sent { label: l } => {
-                self.diagnostics.on_message_out();
                 let (device, command) = label(l);
                 Event::CommandSent { device, command }
             }
@@ -587,10 +592,25 @@ impl Handler<Disconnect> for Reconnector {
 }
 
 impl Handler<GetDiagnostics> for Reconnector {
-    type Result = MessageResult<GetDiagnostics>;
+    type Result = ResponseActFuture<Self, DiagnosticsSnapshot>;
 
     fn handle(&mut self, _: GetDiagnostics, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(self.diagnostics.snapshot(self.now()))
+        // Traffic is counted where it happens (the transport task and the PUBACK
+        // handler); the rest is the Reconnector's own.
+        let connection = self.peers.connection.clone();
+        Box::pin(
+            async move { connection.send(GetStatus).await.ok() }
+                .into_actor(self)
+                .map(|status, act, _| {
+                    if let Some(status) = status {
+                        act.diagnostics.record_traffic(
+                            status.messages_received,
+                            status.publishes_acknowledged,
+                        );
+                    }
+                    act.diagnostics.snapshot(act.now())
+                }),
+        )
     }
 }
 
