@@ -86,7 +86,11 @@ async fn outage_across_token_expiry_with_refresh_refused_recovers_by_signing_in(
     let events = rec.since(mark);
     assert_eq!(rec.count("reconnection_failed"), 0);
     assert!(
-        events.iter().filter(|e| e.name() == "reconnect_scheduled").count() >= 3,
+        events
+            .iter()
+            .filter(|e| e.name() == "reconnect_scheduled")
+            .count()
+            >= 3,
         "the failed renewal must have cost an attempt: {events:?}"
     );
     assert_eq!(renewals(&events), vec![RenewalMethod::SignIn]);

@@ -36,10 +36,7 @@ async fn a_blocking_callback_delays_only_itself() {
             device.clone(),
             HandlerSink::callback(move |_: &StatusUpdate| {
                 counted.fetch_add(1, Ordering::SeqCst);
-                let _ = blocker
-                    .lock()
-                    .unwrap()
-                    .recv_timeout(Duration::from_secs(4));
+                let _ = blocker.lock().unwrap().recv_timeout(Duration::from_secs(4));
             }),
         ))
         .await
@@ -59,8 +56,18 @@ async fn a_blocking_callback_delays_only_itself() {
             .expect("the healthy handler is fed")
             .expect("channel open");
     }
-    assert_eq!(calls.load(Ordering::SeqCst), 1, "the blocked callback is still in its first call");
-    assert_eq!(rec.since(mark).iter().filter(|e| e.name() == "interrupted").count(), 0);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "the blocked callback is still in its first call"
+    );
+    assert_eq!(
+        rec.since(mark)
+            .iter()
+            .filter(|e| e.name() == "interrupted")
+            .count(),
+        0
+    );
     drop(release);
     support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);

@@ -132,7 +132,10 @@ async fn stale_and_duplicate_interruptions_start_at_most_one_cycle() {
     assert_eq!(count(&events, "interrupted"), 1, "{events:?}");
     assert_eq!(count(&events, "connecting"), 1, "{events:?}");
     assert_eq!(count(&events, "recovered"), 1, "{events:?}");
-    assert_eq!(sim.connections_of(client.client_id()).len(), connections + 1);
+    assert_eq!(
+        sim.connections_of(client.client_id()).len(),
+        connections + 1
+    );
     support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
@@ -170,7 +173,11 @@ async fn repeated_concurrent_starts_never_open_a_second_transport() {
     let (sim, client, rec) = connected(SimConfig::default(), |b| b).await;
     let reconnector = client.actors().reconnector.clone();
     let subscriptions = client.actors().subscriptions.clone();
-    let filters = subscriptions.send(GetSubscriptionStats).await.unwrap().filters;
+    let filters = subscriptions
+        .send(GetSubscriptionStats)
+        .await
+        .unwrap()
+        .filters;
     let connections = sim.connections_of(client.client_id()).len();
     let mark = rec.len();
     let starts = (0..20).map(|_| reconnector.send(Start));
@@ -297,7 +304,11 @@ async fn disconnect_on_a_half_open_link_is_bounded_and_final() {
     let started = Instant::now();
     client.disconnect().await.unwrap();
     // The operation timeout is 2 s.
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(!client.is_connected().await);
     rec.wait_for(0, "disconnected", 1, Duration::from_secs(2))
         .await;

@@ -92,8 +92,7 @@ async fn a_whole_session_logs_no_secret_email_mac_or_client_id() {
 
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("tokens.json");
-    let (sim, client, rec) =
-        connected(SimConfig::default(), |b| b.token_file(&token_file)).await;
+    let (sim, client, rec) = connected(SimConfig::default(), |b| b.token_file(&token_file)).await;
     let mut secrets = secrets_in(&token_file);
     rec.wait_for(0, "feature", 1, WAIT).await;
     let mac = sim.devices()[0].mac().to_owned();
@@ -142,7 +141,12 @@ async fn a_whole_session_logs_no_secret_email_mac_or_client_id() {
             }
         }
     }
-    assert!(leaks.is_empty(), "{} leaks:\n{}", leaks.len(), leaks.join("\n"));
+    assert!(
+        leaks.is_empty(),
+        "{} leaks:\n{}",
+        leaks.len(),
+        leaks.join("\n")
+    );
 }
 
 /// One formatted log record (its first line starts with the timestamp).

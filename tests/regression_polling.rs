@@ -78,7 +78,10 @@ async fn polling_survives_every_publish_error() {
     poller.send(Resume).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     while calls.load(Ordering::SeqCst) < 12 {
-        assert!(Instant::now() < deadline, "polling stopped after {calls:?} calls");
+        assert!(
+            Instant::now() < deadline,
+            "polling stopped after {calls:?} calls"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let stats = poller.send(GetPollingStats).await.unwrap();
@@ -93,10 +96,8 @@ async fn polling_survives_every_publish_error() {
 /// are skipped and counted, nothing is published or queued — and no attempt follows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polling_pauses_quietly_after_the_client_gives_up() {
-    let (sim, client, rec) = connected(SimConfig::default(), |b| {
-        b.max_reconnect_attempts(Some(2))
-    })
-    .await;
+    let (sim, client, rec) =
+        connected(SimConfig::default(), |b| b.max_reconnect_attempts(Some(2))).await;
     let mark = rec.len();
     sim.set_refuse_connections(true);
     sim.drop_all_connections();

@@ -18,9 +18,7 @@ use nwp500::connection::{
     Publish, PublishOutcome, RequestError,
 };
 use nwp500::events::{ConnectKind, Event};
-use nwp500::protocol::{
-    ClientIdentity, Command, DeviceRef, DhwMode, MacAddress, UnitSystem,
-};
+use nwp500::protocol::{ClientIdentity, Command, DeviceRef, DhwMode, MacAddress, UnitSystem};
 use nwp500_sim::{SimConfig, Simulator};
 use support::{assert_invariants, connected, fast, Recorder};
 
@@ -83,7 +81,10 @@ async fn a_command_issued_before_the_first_connection_is_sent_after_it() {
         .send(device.mac(), Command::RequestReservations)
         .await
         .unwrap();
-    assert!(matches!(outcome, PublishOutcome::Queued { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, PublishOutcome::Queued { .. }),
+        "{outcome:?}"
+    );
     // The first attempt fails; the command waits.
     rec.wait_for(0, "reconnect_scheduled", 1, WAIT).await;
     sim.set_refuse_connections(false);
@@ -105,7 +106,10 @@ async fn commands_queued_during_an_outage_are_flushed_after_a_deep_reconnect() {
     let modes = [DhwMode::HeatPump, DhwMode::Electric, DhwMode::HighDemand];
     for mode in modes {
         let outcome = send_mode(&client, &mac, mode).await;
-        assert!(matches!(outcome, PublishOutcome::Queued { .. }), "{outcome:?}");
+        assert!(
+            matches!(outcome, PublishOutcome::Queued { .. }),
+            "{outcome:?}"
+        );
     }
     // At least one deep attempt (which restarts the Connection actor) fails meanwhile.
     rec.wait_for(mark, "reconnect_scheduled", 2, WAIT).await;
@@ -195,10 +199,7 @@ async fn old_commands_expire_and_overflow_is_reported_never_silent() {
     assert_eq!(received_modes(&sim), vec![1, 2, 3, 4, 1]);
     assert_eq!(sim.devices()[0].command_count(DHW_TEMPERATURE), 0);
     let diagnostics = client.diagnostics().await.unwrap();
-    assert_eq!(
-        (diagnostics.queue_expired, diagnostics.queue_drops),
-        (1, 1)
-    );
+    assert_eq!((diagnostics.queue_expired, diagnostics.queue_drops), (1, 1));
     support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
@@ -239,7 +240,10 @@ async fn commands_racing_a_dropped_link_are_queued_never_refused() {
             .await
     );
     let events = rec.since(mark);
-    assert_eq!(events.iter().filter(|e| e.name() == "interrupted").count(), 1);
+    assert_eq!(
+        events.iter().filter(|e| e.name() == "interrupted").count(),
+        1
+    );
     assert_eq!(events.iter().filter(|e| e.name() == "recovered").count(), 1);
     support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);
@@ -316,7 +320,10 @@ async fn a_publish_cut_off_by_closing_its_transport_is_requeued_and_sent_once() 
         "{events:?}"
     );
     let commands = command_events(&events);
-    assert!(matches!(commands.first(), Some(CommandEvent::Queued { .. })));
+    assert!(matches!(
+        commands.first(),
+        Some(CommandEvent::Queued { .. })
+    ));
     assert!(matches!(commands.last(), Some(CommandEvent::Sent { .. })));
 }
 
@@ -339,7 +346,11 @@ async fn a_command_on_a_half_open_link_returns_within_the_operation_timeout() {
         )
         .await;
     // Operation timeout 2 s (plus scheduling slack on a loaded machine).
-    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
     let requeued = match outcome {
         Ok(PublishOutcome::Requeued { .. }) => true,
         Err(ClientError::Request(RequestError::Timeout { .. })) => false,

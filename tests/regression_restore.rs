@@ -53,7 +53,11 @@ impl Handler<Replay> for Subs {
     type Result = ReplayAnswer;
     fn handle(&mut self, _: Replay, _: &mut Context<Self>) -> ReplayAnswer {
         let count = self.device.command_count(RESERVATION_READ);
-        self.seen.lock().unwrap().device_commands_at_replay.push(count);
+        self.seen
+            .lock()
+            .unwrap()
+            .device_commands_at_replay
+            .push(count);
         if self.script.len() > 1 {
             self.script.pop_front().unwrap()
         } else {

@@ -83,7 +83,12 @@ impl Handler<Subscribe> for Broker {
 impl Handler<Unsubscribe> for Broker {
     type Result = Result<Vec<FilterOutcome>, RequestError>;
     fn handle(&mut self, msg: Unsubscribe, _: &mut Context<Self>) -> Self::Result {
-        self.0 .0.lock().unwrap().unsubscribes.extend(msg.filters.clone());
+        self.0
+             .0
+            .lock()
+            .unwrap()
+            .unsubscribes
+            .extend(msg.filters.clone());
         Ok(msg
             .filters
             .into_iter()
@@ -101,8 +106,13 @@ fn start(answer: Answer) -> (Addr<Subscriptions>, Shared) {
     let broker = Broker(shared.clone()).start();
     let settings = SubscriptionSettings::new(ClientId::new("navien-client-0a1b2c3d").unwrap());
     let bus = EventBus::new(64, Arc::new(TokioClock));
-    let subs = Subscriptions::new(settings, broker.clone().recipient(), broker.recipient(), bus)
-        .start();
+    let subs = Subscriptions::new(
+        settings,
+        broker.clone().recipient(),
+        broker.recipient(),
+        bus,
+    )
+    .start();
     (subs, shared)
 }
 
@@ -217,9 +227,18 @@ async fn messages_before_any_replay_reach_their_handlers() {
     let topic = "cmd/52/navilink-aabbccddeeff/navien-client-0a1b2c3d/res";
     subs.send(publish(topic, "backlog-1", 0)).await.unwrap();
     subs.send(publish(topic, "backlog-2", 7)).await.unwrap();
-    assert_eq!(next(&mut rx).await.unwrap().payload, Bytes::from("backlog-1"));
-    assert_eq!(next(&mut rx).await.unwrap().payload, Bytes::from("backlog-2"));
-    assert!(broker.take_subscribes().is_empty(), "nothing was subscribed yet");
+    assert_eq!(
+        next(&mut rx).await.unwrap().payload,
+        Bytes::from("backlog-1")
+    );
+    assert_eq!(
+        next(&mut rx).await.unwrap().payload,
+        Bytes::from("backlog-2")
+    );
+    assert!(
+        broker.take_subscribes().is_empty(),
+        "nothing was subscribed yet"
+    );
 }
 
 /// P-26, P-27: handlers added and removed between messages (around a resubscribe, say)
