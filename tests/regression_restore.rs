@@ -271,8 +271,9 @@ async fn a_failed_replay_is_a_failed_attempt_and_nothing_is_flushed_before_a_goo
     assert!(rig.sim.max_concurrent_connections("navien-client-0000c0de") <= 1);
 }
 
-/// A filter the broker refuses for good (SUBACK 0x80, e.g. not allowed by the broker's
-/// policy) must not keep the client offline: the link itself is healthy, the refusal is
+/// Found while auditing (next to L-4; docs/reference-client-bugs.md, "Found while
+/// auditing" 1): a filter the broker refuses for good (SUBACK 0x80, e.g. not allowed by the
+/// broker's policy) must not keep the client offline: the link itself is healthy, the refusal is
 /// reported (`resubscribed` with `failed`), and the other filters work.
 #[actix::test]
 #[ignore = "bug: run_restore (src/reconnector/steps.rs) turns ReplayReport::failed > 0 (refusals, which Subscriptions reports as Ok) into StepError::Replay, so a permanently refused filter makes every restore fail and the client never reaches Up"]
