@@ -276,7 +276,6 @@ async fn a_failed_replay_is_a_failed_attempt_and_nothing_is_flushed_before_a_goo
 /// broker's policy) must not keep the client offline: the link itself is healthy, the refusal is
 /// reported (`resubscribed` with `failed`), and the other filters work.
 #[actix::test]
-#[ignore = "bug: run_restore (src/reconnector/steps.rs) turns ReplayReport::failed > 0 (refusals, which Subscriptions reports as Ok) into StepError::Replay, so a permanently refused filter makes every restore fail and the client never reaches Up"]
 async fn a_filter_the_broker_refuses_for_good_does_not_keep_the_client_offline() {
     let rig = rig(vec![Ok(ReplayReport {
         restored: 1,

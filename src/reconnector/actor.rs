@@ -5,7 +5,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use tracing::{debug, info, warn};
 
-use super::messages::{Disconnect, GetDiagnostics, GetPhase, Phase, Start};
+use super::messages::{Disconnect, GetDiagnostics, GetPhase, Phase, Retry, Start};
 use super::probe::{is_reachable, ProbeTarget};
 use super::steps::{
     run_attempt, run_restore, AttemptOutcome, AttemptPlan, RestorePlan, Restored, StepError,
@@ -288,6 +288,9 @@ impl Reconnector {
         match result {
             Ok(restored) => {
                 self.phase = Phase::Up;
+                if let Some(refused) = restored.replay.map(|r| r.failed).filter(|n| *n > 0) {
+                    self.diagnostics.on_resubscribe_failures(refused as u64);
+                }
                 debug!(
                     flushed = restored.flush.sent,
                     expired = restored.flush.expired,
@@ -342,6 +345,9 @@ impl Reconnector {
     fn fail(&mut self, ctx: &mut Context<Self>, reason: FailureReason) {
         self.cancel(ctx);
         self.phase = Phase::Failed;
+        // The failure is this outage's one outcome; a later `Retry` that succeeds
+        // reports `connected`, not a second outcome.
+        self.in_outage = false;
         self.link_down();
         self.emit(Event::ReconnectionFailed {
             attempts: self.policy.attempts().max(self.attempt_number),
@@ -541,6 +547,21 @@ impl Handler<Start> for Reconnector {
         if self.phase == Phase::Idle {
             self.begin_attempt(ctx, ConnectKind::Initial, 1, false);
         }
+    }
+}
+
+impl Handler<Retry> for Reconnector {
+    type Result = bool;
+
+    fn handle(&mut self, _: Retry, ctx: &mut Context<Self>) -> bool {
+        if self.phase != Phase::Failed {
+            return false;
+        }
+        info!("retrying after a reconnection failure: new attempt cycle");
+        self.policy.reset();
+        self.phase = Phase::Waiting;
+        self.begin_attempt(ctx, ConnectKind::Initial, 1, true);
+        true
     }
 }
 
