@@ -104,8 +104,14 @@ async fn run(args: Args) -> Result<(), DashboardError> {
 
 /// Logs to stderr; `RUST_LOG` wins.
 fn init_logging() {
-    let filter =
+    let mut filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,dashboard=info"));
+    // Whatever RUST_LOG says, third-party crates never log topics or signed URLs.
+    for cap in nwp500::DEPENDENCY_LOG_CAPS {
+        if let Ok(directive) = cap.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
