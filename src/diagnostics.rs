@@ -149,7 +149,14 @@ impl Diagnostics {
         self.messages_in = self.messages_in.saturating_add(1);
     }
 
-    /// A message was published.
+    /// Sets the traffic totals from their sources (messages received, publishes
+    /// acknowledged); the totals never go down.
+    pub fn record_traffic(&mut self, messages_in: u64, messages_out: u64) {
+        self.messages_in = self.messages_in.max(messages_in);
+        self.messages_out = self.messages_out.max(messages_out);
+    }
+
+    /// Records one message published (acknowledged).
     pub fn on_message_out(&mut self) {
         self.messages_out = self.messages_out.saturating_add(1);
     }

@@ -22,3 +22,12 @@ pub mod registry;
 pub mod rest;
 pub mod sigv4;
 pub mod subscriptions;
+
+/// Log directives that keep third-party crates from logging secrets: at DEBUG, rumqttc
+/// logs topics (device MACs, the client id); at TRACE, tungstenite logs the presigned
+/// WebSocket URL (AWS key id, session token, signature). Add these after the
+/// application's own filter, e.g. with `tracing_subscriber::EnvFilter::add_directive`,
+/// so that they win whatever `RUST_LOG` says. This crate's own logs are redacted at
+/// every level.
+pub const DEPENDENCY_LOG_CAPS: &[&str] =
+    &["rumqttc=info", "tungstenite=info", "async_tungstenite=info"];

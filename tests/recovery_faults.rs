@@ -148,6 +148,36 @@ async fn password_changed_during_an_outage_stops_without_a_storm() {
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
 
+/// L-6: after `reconnection_failed` (password changed), `retry` with the new password
+/// starts a new attempt cycle and the client connects again without being rebuilt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_a_rejected_password_recovers() {
+    let (sim, client, rec) = connected(SimConfig::default(), |b| b.deep_reconnect_every(1)).await;
+    let mark = rec.len();
+    sim.set_sign_in_fault(SignInFault::InvalidCredentials(
+        InvalidCredentialsForm::Http401,
+    ));
+    sim.set_reject_refresh(true);
+    sim.expire_credentials();
+    sim.drop_all_connections();
+    rec.wait_for(mark, "reconnection_failed", 1, WAIT).await;
+    // Still refused: the retry reports the error and the client stays failed.
+    assert!(client.retry(Some("still-wrong")).await.is_err());
+    sim.set_sign_in_fault(SignInFault::None);
+    sim.set_reject_refresh(false);
+    let password = sim.config().account.password.clone();
+    let before_retry = rec.len();
+    assert!(client.retry(Some(&password)).await.unwrap());
+    rec.wait_for(before_retry, "connected", 1, WAIT).await;
+    rec.wait_for(before_retry, "status", 1, WAIT).await;
+    // The failure was the outage's outcome: no second one.
+    assert_eq!(rec.count("recovered"), 0);
+    // Not failed any more: a second retry has nothing to do.
+    assert!(!client.retry(None).await.unwrap());
+    support::disconnect(&client, &rec).await;
+    assert_invariants(&sim, &client, &rec.all(), MIN);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_client_id_kicks_back_off_instead_of_flapping() {
     let (sim, client, rec) = connected(SimConfig::default(), |b| {

@@ -62,7 +62,13 @@ fn main() -> ExitCode {
 /// in JSON mode.
 fn init_logging(json: bool) {
     let default = if json { "info" } else { "warn" };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // Whatever RUST_LOG says, third-party crates never log topics or signed URLs.
+    for cap in nwp500::DEPENDENCY_LOG_CAPS {
+        if let Ok(directive) = cap.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

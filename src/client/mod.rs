@@ -261,6 +261,26 @@ impl Client {
             .map_err(|_| ClientError::Unavailable("reconnector"))
     }
 
+    /// After a `reconnection_failed` event: signs in again (with `new_password` when the
+    /// old one was rejected) and starts a new attempt cycle. Answers whether a cycle
+    /// started (false when the client had not failed). A rejected password is an error
+    /// and leaves the client failed.
+    pub async fn retry(&self, new_password: Option<&str>) -> Result<bool, ClientError> {
+        if let Some(auth) = &self.inner.actors.auth {
+            auth.send(crate::auth::SignInAgain {
+                new_password: new_password.map(crate::auth::Secret::new),
+            })
+            .await
+            .map_err(|_| ClientError::Unavailable("auth"))??;
+        }
+        self.inner
+            .actors
+            .reconnector
+            .send(crate::reconnector::Retry)
+            .await
+            .map_err(|_| ClientError::Unavailable("reconnector"))
+    }
+
     /// Whether the link is up and restored.
     pub async fn is_connected(&self) -> bool {
         matches!(

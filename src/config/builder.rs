@@ -116,7 +116,7 @@ impl ClientConfigBuilder {
     }
 
     /// MQTT URL: `wss://host/mqtt` (AWS IoT, SigV4-presigned), `ws://host:port/path`,
-    /// `mqtt://host:port` or `mqtts://host:port`. Default [`DEFAULT_MQTT_URL`].
+    /// or `mqtt://host:port`. Default [`DEFAULT_MQTT_URL`].
     pub fn mqtt_url(mut self, url: impl Into<String>) -> Self {
         self.mqtt_url = url.into();
         self
@@ -291,8 +291,8 @@ impl ClientConfigBuilder {
         let mqtt_url = parse_url(
             "mqtt_url",
             &self.mqtt_url,
-            &["wss", "ws", "mqtt", "mqtts"],
-            "a wss://, ws://, mqtt:// or mqtts:// URL with a host",
+            &["wss", "ws", "mqtt"],
+            "a wss://, ws:// or mqtt:// URL with a host",
         )?;
         if self.aws_region.trim().is_empty() {
             return Err(ConfigError::invalid(

@@ -104,7 +104,7 @@ impl ClientConfig {
         &self.api_url
     }
 
-    /// MQTT URL (`wss://`, `ws://`, `mqtt://` or `mqtts://`).
+    /// MQTT URL (`wss://`, `ws://` or `mqtt://`).
     pub fn mqtt_url(&self) -> &Url {
         &self.mqtt_url
     }

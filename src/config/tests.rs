@@ -237,9 +237,14 @@ fn boundaries_are_accepted() {
         .build()
         .is_ok());
     assert!(ClientConfig::builder()
-        .mqtt_url("mqtts://broker.example:8883")
+        .mqtt_url("mqtt://broker.example:1883")
         .build()
         .is_ok());
+    // The connection layer has no plain-TLS MQTT transport: refused at build time.
+    assert!(ClientConfig::builder()
+        .mqtt_url("mqtts://broker.example:8883")
+        .build()
+        .is_err());
 }
 
 #[test]

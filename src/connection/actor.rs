@@ -433,6 +433,7 @@ impl Connection {
             Event::Incoming(Incoming::PingResp) => link.ping_sent_at = None,
             Event::Incoming(Incoming::PubAck(ack)) => {
                 if let Some(p) = link.tracker.on_ack(Operation::Publish, ack.pkid) {
+                    self.gauge.on_acknowledged();
                     self.complete(p.payload, None);
                 }
                 channel_progress = true;
@@ -932,6 +933,8 @@ impl Handler<GetStatus> for Connection {
             live_transports: self.gauge.live(),
             max_live_transports: self.gauge.max(),
             transports_opened: self.gauge.opened(),
+            messages_received: self.gauge.received(),
+            publishes_acknowledged: self.gauge.acknowledged(),
         })
     }
 }

@@ -224,6 +224,10 @@ pub struct LinkStatus {
     pub max_live_transports: usize,
     /// Transports opened since the actor was created.
     pub transports_opened: u64,
+    /// Incoming PUBLISH packets received since the actor was created.
+    pub messages_received: u64,
+    /// Our publishes the broker acknowledged (PUBACK) since the actor was created.
+    pub publishes_acknowledged: u64,
 }
 
 /// Events for the supervisor (and observers).

@@ -61,6 +61,8 @@ struct Counters {
     live: AtomicUsize,
     max: AtomicUsize,
     opened: AtomicU64,
+    received: AtomicU64,
+    acknowledged: AtomicU64,
 }
 
 impl LiveTransports {
@@ -84,6 +86,24 @@ impl LiveTransports {
 
     pub(crate) fn opened(&self) -> u64 {
         self.inner.opened.load(Ordering::SeqCst)
+    }
+
+    /// Counts an incoming PUBLISH (called by the transport task).
+    pub(crate) fn on_received(&self) {
+        self.inner.received.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn received(&self) -> u64 {
+        self.inner.received.load(Ordering::Relaxed)
+    }
+
+    /// Counts a PUBACK that completed one of our publishes.
+    pub(crate) fn on_acknowledged(&self) {
+        self.inner.acknowledged.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn acknowledged(&self) -> u64 {
+        self.inner.acknowledged.load(Ordering::Relaxed)
     }
 }
 
@@ -220,6 +240,7 @@ async fn run(
         };
         match eventloop.poll().await {
             Ok(Event::Incoming(Incoming::Publish(p))) => {
+                guard.gauge.on_received();
                 incoming.do_send(IncomingPublish {
                     generation,
                     topic: p.topic,

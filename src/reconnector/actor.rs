@@ -5,16 +5,18 @@ use std::time::Duration;
 use actix::prelude::*;
 use tracing::{debug, info, warn};
 
-use super::messages::{Disconnect, GetDiagnostics, GetPhase, Phase, Start};
+use super::messages::{Disconnect, GetDiagnostics, GetPhase, Phase, Retry, Start};
 use super::probe::{is_reachable, ProbeTarget};
-use super::steps::{run_attempt, run_restore, AttemptPlan, RestorePlan, Restored, StepError};
+use super::steps::{
+    run_attempt, run_restore, AttemptOutcome, AttemptPlan, RestorePlan, Restored, StepError,
+};
 use crate::auth::Auth;
 use crate::bus::EventBus;
 use crate::clock::SharedClock;
 use crate::connection::{
-    Close, CommandEvent, CommandLabel, Connected, Connection, ConnectionEvent,
+    Close, CommandEvent, CommandLabel, Connection, ConnectionEvent, GetStatus,
 };
-use crate::diagnostics::Diagnostics;
+use crate::diagnostics::{Diagnostics, DiagnosticsSnapshot};
 use crate::events::{ConnectKind, Event, FailureReason};
 use crate::periodic::{Pause, Resume};
 use crate::policy::{Attempt, AttemptKind, Decision, PolicyConfig, ReconnectPolicy};
@@ -209,8 +211,12 @@ impl Reconnector {
         &mut self,
         ctx: &mut Context<Self>,
         generation: u64,
-        result: Result<Connected, StepError>,
+        outcome: AttemptOutcome,
     ) {
+        if outcome.renewed {
+            self.diagnostics.on_credentials_renewed();
+        }
+        let result = outcome.result;
         if self.phase != Phase::Attempting || self.generation != generation {
             return; // superseded or disconnected meanwhile
         }
@@ -282,6 +288,9 @@ impl Reconnector {
         match result {
             Ok(restored) => {
                 self.phase = Phase::Up;
+                if let Some(refused) = restored.replay.map(|r| r.failed).filter(|n| *n > 0) {
+                    self.diagnostics.on_resubscribe_failures(refused as u64);
+                }
                 debug!(
                     flushed = restored.flush.sent,
                     expired = restored.flush.expired,
@@ -336,6 +345,9 @@ impl Reconnector {
     fn fail(&mut self, ctx: &mut Context<Self>, reason: FailureReason) {
         self.cancel(ctx);
         self.phase = Phase::Failed;
+        // The failure is this outage's one outcome; a later `Retry` that succeeds
+        // reports `connected`, not a second outcome.
+        self.in_outage = false;
         self.link_down();
         self.emit(Event::ReconnectionFailed {
             attempts: self.policy.attempts().max(self.attempt_number),
@@ -502,7 +514,6 @@ impl Reconnector {
                 }
             }
             CommandEvent::Sent { label: l } => {
-                self.diagnostics.on_message_out();
                 let (device, command) = label(l);
                 Event::CommandSent { device, command }
             }
@@ -536,6 +547,21 @@ impl Handler<Start> for Reconnector {
         if self.phase == Phase::Idle {
             self.begin_attempt(ctx, ConnectKind::Initial, 1, false);
         }
+    }
+}
+
+impl Handler<Retry> for Reconnector {
+    type Result = bool;
+
+    fn handle(&mut self, _: Retry, ctx: &mut Context<Self>) -> bool {
+        if self.phase != Phase::Failed {
+            return false;
+        }
+        info!("retrying after a reconnection failure: new attempt cycle");
+        self.policy.reset();
+        self.phase = Phase::Waiting;
+        self.begin_attempt(ctx, ConnectKind::Initial, 1, true);
+        true
     }
 }
 
@@ -587,10 +613,25 @@ impl Handler<Disconnect> for Reconnector {
 }
 
 impl Handler<GetDiagnostics> for Reconnector {
-    type Result = MessageResult<GetDiagnostics>;
+    type Result = ResponseActFuture<Self, DiagnosticsSnapshot>;
 
     fn handle(&mut self, _: GetDiagnostics, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(self.diagnostics.snapshot(self.now()))
+        // Traffic is counted where it happens (the transport task and the PUBACK
+        // handler); the rest is the Reconnector's own.
+        let connection = self.peers.connection.clone();
+        Box::pin(
+            async move { connection.send(GetStatus).await.ok() }
+                .into_actor(self)
+                .map(|status, act, _| {
+                    if let Some(status) = status {
+                        act.diagnostics.record_traffic(
+                            status.messages_received,
+                            status.publishes_acknowledged,
+                        );
+                    }
+                    act.diagnostics.snapshot(act.now())
+                }),
+        )
     }
 }
 

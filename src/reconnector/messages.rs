@@ -9,6 +9,14 @@ use crate::diagnostics::DiagnosticsSnapshot;
 #[rtype(result = "()")]
 pub struct Start;
 
+/// Leave the `Failed` phase (after `reconnection_failed`): a new attempt cycle starts at
+/// once, with renewed credentials. Answers whether a cycle started (false in any other
+/// phase). After an invalid-credentials failure, sign in again at the Auth actor first
+/// (`auth::SignInAgain`), or the renewal fails the same way.
+#[derive(Debug, Clone, Copy, Default, Message)]
+#[rtype(result = "bool")]
+pub struct Retry;
+
 /// Stop everything: cancel any backoff, probe, attempt or restore in progress, close
 /// the transport (bounded by the operation timeout) and emit `Disconnected`. Terminal:
 /// no attempt happens afterwards.

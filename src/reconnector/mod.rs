@@ -30,5 +30,5 @@ mod probe;
 mod steps;
 
 pub use actor::{Peers, Reconnector, ReconnectorSettings};
-pub use messages::{Disconnect, GetDiagnostics, GetPhase, Phase, Start};
+pub use messages::{Disconnect, GetDiagnostics, GetPhase, Phase, Retry, Start};
 pub use probe::{probe_target, ProbeTarget};

@@ -76,8 +76,21 @@ pub(super) struct AttemptPlan {
     pub close_timeout: Duration,
 }
 
+/// What an attempt did: whether credentials were renewed (even if the connect then
+/// failed), and how it ended.
+pub(super) struct AttemptOutcome {
+    pub renewed: bool,
+    pub result: Result<Connected, StepError>,
+}
+
 /// close old → credentials → (deep: restart Connection) → connect.
-pub(super) async fn run_attempt(plan: AttemptPlan) -> Result<Connected, StepError> {
+pub(super) async fn run_attempt(plan: AttemptPlan) -> AttemptOutcome {
+    let mut renewed = false;
+    let result = attempt(&plan, &mut renewed).await;
+    AttemptOutcome { renewed, result }
+}
+
+async fn attempt(plan: &AttemptPlan, renewed_flag: &mut bool) -> Result<Connected, StepError> {
     if let Some(old) = plan.old_generation {
         // Bounded: a wedged close must not wedge the loop.
         let _ = tokio::time::timeout(
@@ -98,6 +111,7 @@ pub(super) async fn run_attempt(plan: AttemptPlan) -> Result<Connected, StepErro
                 RenewMethod::Refresh => RenewalMethod::Refresh,
                 RenewMethod::SignIn => RenewalMethod::SignIn,
             };
+            *renewed_flag = true;
             info!(?method, "credentials renewed");
             plan.bus.emit(Event::CredentialsRenewed { method });
             renewed.credentials.aws

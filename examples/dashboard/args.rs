@@ -1,0 +1,257 @@
+//! Command-line options and how they become a [`ClientConfig`].
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use nwp500::config::{
+    ClientConfig, ConfigError, TemperatureUnit, DEFAULT_API_URL, DEFAULT_MQTT_URL,
+};
+
+/// Poll interval against the real cloud.
+pub const CLOUD_POLL_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Poll interval on the embedded simulator, so the page visibly moves.
+pub const SIM_POLL_INTERVAL: Duration = Duration::from_secs(5);
+
+const AFTER_HELP: &str = "\
+Without --email/--password (or NAVIEN_EMAIL/NAVIEN_PASSWORD) the dashboard starts an embedded
+simulated NaviLink cloud with one water heater and shows that.
+
+Endpoints: GET / (the page), GET /api/status (JSON), GET /events (server-sent events).
+The first line on stdout is `dashboard listening on http://ADDRESS`.
+Log verbosity: RUST_LOG (default `warn,dashboard=info`); logs go to stderr.";
+
+/// Web dashboard for Navien NWP500 water heaters: live status over server-sent events.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "dashboard", version, after_help = AFTER_HELP)]
+pub struct Args {
+    /// NaviLink account e-mail (with --password; without both, the embedded simulator is used)
+    #[arg(
+        long,
+        env = "NAVIEN_EMAIL",
+        hide_env_values = true,
+        value_name = "EMAIL"
+    )]
+    pub email: Option<String>,
+
+    /// NaviLink account password
+    #[arg(
+        long,
+        env = "NAVIEN_PASSWORD",
+        hide_env_values = true,
+        value_name = "PASSWORD"
+    )]
+    pub password: Option<String>,
+
+    /// REST base URL [default: https://nlus.naviensmartcontrol.com/api/v2.1]
+    #[arg(long, env = "NAVIEN_API_URL", value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// MQTT URL (wss://, ws://, mqtt://) [default: the NaviLink AWS IoT endpoint]
+    #[arg(long, env = "NAVIEN_MQTT_URL", value_name = "URL")]
+    pub mqtt_url: Option<String>,
+
+    /// Address the web server listens on (port 0: any free port)
+    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Seconds between status requests per device [default: 30; 5 on the embedded simulator]
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub poll_interval: Option<Duration>,
+
+    /// Temperatures in °C [default: °F]
+    #[arg(long)]
+    pub celsius: bool,
+}
+
+/// Where the client connects and as whom.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// REST base URL.
+    pub api_url: String,
+    /// MQTT URL.
+    pub mqtt_url: String,
+    /// Account e-mail.
+    pub email: String,
+    /// Account password.
+    pub password: String,
+    /// Whether this is the embedded simulator.
+    pub simulated: bool,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("api_url", &self.api_url)
+            .field("mqtt_url", &self.mqtt_url)
+            .field("simulated", &self.simulated)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An option combination or value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgError {
+    /// Only one of e-mail and password was given.
+    #[error("--email and --password (or NAVIEN_EMAIL and NAVIEN_PASSWORD) go together")]
+    HalfCredentials,
+    /// A URL was given without an account: the embedded simulator has its own.
+    #[error("{0} needs --email and --password (without them the embedded simulator is used)")]
+    UrlWithoutAccount(&'static str),
+    /// The library refused a value.
+    #[error("invalid option: {0}")]
+    Config(#[from] ConfigError),
+}
+
+impl Args {
+    /// The cloud endpoint the options name; `Ok(None)` without credentials (then the
+    /// embedded simulator is used).
+    pub fn cloud_endpoint(&self) -> Result<Option<Endpoint>, ArgError> {
+        match (&self.email, &self.password) {
+            (Some(email), Some(password)) => Ok(Some(Endpoint {
+                api_url: self
+                    .api_url
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_API_URL.to_owned()),
+                mqtt_url: self
+                    .mqtt_url
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_MQTT_URL.to_owned()),
+                email: email.clone(),
+                password: password.clone(),
+                simulated: false,
+            })),
+            (None, None) if self.api_url.is_some() => Err(ArgError::UrlWithoutAccount("--api-url")),
+            (None, None) if self.mqtt_url.is_some() => {
+                Err(ArgError::UrlWithoutAccount("--mqtt-url"))
+            }
+            (None, None) => Ok(None),
+            _ => Err(ArgError::HalfCredentials),
+        }
+    }
+
+    /// The client configuration for these options and `endpoint`.
+    pub fn client_config(&self, endpoint: &Endpoint) -> Result<ClientConfig, ArgError> {
+        let poll_interval = self.poll_interval.unwrap_or(if endpoint.simulated {
+            SIM_POLL_INTERVAL
+        } else {
+            CLOUD_POLL_INTERVAL
+        });
+        let unit = if self.celsius {
+            TemperatureUnit::Celsius
+        } else {
+            TemperatureUnit::Fahrenheit
+        };
+        Ok(ClientConfig::builder()
+            .credentials(endpoint.email.clone(), endpoint.password.clone())
+            .api_url(endpoint.api_url.clone())
+            .mqtt_url(endpoint.mqtt_url.clone())
+            .poll_interval(poll_interval)
+            .temperature_unit(unit)
+            .build()?)
+    }
+}
+
+/// Parses seconds with an optional fraction (`30`, `0.2`).
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("`{text}` is not a non-negative number of seconds"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` seconds is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(argv: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("dashboard").chain(argv.iter().copied()))
+    }
+
+    fn sim_endpoint() -> Endpoint {
+        Endpoint {
+            api_url: "http://127.0.0.1:9/api/v2.1".into(),
+            mqtt_url: "ws://127.0.0.1:8/mqtt".into(),
+            email: "user@example.com".into(),
+            password: "pw".into(),
+            simulated: true,
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_simulator_on_port_8080_with_a_short_poll() {
+        let args = parse(&[]).unwrap();
+        assert_eq!(args.bind, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(args.cloud_endpoint().unwrap(), None);
+        let config = args.client_config(&sim_endpoint()).unwrap();
+        assert_eq!(config.poll_interval(), SIM_POLL_INTERVAL);
+        assert_eq!(config.temperature_unit(), TemperatureUnit::Fahrenheit);
+        assert_eq!(config.api_url().as_str(), "http://127.0.0.1:9/api/v2.1");
+    }
+
+    #[test]
+    fn an_account_uses_the_cloud_defaults_unless_overridden() {
+        let args = parse(&["--email", "a@b.c", "--password", "pw"]).unwrap();
+        let endpoint = args.cloud_endpoint().unwrap().unwrap();
+        assert_eq!(endpoint.api_url, DEFAULT_API_URL);
+        assert_eq!(endpoint.mqtt_url, DEFAULT_MQTT_URL);
+        assert!(!endpoint.simulated);
+        let config = args.client_config(&endpoint).unwrap();
+        assert_eq!(config.poll_interval(), CLOUD_POLL_INTERVAL);
+        assert_eq!(config.email(), Some("a@b.c"));
+
+        let args = parse(&[
+            "--email",
+            "a@b.c",
+            "--password",
+            "pw",
+            "--api-url",
+            "http://127.0.0.1:1/api/v2.1",
+            "--mqtt-url",
+            "ws://127.0.0.1:2/mqtt",
+            "--bind",
+            "127.0.0.1:0",
+            "--poll-interval",
+            "0.25",
+            "--celsius",
+        ])
+        .unwrap();
+        let endpoint = args.cloud_endpoint().unwrap().unwrap();
+        let config = args.client_config(&endpoint).unwrap();
+        assert_eq!(config.api_url().as_str(), "http://127.0.0.1:1/api/v2.1");
+        assert_eq!(config.mqtt_url().as_str(), "ws://127.0.0.1:2/mqtt");
+        assert_eq!(config.poll_interval(), Duration::from_millis(250));
+        assert_eq!(config.temperature_unit(), TemperatureUnit::Celsius);
+        assert_eq!(args.bind.port(), 0);
+    }
+
+    #[test]
+    fn refused_combinations_and_values() {
+        let half = parse(&["--email", "a@b.c"]).unwrap();
+        assert!(matches!(
+            half.cloud_endpoint(),
+            Err(ArgError::HalfCredentials)
+        ));
+        let url_only = parse(&["--mqtt-url", "ws://127.0.0.1:2/mqtt"]).unwrap();
+        assert!(url_only
+            .cloud_endpoint()
+            .unwrap_err()
+            .to_string()
+            .contains("--mqtt-url"));
+        assert!(parse(&["--bind", "localhost"]).is_err());
+        assert!(parse(&["--poll-interval", "-1"]).is_err());
+        let zero_poll = parse(&["--poll-interval", "0"]).unwrap();
+        assert!(zero_poll.client_config(&sim_endpoint()).is_err());
+    }
+
+    #[test]
+    fn the_password_never_appears_in_debug_output() {
+        let endpoint = sim_endpoint();
+        assert!(!format!("{endpoint:?}").contains("pw"));
+    }
+}

@@ -1,0 +1,318 @@
+//! The state actor: it consumes the client's event stream, keeps the [`DashboardState`]
+//! and pushes a fresh snapshot to every open server-sent-event stream on each change.
+//!
+//! Each browser gets a small bounded channel. A browser that does not keep up is cut
+//! off rather than fed stale frames: its `EventSource` reconnects by itself and starts
+//! again from the current snapshot, so nothing it shows is ever older than the state.
+
+use std::time::Duration;
+
+use actix::{Actor, AsyncContext, Context, Handler, Message, StreamHandler};
+use bytes::Bytes;
+use futures::Stream;
+use tokio::sync::{broadcast, mpsc};
+use tracing::{debug, info, warn};
+
+use nwp500::events::TimestampedEvent;
+
+use crate::state::DashboardState;
+
+/// Frames buffered per browser before it counts as too slow.
+pub const CLIENT_BUFFER: usize = 16;
+
+/// Most event streams open at once (each browser tab holds one).
+pub const MAX_CLIENTS: usize = 64;
+
+/// A comment line sent this often keeps idle streams (and proxies) alive and finds
+/// closed ones.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// How long a browser waits before reconnecting a lost stream (the SSE `retry` field).
+pub const RETRY_MS: u64 = 2_000;
+
+const KEEP_ALIVE_FRAME: &[u8] = b": keep-alive\n\n";
+
+/// The state actor.
+pub struct Hub {
+    state: DashboardState,
+    events: Option<broadcast::Receiver<TimestampedEvent>>,
+    clients: Vec<mpsc::Sender<Bytes>>,
+}
+
+impl Hub {
+    /// A hub showing `state`, to be updated from `events` (the receiver from the
+    /// client's first `events()` call has every event since the client started, so
+    /// the page never misses the first connection or status).
+    pub fn new(state: DashboardState, events: broadcast::Receiver<TimestampedEvent>) -> Self {
+        Self {
+            state,
+            events: Some(events),
+            clients: Vec::new(),
+        }
+    }
+
+    /// Sends `frame` to every browser; drops the closed and the slow ones.
+    fn push(&mut self, frame: Bytes) {
+        self.clients
+            .retain(|client| match client.try_send(frame.clone()) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    info!("event stream too slow; closed (the browser reconnects)");
+                    false
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    debug!("event stream closed by the browser");
+                    false
+                }
+            });
+    }
+}
+
+/// One server-sent event carrying `json` (a single line).
+pub fn data_frame(json: &str) -> Bytes {
+    Bytes::from(format!("data: {json}\n\n"))
+}
+
+/// The client's broadcast receiver as a stream; a lag (the hub fell more than the
+/// bus capacity behind) only loses intermediate states, so it is logged and skipped.
+fn event_stream(
+    events: broadcast::Receiver<TimestampedEvent>,
+) -> impl Stream<Item = TimestampedEvent> {
+    futures::stream::unfold(events, |mut events| async move {
+        loop {
+            match events.recv().await {
+                Ok(event) => return Some((event, events)),
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    warn!(missed, "dashboard fell behind the client's events");
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
+impl Actor for Hub {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        if let Some(events) = self.events.take() {
+            ctx.add_stream(event_stream(events));
+        }
+        ctx.run_interval(KEEP_ALIVE, |hub, _| {
+            hub.push(Bytes::from_static(KEEP_ALIVE_FRAME))
+        });
+    }
+}
+
+impl StreamHandler<TimestampedEvent> for Hub {
+    fn handle(&mut self, event: TimestampedEvent, _: &mut Self::Context) {
+        let link_before = self.state.link().clone();
+        if self.state.apply(event) {
+            if *self.state.link() != link_before {
+                info!(connection = %self.state.link().label(), "connection state");
+            }
+            let frame = data_frame(&self.state.snapshot_json());
+            self.push(frame);
+        }
+    }
+
+    /// The client is gone: keep serving the last state (the default would stop the hub).
+    fn finished(&mut self, _: &mut Self::Context) {
+        debug!("client event stream ended");
+    }
+}
+
+/// Asks for the current snapshot as JSON.
+#[derive(Debug, Message)]
+#[rtype(result = "String")]
+pub struct GetSnapshot;
+
+impl Handler<GetSnapshot> for Hub {
+    type Result = String;
+
+    fn handle(&mut self, _: GetSnapshot, _: &mut Self::Context) -> String {
+        self.state.snapshot_json()
+    }
+}
+
+/// Opens an event stream for one browser: its first frame is the current snapshot
+/// (with the reconnection delay), then one frame per change. `None` when
+/// [`MAX_CLIENTS`] streams are open.
+#[derive(Debug, Message)]
+#[rtype(result = "Option<mpsc::Receiver<Bytes>>")]
+pub struct OpenStream;
+
+impl Handler<OpenStream> for Hub {
+    type Result = Option<mpsc::Receiver<Bytes>>;
+
+    fn handle(&mut self, _: OpenStream, _: &mut Self::Context) -> Self::Result {
+        self.clients.retain(|client| !client.is_closed());
+        if self.clients.len() >= MAX_CLIENTS {
+            warn!(
+                open = self.clients.len(),
+                "event stream refused: too many open"
+            );
+            return None;
+        }
+        let (sender, receiver) = mpsc::channel(CLIENT_BUFFER);
+        let first = format!(
+            "retry: {RETRY_MS}\ndata: {}\n\n",
+            self.state.snapshot_json()
+        );
+        // A fresh channel has room for one frame.
+        sender.try_send(Bytes::from(first)).ok()?;
+        self.clients.push(sender);
+        Some(receiver)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use actix::Addr;
+    use nwp500::client::DeviceSummary;
+    use nwp500::events::Event;
+    use nwp500::protocol::UnitSystem;
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    const MAC: &str = "aabbccddeeff";
+
+    fn start() -> (broadcast::Sender<TimestampedEvent>, Addr<Hub>) {
+        let (sender, receiver) = broadcast::channel(64);
+        let devices = [DeviceSummary::from_mac(MAC)];
+        let state = DashboardState::new(&devices, UnitSystem::UsCustomary);
+        (sender, Hub::new(state, receiver).start())
+    }
+
+    fn status(temperature: f64) -> TimestampedEvent {
+        TimestampedEvent::new(
+            SystemTime::now(),
+            Event::Status {
+                device: MAC.into(),
+                status: json!({ "dhwTemperature": temperature }),
+            },
+        )
+    }
+
+    /// The JSON of one `data:` frame.
+    fn data_of(frame: &Bytes) -> Value {
+        let text = std::str::from_utf8(frame).unwrap();
+        let line = text
+            .lines()
+            .find_map(|line| line.strip_prefix("data: "))
+            .unwrap_or_else(|| panic!("no data line in {text:?}"));
+        assert!(text.ends_with("\n\n"), "frame not terminated: {text:?}");
+        serde_json::from_str(line).unwrap()
+    }
+
+    async fn next(receiver: &mut mpsc::Receiver<Bytes>) -> Bytes {
+        tokio::time::timeout(Duration::from_secs(5), receiver.recv())
+            .await
+            .expect("no frame within 5 s")
+            .expect("stream closed")
+    }
+
+    #[actix::test]
+    async fn a_stream_starts_with_the_snapshot_then_follows_every_change() {
+        let (events, hub) = start();
+        let mut stream = hub.send(OpenStream).await.unwrap().unwrap();
+        let first = next(&mut stream).await;
+        assert!(first.starts_with(b"retry: 2000\n"));
+        assert_eq!(
+            data_of(&first)["devices"][0]["waterTemperature"],
+            Value::Null
+        );
+
+        events.send(status(95.0)).unwrap();
+        assert_eq!(
+            data_of(&next(&mut stream).await)["devices"][0]["waterTemperature"],
+            95.0
+        );
+        events.send(status(131.9)).unwrap();
+        assert_eq!(
+            data_of(&next(&mut stream).await)["devices"][0]["waterTemperature"],
+            131.9
+        );
+
+        let snapshot: Value = serde_json::from_str(&hub.send(GetSnapshot).await.unwrap()).unwrap();
+        assert_eq!(snapshot["devices"][0]["waterTemperature"], 131.9);
+    }
+
+    /// Waits until the hub has applied a status with `temperature`.
+    async fn applied(hub: &Addr<Hub>, temperature: f64) {
+        let wait = async {
+            loop {
+                let snapshot: Value =
+                    serde_json::from_str(&hub.send(GetSnapshot).await.unwrap()).unwrap();
+                if snapshot["devices"][0]["waterTemperature"] == temperature {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), wait)
+            .await
+            .expect("status not applied within 5 s");
+    }
+
+    #[actix::test]
+    async fn a_late_stream_starts_from_the_current_state() {
+        let (events, hub) = start();
+        events.send(status(120.0)).unwrap();
+        applied(&hub, 120.0).await;
+        let mut stream = hub.send(OpenStream).await.unwrap().unwrap();
+        assert_eq!(
+            data_of(&next(&mut stream).await)["devices"][0]["waterTemperature"],
+            120.0
+        );
+    }
+
+    #[actix::test]
+    async fn a_slow_browser_is_cut_off_and_the_others_keep_receiving() {
+        let (events, hub) = start();
+        let mut slow = hub.send(OpenStream).await.unwrap().unwrap();
+        let mut fast = hub.send(OpenStream).await.unwrap().unwrap();
+        next(&mut fast).await;
+        let updates = CLIENT_BUFFER + 4;
+        for i in 0..updates {
+            events.send(status(100.0 + i as f64)).unwrap();
+            let frame = next(&mut fast).await;
+            assert_eq!(
+                data_of(&frame)["devices"][0]["waterTemperature"],
+                100.0 + i as f64
+            );
+        }
+        // The slow one got what fitted in its buffer, then its stream ended.
+        let mut received = 0;
+        while let Some(_frame) = slow.recv().await {
+            received += 1;
+        }
+        assert_eq!(received, CLIENT_BUFFER);
+    }
+
+    #[actix::test]
+    async fn closed_streams_free_their_place() {
+        let (_events, hub) = start();
+        let mut open = Vec::new();
+        for _ in 0..MAX_CLIENTS {
+            open.push(hub.send(OpenStream).await.unwrap().unwrap());
+        }
+        assert!(hub.send(OpenStream).await.unwrap().is_none());
+        open.pop();
+        assert!(hub.send(OpenStream).await.unwrap().is_some());
+    }
+
+    #[actix::test]
+    async fn the_hub_outlives_the_client() {
+        let (events, hub) = start();
+        events.send(status(110.0)).unwrap();
+        drop(events);
+        applied(&hub, 110.0).await;
+        let mut stream = hub.send(OpenStream).await.unwrap().unwrap();
+        let first = data_of(&next(&mut stream).await);
+        assert_eq!(first["devices"][0]["waterTemperature"], 110.0);
+    }
+}
