@@ -23,7 +23,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use crate::bare;
-use crate::client::{count_statuses, start_and_wait};
+use crate::client::{count_statuses, start_and_wait, Placement};
 use crate::error::{within, BenchError, BenchResult};
 use crate::payload::{device_filter, device_mac};
 use crate::profiles::Profile;
@@ -182,7 +182,7 @@ async fn run_client(opts: &HashMap<&str, &str>) -> BenchResult<()> {
     }
     let limit = Duration::from_secs(num(opts, "ready_secs", 30)? as u64);
     let started = std::time::Instant::now();
-    let client = start_and_wait(builder, limit).await?;
+    let client = start_and_wait(builder, Placement::Here, limit).await?;
     eprintln!(
         "   child: connected and subscribed after {:?}",
         started.elapsed()

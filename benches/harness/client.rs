@@ -19,11 +19,28 @@ pub const BENCH_CLIENT_ID: &str = "navien-client-bench0001";
 /// Capacity of the benchmarks' handler channels: large enough that a burst never drops.
 pub const HANDLER_CAPACITY: usize = 1 << 16;
 
+/// Where a client's actors run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// On the caller's actix arbiter (the embedding mode).
+    Here,
+    /// On a thread with its own actix System, as `Client::start` does when called outside
+    /// an actix system; `disconnect()` stops that System and everything on it.
+    OwnThread,
+}
+
 /// Starts a client from `builder` and waits (at most `limit`) until its first connection is
 /// subscribed (`Resubscribed` with nothing refused).
-pub async fn start_and_wait(builder: ClientConfigBuilder, limit: Duration) -> BenchResult<Client> {
+pub async fn start_and_wait(
+    builder: ClientConfigBuilder,
+    placement: Placement,
+    limit: Duration,
+) -> BenchResult<Client> {
     let config = builder.build().map_err(BenchError::client)?;
-    let client = Client::start(config).await.map_err(BenchError::client)?;
+    let client = match placement {
+        Placement::Here => Client::start(config).await.map_err(BenchError::client)?,
+        Placement::OwnThread => start_outside_actix(config).await?,
+    };
     let mut events = client.events();
     let ready = wait_for(&mut events, limit, |e| {
         matches!(e, Event::Resubscribed { failed: 0, .. })
@@ -34,6 +51,27 @@ pub async fn start_and_wait(builder: ClientConfigBuilder, limit: Duration) -> Be
     }
     ready?;
     Ok(client)
+}
+
+/// Calls `Client::start` from a plain thread (no actix arbiter), so the client gets its own
+/// thread and System.
+async fn start_outside_actix(config: nwp500::config::ClientConfig) -> BenchResult<Client> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("bench-client-start".into())
+        .spawn(move || {
+            let started = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(BenchError::Io)
+                .and_then(|rt| {
+                    rt.block_on(Client::start(config))
+                        .map_err(BenchError::client)
+                });
+            let _ = tx.send(started);
+        })?;
+    rx.await
+        .map_err(|_| BenchError::client("client start thread ended"))?
 }
 
 /// Waits for the first event matching `pred`; returns when it happened.

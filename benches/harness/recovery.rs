@@ -17,7 +17,7 @@ use nwp500::events::Event;
 use nwp500_sim::{SimConfig, Simulator};
 
 use crate::cli::Options;
-use crate::client::{count_statuses, start_and_wait};
+use crate::client::{count_statuses, start_and_wait, Placement};
 use crate::error::{BenchError, BenchResult};
 use crate::profiles::Profile;
 use crate::report::{case_command, Table};
@@ -299,7 +299,7 @@ async fn start_client(
             .client_id(format!("navien-client-bench-r{index:03}"))
             .devices([mac]),
     );
-    let client = start_and_wait(builder, Duration::from_secs(30)).await?;
+    let client = start_and_wait(builder, Placement::OwnThread, Duration::from_secs(30)).await?;
     let timeline = Arc::new(Timeline::default());
     let statuses = timeline.clone();
     count_statuses(&client, index, 1, move |_| {

@@ -15,7 +15,7 @@ use crate::arrivals::Arrivals;
 use crate::bare::BareClient;
 use crate::brokers::{Broker, BrokerKind};
 use crate::cli::Options;
-use crate::client::{count_statuses, start_and_wait, BENCH_CLIENT_ID, HANDLER_CAPACITY};
+use crate::client::{count_statuses, start_and_wait, Placement, BENCH_CLIENT_ID, HANDLER_CAPACITY};
 use crate::decoding::DecodeToHandler;
 use crate::error::{BenchError, BenchResult};
 use crate::link::Link;
@@ -41,17 +41,20 @@ enum Receiver {
     ConnectionDecode,
     /// nwp500 Connection → Subscriptions actor (registry, decode, typed status handlers).
     Subscriptions,
-    /// The whole nwp500 client (`Client::start`): Subscriptions plus the event bus (each
-    /// status also becomes an `Event::Status`), Reconnector, periodic requests.
+    /// The whole nwp500 client (`Client::start`): every actor, no event-bus listener.
     Client,
+    /// The whole client with an `events()` listener draining the bus: each status is also
+    /// serialised into an `Event::Status` (what the monitor does).
+    ClientWithEvents,
 }
 
 impl Receiver {
-    const ALL: [Receiver; 4] = [
+    const ALL: [Receiver; 5] = [
         Receiver::Bare,
         Receiver::ConnectionDecode,
         Receiver::Subscriptions,
         Receiver::Client,
+        Receiver::ClientWithEvents,
     ];
 
     fn label(self) -> &'static str {
@@ -59,8 +62,9 @@ impl Receiver {
             Receiver::Bare => "bare rumqttc, no decoding (ceiling)",
             Receiver::ConnectionDecode => "nwp500 Connection actor + classify → handler",
             Receiver::Subscriptions => "nwp500 Connection → Subscriptions → typed status handler",
-            Receiver::Client => {
-                "nwp500 `Client` (+ `Event::Status` on the bus) → typed status handler"
+            Receiver::Client => "nwp500 `Client` → typed status handler",
+            Receiver::ClientWithEvents => {
+                "nwp500 `Client` → typed status handler + `events()` listener"
             }
         }
     }
@@ -156,7 +160,12 @@ pub async fn run(opts: &Options) -> BenchResult<Vec<Table>> {
          seeded). The publisher is a separate rumqttc client on its own thread publishing QoS 1 \
          (1 000 in flight); receivers subscribe QoS 1 to one `cmd/52/navilink-<mac>/#` per \
          device and acknowledge every message. Rate = (messages − 1) / (last arrival − first \
-         arrival) at the handler. Plain MQTT over TCP on 127.0.0.1; the broker, the publisher \
+         arrival) at the handler. The two `Client` rows differ only by an `events()` \
+         listener: with one, every status is also serialised into an `Event::Status` for the \
+         bus (what the monitor does); without, that step is skipped. The `Client` rows call \
+         `Client::start` outside an actix system, so each client runs on its own thread with \
+         its own System (its `disconnect()` then stops everything); the other receivers run \
+         on the harness's single actix thread. Plain MQTT over TCP on 127.0.0.1; the broker, the publisher \
          and the receiver share the machine's cores.",
         StatusPool::new(1, 16, 42)
             .map(|p| p.mean_payload_len())
@@ -240,7 +249,7 @@ async fn measure(
             stack.replay().await?;
             Box::new(move || Box::pin(async move { stack.close().await }))
         }
-        Receiver::Client => {
+        Receiver::Client | Receiver::ClientWithEvents => {
             let macs: Vec<String> = (0..pool.devices())
                 .map(crate::payload::device_mac)
                 .collect();
@@ -249,6 +258,7 @@ async fn measure(
                     .mqtt_url(broker.url())
                     .client_id(BENCH_CLIENT_ID)
                     .devices(macs),
+                Placement::OwnThread,
                 Duration::from_secs(30),
             )
             .await?;
@@ -258,9 +268,26 @@ async fn measure(
                 counter.record();
             })
             .await?;
+            let listener = (receiver == Receiver::ClientWithEvents).then(|| {
+                let mut events = client.events();
+                tokio::spawn(async move {
+                    loop {
+                        match events.recv().await {
+                            Ok(e) => {
+                                std::hint::black_box(&e);
+                            }
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                        }
+                    }
+                })
+            });
             Box::new(move || {
                 Box::pin(async move {
                     let _ = client.disconnect().await;
+                    if let Some(task) = listener {
+                        task.abort();
+                    }
                 })
             })
         }
