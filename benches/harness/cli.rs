@@ -1,0 +1,85 @@
+//! Command line: which section to run, `--quick`, and `--only <case>` to run single rows.
+
+use clap::{Parser, ValueEnum};
+
+/// A benchmark section (one table, or a few, in BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Section {
+    /// 1. Dispatch throughput through a real broker, against a bare rumqttc client.
+    Throughput,
+    /// 2. Subscription replay: CONNACK to the last SUBACK, against one SUBSCRIBE at a time.
+    Replay,
+    /// 3. Recovery latency after outages, with the simulator.
+    Recovery,
+    /// 4. Footprint: memory, CPU per message, idle wake-ups, memory over reconnect cycles.
+    Footprint,
+    /// 5. Scale: 1 000 devices on one connection.
+    Scale,
+    /// Every section in order.
+    All,
+}
+
+impl Section {
+    /// The sections `self` stands for, in run order.
+    pub fn expand(self) -> Vec<Section> {
+        match self {
+            Section::All => vec![
+                Section::Throughput,
+                Section::Replay,
+                Section::Recovery,
+                Section::Footprint,
+                Section::Scale,
+            ],
+            one => vec![one],
+        }
+    }
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Throughput => "throughput",
+            Section::Replay => "replay",
+            Section::Recovery => "recovery",
+            Section::Footprint => "footprint",
+            Section::Scale => "scale",
+            Section::All => "all",
+        }
+    }
+}
+
+/// `cargo bench --bench harness -- <section> [--quick] [--only <case>]`.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "harness",
+    about = "nwp500 benchmarks against baselines, printed as markdown tables"
+)]
+pub struct Options {
+    /// What to run.
+    #[arg(value_enum, default_value = "all")]
+    pub section: Section,
+    /// Fewer repetitions and shorter windows (the whole `all` run stays within minutes).
+    #[arg(long)]
+    pub quick: bool,
+    /// Run only the cases whose id contains this text (each table row names its id).
+    #[arg(long)]
+    pub only: Option<String>,
+    /// Appended by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    pub bench: bool,
+}
+
+impl Options {
+    /// Whether the case `id` (e.g. `mosquitto/1000`) is selected.
+    pub fn wants(&self, id: &str) -> bool {
+        self.only.as_deref().is_none_or(|only| id.contains(only))
+    }
+
+    /// `quick` if `--quick`, else `full`.
+    pub fn pick<T>(&self, quick: T, full: T) -> T {
+        if self.quick {
+            quick
+        } else {
+            full
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The full nwp500 client (`Client::start`) for the benchmarks: every actor, the event bus, the
+//! periodic requests and the Reconnector, with typed status handlers counting arrivals.
+
+use std::time::{Duration, Instant};
+
+use nwp500::client::Client;
+use nwp500::config::ClientConfigBuilder;
+use nwp500::events::Event;
+use nwp500::subscriptions::{AddHandler, HandlerSink, StatusUpdate};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, mpsc};
+
+use crate::error::{BenchError, BenchResult};
+use crate::stack::device_ref;
+
+/// Client id of the benchmarked clients.
+pub const BENCH_CLIENT_ID: &str = "navien-client-bench0001";
+
+/// Capacity of the benchmarks' handler channels: large enough that a burst never drops.
+pub const HANDLER_CAPACITY: usize = 1 << 16;
+
+/// Where a client's actors run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// On the caller's actix arbiter (the embedding mode).
+    Here,
+    /// On a thread with its own actix System, as `Client::start` does when called outside
+    /// an actix system; `disconnect()` stops that System and everything on it.
+    OwnThread,
+}
+
+/// Starts a client from `builder` and waits (at most `limit`) until its first connection is
+/// subscribed (`Resubscribed` with nothing refused).
+pub async fn start_and_wait(
+    builder: ClientConfigBuilder,
+    placement: Placement,
+    limit: Duration,
+) -> BenchResult<Client> {
+    let config = builder.build().map_err(BenchError::client)?;
+    let client = match placement {
+        Placement::Here => Client::start(config).await.map_err(BenchError::client)?,
+        Placement::OwnThread => start_outside_actix(config).await?,
+    };
+    let mut events = client.events();
+    let ready = wait_for(&mut events, limit, |e| {
+        matches!(e, Event::Resubscribed { failed: 0, .. })
+    })
+    .await;
+    if ready.is_err() {
+        let _ = client.disconnect().await;
+    }
+    ready?;
+    Ok(client)
+}
+
+/// Calls `Client::start` from a plain thread (no actix arbiter), so the client gets its own
+/// thread and System.
+async fn start_outside_actix(config: nwp500::config::ClientConfig) -> BenchResult<Client> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("bench-client-start".into())
+        .spawn(move || {
+            let started = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(BenchError::Io)
+                .and_then(|rt| {
+                    rt.block_on(Client::start(config))
+                        .map_err(BenchError::client)
+                });
+            let _ = tx.send(started);
+        })?;
+    rx.await
+        .map_err(|_| BenchError::client("client start thread ended"))?
+}
+
+/// Waits for the first event matching `pred`; returns when it happened.
+pub async fn wait_for(
+    events: &mut broadcast::Receiver<nwp500::events::TimestampedEvent>,
+    within: Duration,
+    pred: impl Fn(&Event) -> bool,
+) -> BenchResult<Instant> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Err(_) => return Err(BenchError::timeout("client event", within)),
+            Ok(Ok(e)) if pred(&e.event) => return Ok(Instant::now()),
+            Ok(Ok(_)) | Ok(Err(RecvError::Lagged(_))) => {}
+            Ok(Err(RecvError::Closed)) => {
+                return Err(BenchError::client("client event bus closed"))
+            }
+        }
+    }
+}
+
+/// Registers one typed status handler per device `first..first + devices` (simulator
+/// numbering), all feeding one channel, and calls `on_status` for every update (on a task of
+/// the current runtime).
+pub async fn count_statuses(
+    client: &Client,
+    first: usize,
+    devices: usize,
+    on_status: impl Fn(&StatusUpdate) + Send + 'static,
+) -> BenchResult<()> {
+    let (tx, mut rx) = mpsc::channel::<StatusUpdate>(HANDLER_CAPACITY);
+    for d in first..first + devices {
+        client
+            .actors()
+            .subscriptions
+            .send(AddHandler::status(
+                device_ref(d)?,
+                HandlerSink::Channel(tx.clone()),
+            ))
+            .await
+            .map_err(BenchError::client)?
+            .map_err(BenchError::client)?;
+    }
+    tokio::spawn(async move {
+        while let Some(update) = rx.recv().await {
+            on_status(&update);
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! nwp500 benchmark harness: measures the library and its baselines side by side, in one run,
+//! on one machine, and prints markdown tables for BENCHMARKS.md.
+//!
+//! ```text
+//! cargo bench --bench harness -- <throughput|replay|recovery|footprint|scale|all> [--quick] [--only <case>]
+//! ```
+//!
+//! Brokers (mosquitto, the simulator) run on ephemeral 127.0.0.1 ports; nothing else is
+//! contacted. Logs go to stderr (`RUST_LOG`), tables to stdout.
+
+mod arrivals;
+mod bare;
+mod brokers;
+mod child;
+mod cli;
+mod client;
+mod decoding;
+mod error;
+mod footprint;
+mod link;
+mod machine;
+mod monitor_proc;
+mod payload;
+mod procstat;
+mod profiles;
+mod publisher;
+mod recovery;
+mod replay;
+mod report;
+mod scale;
+mod stack;
+mod stats;
+mod throughput;
+
+use clap::Parser;
+
+use cli::{Options, Section};
+use error::BenchResult;
+use report::Table;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(child::CHILD_ARG) {
+        std::process::exit(child::main(&args[2..]));
+    }
+    let opts = Options::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let mut command = format!("cargo bench --bench harness -- {}", opts.section.name());
+    if opts.quick {
+        command.push_str(" --quick");
+    }
+    if let Some(only) = &opts.only {
+        command.push_str(&format!(" --only {only}"));
+    }
+    println!("{}", machine::header(&command));
+
+    let system = actix::System::new();
+    let failed = system.block_on(async {
+        let mut failed = 0;
+        for section in opts.section.expand() {
+            eprintln!("== {}", section.name());
+            match run_section(section, &opts).await {
+                Ok(tables) => {
+                    for table in tables.iter().filter(|t| !t.is_empty()) {
+                        println!("{}", table.to_markdown());
+                    }
+                    println!(
+                        "_Load average after {}: {}_\n",
+                        section.name(),
+                        machine::load_average()
+                    );
+                }
+                Err(e) => {
+                    failed += 1;
+                    println!("### {}: not measured\n\nError: {e}\n", section.name());
+                }
+            }
+        }
+        failed
+    });
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
+
+async fn run_section(section: Section, opts: &Options) -> BenchResult<Vec<Table>> {
+    match section {
+        Section::Replay => replay::run(opts).await,
+        Section::Throughput => throughput::run(opts).await,
+        Section::Recovery => recovery::run(opts).await,
+        Section::Footprint => footprint::run(opts).await,
+        Section::Scale => scale::run(opts).await,
+        Section::All => Ok(Vec::new()),
+    }
+}
