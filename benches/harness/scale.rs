@@ -2,6 +2,8 @@
 //! polling each every 30 s: start-up, CPU and memory in steady state, and the time to be fully
 //! restored (every subscription and a fresh status from every device) after a deep reconnect.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nwp500_sim::{SimConfig, Simulator};
@@ -46,6 +48,7 @@ pub async fn run(opts: &Options) -> BenchResult<Vec<Table>> {
         match measure(devices, window, reconnects).await {
             Ok(m) => cells.extend(m),
             Err(e) => {
+                eprintln!("   {case}: {e}");
                 cells.push(format!("not measured: {e}"));
                 cells.extend(std::iter::repeat_n("–".to_owned(), 5));
             }
@@ -86,16 +89,31 @@ async fn measure(devices: usize, window: Duration, reconnects: usize) -> BenchRe
     let result = async {
         let started = Instant::now();
         let mut child = ChildProc::spawn(&args, Some(&password))?;
+        // The thread count while starting tells why a start-up stalls (see BENCHMARKS.md).
+        let pid = child.pid;
+        let peak_threads = Arc::new(AtomicU64::new(0));
+        let peak = peak_threads.clone();
+        let sampler = tokio::spawn(async move {
+            loop {
+                if let Ok(s) = crate::procstat::sample(pid) {
+                    peak.fetch_max(s.threads, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        });
         let ready = child
             .expect("READY", READY_LIMIT + Duration::from_secs(10))
             .await;
+        sampler.abort();
         if let Err(e) = ready {
-            let threads = crate::procstat::sample(child.pid)
-                .map(|s| s.threads)
-                .unwrap_or(0);
             child.stop().await;
-            return Err(BenchError::Child(format!(
-                "{e} (the client process had {threads} threads)"
+            let threads = peak_threads.load(Ordering::Relaxed);
+            let why = match e {
+                BenchError::Child(line) => line,
+                other => other.to_string(),
+            };
+            return Err(BenchError::Client(format!(
+                "never ready ({why}); up to {threads} threads while starting"
             )));
         }
         let startup = started.elapsed();
