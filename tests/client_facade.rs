@@ -112,3 +112,20 @@ async fn invalid_commands_are_refused_before_anything_is_published() {
     rec.wait_for(0, "command_sent", 1, WAIT).await;
     support::disconnect(&client, &rec).await;
 }
+
+fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_devices_cost_no_thread_each() {
+    let sim = Simulator::start(SimConfig::with_devices(50)).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = thread_count();
+    let client = Client::start(fast(&sim).build().unwrap()).await.unwrap();
+    let rec = Recorder::attach(&client);
+    rec.wait_for(0, "feature", 50, WAIT).await;
+    let grown = thread_count().saturating_sub(before);
+    assert!(grown < 10, "{grown} threads for one client of 50 devices");
+    support::disconnect(&client, &rec).await;
+}

@@ -322,6 +322,36 @@ async fn reachability_probe_brings_the_client_back_quickly() {
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
 
+/// A gateway that accepts TCP and resets at once (a refusing front end) counts as
+/// unreachable to the probe, so the end of the refusal is noticed without waiting out the
+/// backoff either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reachability_probe_sees_the_end_of_a_refusal() {
+    let probe = Duration::from_millis(300);
+    let (sim, client, rec) = connected(SimConfig::default(), |b| {
+        b.initial_reconnect_delay(Duration::from_secs(20))
+            .max_reconnect_delay(Duration::from_secs(20))
+            .probe_interval(probe)
+    })
+    .await;
+    let mark = rec.len();
+    sim.set_refuse_connections(true);
+    sim.drop_all_connections();
+    rec.wait_for(mark, "reconnect_scheduled", 1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let back = std::time::Instant::now();
+    sim.set_refuse_connections(false);
+    rec.wait_for(mark, "recovered", 1, Duration::from_secs(10))
+        .await;
+    assert!(
+        back.elapsed() < probe * 2 + Duration::from_millis(900),
+        "back after {:?}",
+        back.elapsed()
+    );
+    support::disconnect(&client, &rec).await;
+    assert_invariants(&sim, &client, &rec.all(), MIN);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn initial_connection_is_not_an_outage() {
     let (sim, client, rec) = connected(SimConfig::default(), |b| b).await;

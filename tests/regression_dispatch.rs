@@ -79,7 +79,7 @@ fn setpoint(rec: &Recorder) -> f64 {
         .iter()
         .rev()
         .find_map(|e| match e {
-            Event::Status { status, .. } => status["dhwTemperatureSetting"].as_f64(),
+            Event::Status { status, .. } => status.to_json()["dhwTemperatureSetting"].as_f64(),
             _ => None,
         })
         .expect("a status with a setpoint")

@@ -192,7 +192,7 @@ mod tests {
             SystemTime::now(),
             Event::Status {
                 device: MAC.into(),
-                status: json!({ "dhwTemperature": temperature }),
+                status: json!({ "dhwTemperature": temperature }).into(),
             },
         )
     }

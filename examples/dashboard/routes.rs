@@ -150,7 +150,7 @@ mod tests {
                 SystemTime::now(),
                 Event::Status {
                     device: "aabbccddeeff".into(),
-                    status: json!({"dhwTemperature": 118.5}),
+                    status: json!({"dhwTemperature": 118.5}).into(),
                 },
             ))
             .unwrap();

@@ -137,7 +137,7 @@ impl DashboardState {
         let ts = format_timestamp(stamped.ts);
         let link = match stamped.event {
             Event::Status { device, status } => {
-                self.card_mut(&device).apply_status(status, ts);
+                self.card_mut(&device).apply_status(status.to_json(), ts);
                 return true;
             }
             Event::Connecting {
@@ -265,7 +265,7 @@ mod tests {
             5,
             Event::Status {
                 device: "aabbccddeeff".into(),
-                status: json!({"dhwTemperature": 95.0, "dhwTemperatureSetting": 120.0}),
+                status: json!({"dhwTemperature": 95.0, "dhwTemperatureSetting": 120.0}).into(),
             },
         ));
         assert!(changed);
@@ -284,7 +284,7 @@ mod tests {
             1,
             Event::Status {
                 device: "020000000001".into(),
-                status: json!({"dhwTemperature": 100.0}),
+                status: json!({"dhwTemperature": 100.0}).into(),
             },
         )));
         assert_eq!(s.devices().len(), 2);
@@ -387,7 +387,7 @@ mod tests {
             },
             Event::Feature {
                 device: "aabbccddeeff".into(),
-                feature: json!({}),
+                feature: json!({}).into(),
             },
             // Already the state: no change to push.
             Event::Connecting {

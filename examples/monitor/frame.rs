@@ -189,7 +189,8 @@ mod tests {
                 status: json!({"dhwTemperature": 48.5, "dhwTemperatureSetting": 50,
                 "dhwOperationSetting": "ENERGY_SAVER", "operationMode": "STANDBY",
                 "compUse": false, "heatUpperUse": false, "heatLowerUse": false,
-                "dhwChargePer": 100, "currentInstPower": 0, "errorCode": "NO_ERROR"}),
+                "dhwChargePer": 100, "currentInstPower": 0, "errorCode": "NO_ERROR"})
+                .into(),
             }
             .at(at(1_000)),
         );

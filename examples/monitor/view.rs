@@ -308,7 +308,7 @@ impl View {
                 )
             }
             Event::Status { device, status } => {
-                let summary = StatusSummary::from_status(status);
+                let summary = StatusSummary::from_status(&status.to_json());
                 let line = format!(
                     "{}: {}",
                     self.device_name(device),
@@ -619,7 +619,8 @@ mod tests {
                     "heatUpperUse": false, "heatLowerUse": false,
                     "currentInstPower": 420, "dhwChargePer": 87,
                     "errorCode": "E799_WATER_LEAK", "subErrorCode": 0
-                }),
+                })
+                .into(),
             },
         );
         assert_eq!(
@@ -639,7 +640,7 @@ mod tests {
             0,
             Event::Status {
                 device: "112233445566".into(),
-                status: json!({}),
+                status: json!({}).into(),
             },
         );
         assert!(line.contains("device …5566"), "{line}");

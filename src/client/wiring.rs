@@ -26,6 +26,9 @@ use crate::subscriptions::{
 /// configuration sets no feature poll interval (upstream caches it for 30 minutes).
 const DEFAULT_FEATURE_REFRESH: Duration = Duration::from_secs(30 * 60);
 
+/// Buffer of the internal feature-cache handler (feature reports are rare).
+const FEATURE_BUFFER: usize = 64;
+
 /// The addresses of a client's actors, for applications that embed them.
 #[derive(Clone)]
 pub struct Actors {
@@ -195,6 +198,16 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
         },
     ));
 
+    // One channel and one task keep every device's latest feature report (a callback
+    // handler would cost a thread per device).
+    let (feature_tx, mut feature_rx) =
+        tokio::sync::mpsc::channel::<crate::subscriptions::FeatureUpdate>(FEATURE_BUFFER);
+    let cache = features.clone();
+    actix::spawn(async move {
+        while let Some(update) = feature_rx.recv().await {
+            cache.insert(update.device.as_str(), update.feature.clone());
+        }
+    });
     for device in &refs {
         let follow = subscriptions
             .send(SubscribeDevice {
@@ -205,13 +218,11 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
         if let Err(error) = follow {
             warn!(device = %device.mac, %error, "cannot follow device");
         }
-        let cache = features.clone();
-        let feature_sink =
-            HandlerSink::callback(move |update: &crate::subscriptions::FeatureUpdate| {
-                cache.insert(update.device.as_str(), update.feature.clone());
-            });
         let _ = subscriptions
-            .send(AddHandler::feature(device.clone(), feature_sink))
+            .send(AddHandler::feature(
+                device.clone(),
+                HandlerSink::Channel(feature_tx.clone()),
+            ))
             .await;
         periodic.do_send(StartPolling {
             device: device.clone(),

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use url::Url;
 
@@ -33,16 +34,27 @@ pub fn probe_target(mqtt_url: &str) -> Option<ProbeTarget> {
     })
 }
 
-/// Whether a TCP connection to `target` opens within `timeout`.
+/// How long a freshly opened probe connection must stay open to count: a server that is
+/// up waits for the client to speak (TLS or HTTP), while a refusing front end accepts and
+/// resets at once.
+const SETTLE: Duration = Duration::from_millis(250);
+
+/// Whether a TCP connection to `target` opens within `timeout` and is not closed by the
+/// peer straight away.
 pub async fn is_reachable(target: &ProbeTarget, timeout: Duration) -> bool {
-    matches!(
-        tokio::time::timeout(
-            timeout,
-            TcpStream::connect((target.host.as_str(), target.port))
-        )
-        .await,
-        Ok(Ok(_))
-    )
+    let connect = TcpStream::connect((target.host.as_str(), target.port));
+    let Ok(Ok(mut stream)) = tokio::time::timeout(timeout, connect).await else {
+        return false;
+    };
+    let mut byte = [0u8; 1];
+    match tokio::time::timeout(SETTLE.min(timeout), stream.read(&mut byte)).await {
+        // Still open and silent, as a healthy server is before the client speaks.
+        Err(_) => true,
+        // The peer spoke first: alive.
+        Ok(Ok(n)) if n > 0 => true,
+        // Closed or reset at once: refusing.
+        Ok(_) => false,
+    }
 }
 
 #[cfg(test)]
@@ -76,8 +88,24 @@ mod tests {
             host: "127.0.0.1".into(),
             port,
         };
+        // Accepted and held open: reachable.
+        let held = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            drop(socket);
+            listener
+        });
         assert!(is_reachable(&target, Duration::from_secs(1)).await);
-        drop(listener);
+        let listener = held.await.unwrap();
+        // Accepted and closed at once (a refusing front end): not reachable.
+        let refusing = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            drop(socket);
+            listener
+        });
+        assert!(!is_reachable(&target, Duration::from_secs(1)).await);
+        drop(refusing.await.unwrap());
+        // Nobody listening: not reachable.
         assert!(!is_reachable(&target, Duration::from_secs(1)).await);
     }
 }

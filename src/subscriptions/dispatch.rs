@@ -20,7 +20,7 @@ use super::updates::{
     EnergyUpdate, FeatureUpdate, RawMessage, Schedule, ScheduleUpdate, StatusUpdate,
 };
 use crate::bus::EventBus;
-use crate::events::Event;
+use crate::events::{DeviceReport, Event};
 use crate::protocol::{
     classify, ControlRefusal, EnergyUsage, Feature, Incoming, MacAddress, Status, UnitSystem,
 };
@@ -137,28 +137,24 @@ impl Dispatcher {
                 (Route::DeviceEvents { .. }, Decoded::Status(_) | Decoded::Feature(_))
                     if !bus.has_listeners() => {}
                 (Route::DeviceEvents { device }, Decoded::Status(status)) => {
-                    match serde_json::to_value(status.view(*unit)) {
-                        Ok(status) => {
-                            bus.emit(Event::Status {
-                                device: device.as_str().to_owned(),
-                                status,
-                            });
-                            d.count_internal(entry);
-                        }
-                        Err(e) => warn!(device = %device, error = %e, "status not serialisable"),
-                    }
+                    bus.emit(Event::Status {
+                        device: device.as_str().to_owned(),
+                        status: DeviceReport::Status {
+                            status: status.clone(),
+                            unit: *unit,
+                        },
+                    });
+                    d.count_internal(entry);
                 }
                 (Route::DeviceEvents { device }, Decoded::Feature(feature)) => {
-                    match serde_json::to_value(feature.view(*unit)) {
-                        Ok(feature) => {
-                            bus.emit(Event::Feature {
-                                device: device.as_str().to_owned(),
-                                feature,
-                            });
-                            d.count_internal(entry);
-                        }
-                        Err(e) => warn!(device = %device, error = %e, "feature not serialisable"),
-                    }
+                    bus.emit(Event::Feature {
+                        device: device.as_str().to_owned(),
+                        feature: DeviceReport::Feature {
+                            feature: feature.clone(),
+                            unit: *unit,
+                        },
+                    });
+                    d.count_internal(entry);
                 }
                 (Route::Status { device, sink }, Decoded::Status(status)) => {
                     let message = StatusUpdate {

@@ -30,9 +30,12 @@
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::policy::AttemptKind;
+
+mod report;
+
+pub use report::DeviceReport;
 
 /// What kind of connection attempt a [`Event::Connecting`] announces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -177,15 +180,15 @@ pub enum Event {
     Status {
         /// Device MAC.
         device: String,
-        /// The `response.status` object.
-        status: Value,
+        /// The `response.status` object (decoded; serialised on demand).
+        status: DeviceReport,
     },
     /// A feature (device info) report from a device.
     Feature {
         /// Device MAC.
         device: String,
-        /// The `response.feature` object.
-        feature: Value,
+        /// The `response.feature` object (decoded; serialised on demand).
+        feature: DeviceReport,
     },
     /// The application disconnected the client.
     Disconnected,
@@ -309,7 +312,7 @@ mod millis {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn json_of(event: Event) -> Value {
         serde_json::to_value(&event).unwrap()
@@ -477,7 +480,7 @@ mod tests {
         assert_eq!(
             json_of(Event::Status {
                 device: MAC.into(),
-                status: json!({"dhwTemperature": 121, "operationMode": 64})
+                status: json!({"dhwTemperature": 121, "operationMode": 64}).into()
             }),
             json!({"event": "status", "device": MAC,
                    "status": {"dhwTemperature": 121, "operationMode": 64}})
@@ -489,7 +492,7 @@ mod tests {
         assert_eq!(
             json_of(Event::Feature {
                 device: MAC.into(),
-                feature: json!({"controllerSerialNumber": "TESTSERIAL0001"})
+                feature: json!({"controllerSerialNumber": "TESTSERIAL0001"}).into()
             }),
             json!({"event": "feature", "device": MAC,
                    "feature": {"controllerSerialNumber": "TESTSERIAL0001"}})
@@ -559,11 +562,11 @@ mod tests {
             },
             Event::Status {
                 device: MAC.into(),
-                status: Value::Null,
+                status: Value::Null.into(),
             },
             Event::Feature {
                 device: MAC.into(),
-                feature: Value::Null,
+                feature: Value::Null.into(),
             },
             Event::Disconnected,
         ];
@@ -608,7 +611,7 @@ mod tests {
             },
             Event::Status {
                 device: MAC.into(),
-                status: json!({"a": [1, 2.5, null]}),
+                status: json!({"a": [1, 2.5, null]}).into(),
             },
             Event::Disconnected,
         ] {
