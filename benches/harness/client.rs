@@ -5,10 +5,8 @@ use std::time::{Duration, Instant};
 
 use nwp500::client::Client;
 use nwp500::config::ClientConfigBuilder;
-use nwp500::events::Event;
 use nwp500::subscriptions::{AddHandler, HandlerSink, StatusUpdate};
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 
 use crate::error::{BenchError, BenchResult};
 use crate::stack::device_ref;
@@ -30,7 +28,9 @@ pub enum Placement {
 }
 
 /// Starts a client from `builder` and waits (at most `limit`) until its first connection is
-/// subscribed (`Resubscribed` with nothing refused).
+/// restored (connected, every filter subscribed, queue flushed: `is_connected()`). The event
+/// bus is not used for this: with hundreds of devices the burst of status and feature events
+/// right after the first connection can overrun a receiver that is not read yet.
 pub async fn start_and_wait(
     builder: ClientConfigBuilder,
     placement: Placement,
@@ -41,15 +41,14 @@ pub async fn start_and_wait(
         Placement::Here => Client::start(config).await.map_err(BenchError::client)?,
         Placement::OwnThread => start_outside_actix(config).await?,
     };
-    let mut events = client.events();
-    let ready = wait_for(&mut events, limit, |e| {
-        matches!(e, Event::Resubscribed { failed: 0, .. })
-    })
-    .await;
-    if ready.is_err() {
-        let _ = client.disconnect().await;
+    let deadline = Instant::now() + limit;
+    while !client.is_connected().await {
+        if Instant::now() > deadline {
+            let _ = client.disconnect().await;
+            return Err(BenchError::timeout("client connected and restored", limit));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    ready?;
     Ok(client)
 }
 
@@ -72,25 +71,6 @@ async fn start_outside_actix(config: nwp500::config::ClientConfig) -> BenchResul
         })?;
     rx.await
         .map_err(|_| BenchError::client("client start thread ended"))?
-}
-
-/// Waits for the first event matching `pred`; returns when it happened.
-pub async fn wait_for(
-    events: &mut broadcast::Receiver<nwp500::events::TimestampedEvent>,
-    within: Duration,
-    pred: impl Fn(&Event) -> bool,
-) -> BenchResult<Instant> {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        match tokio::time::timeout_at(deadline, events.recv()).await {
-            Err(_) => return Err(BenchError::timeout("client event", within)),
-            Ok(Ok(e)) if pred(&e.event) => return Ok(Instant::now()),
-            Ok(Ok(_)) | Ok(Err(RecvError::Lagged(_))) => {}
-            Ok(Err(RecvError::Closed)) => {
-                return Err(BenchError::client("client event bus closed"))
-            }
-        }
-    }
 }
 
 /// Registers one typed status handler per device `first..first + devices` (simulator
