@@ -23,7 +23,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use crate::bare;
-use crate::client::{count_statuses, start_and_wait, Placement};
+use crate::client::{count_statuses, request_statuses, start_and_wait, Placement};
 use crate::error::{within, BenchError, BenchResult};
 use crate::payload::{device_filter, device_mac};
 use crate::profiles::Profile;
@@ -213,6 +213,7 @@ async fn run_client(opts: &HashMap<&str, &str>) -> BenchResult<()> {
         }
     });
     if await_status {
+        request_statuses(&client, first, devices).await?;
         // `ALL` is printed by the handler; READY follows it.
         while !reports
             .lock()

@@ -73,6 +73,20 @@ async fn start_outside_actix(config: nwp500::config::ClientConfig) -> BenchResul
         .map_err(|_| BenchError::client("client start thread ended"))?
 }
 
+/// Asks devices `first..first + devices` for a status now (all requests in flight at once).
+/// Used right after registering handlers: the client's own first polls go out as soon as it
+/// is connected, and their answers may arrive before a handler registered afterwards.
+pub async fn request_statuses(client: &Client, first: usize, devices: usize) -> BenchResult<()> {
+    let requests = (first..first + devices).map(|d| {
+        let mac = crate::payload::device_mac(d);
+        async move { client.request_status(&mac).await }
+    });
+    for outcome in futures::future::join_all(requests).await {
+        outcome.map_err(BenchError::client)?;
+    }
+    Ok(())
+}
+
 /// Registers one typed status handler per device `first..first + devices` (simulator
 /// numbering), all feeding one channel, and calls `on_status` for every update (on a task of
 /// the current runtime).

@@ -17,7 +17,7 @@ use nwp500::events::Event;
 use nwp500_sim::{SimConfig, Simulator};
 
 use crate::cli::Options;
-use crate::client::{count_statuses, start_and_wait, Placement};
+use crate::client::{count_statuses, request_statuses, start_and_wait, Placement};
 use crate::error::{BenchError, BenchResult};
 use crate::profiles::Profile;
 use crate::report::{case_command, Table};
@@ -306,6 +306,7 @@ async fn start_client(
         Timeline::push(&statuses.statuses, Instant::now());
     })
     .await?;
+    request_statuses(&client, index, 1).await?;
     let mut events = client.events();
     let recovered = timeline.clone();
     tokio::spawn(async move {

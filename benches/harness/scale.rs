@@ -60,8 +60,9 @@ pub async fn run(opts: &Options) -> BenchResult<Vec<Table>> {
         "One client process monitoring N simulated devices on one connection (REST \
          sign-in, device list, signing WebSocket gateway), polling each device's status every \
          30 s (default) and its feature every 30 min. \"start → every device reported\" \
-         includes process start, sign-in, device list, subscribing N + 1 filters and the first \
-         status of every device (limit {}). Steady-state CPU, memory and wake-ups over {} \
+         includes process start, sign-in, device list, subscribing N + 1 filters, a status \
+         request to every device (sent by the harness once its handlers are registered, so \
+         that no early answer is missed) and the first status of every device (limit {}). Steady-state CPU, memory and wake-ups over {} \
          (at least one full poll round). Deep reconnect: settings are the defaults except \
          `deep_reconnect_every(1)`, so the first attempt after the simulator drops the \
          connection is deep (credential renewal, Connection actor restart, registry replay); \
