@@ -14,8 +14,22 @@ use tokio::sync::broadcast;
 use crate::clock::SharedClock;
 use crate::events::{Event, TimestampedEvent};
 
-/// Default capacity of the broadcast channel.
+/// Smallest default capacity of the broadcast channel.
 pub const DEFAULT_EVENT_CAPACITY: usize = 1024;
+
+/// Events per device the default capacity leaves room for: a first connection answers
+/// every device's status and feature request at once, and a receiver that is not read
+/// yet (an application still setting up) must not lose that burst. Four leaves room for
+/// a poll round and the connection events on top.
+pub const EVENTS_PER_DEVICE: usize = 4;
+
+/// The bus capacity used when none is configured: [`EVENTS_PER_DEVICE`] per device,
+/// never below [`DEFAULT_EVENT_CAPACITY`].
+pub fn default_event_capacity(devices: usize) -> usize {
+    devices
+        .saturating_mul(EVENTS_PER_DEVICE)
+        .max(DEFAULT_EVENT_CAPACITY)
+}
 
 /// An event delivered to an actix listener.
 #[derive(Debug, Clone, Message)]
@@ -112,6 +126,14 @@ impl EventBus {
 mod tests {
     use super::*;
     use crate::clock::TokioClock;
+
+    #[test]
+    fn default_capacity_grows_with_the_device_count() {
+        assert_eq!(default_event_capacity(0), DEFAULT_EVENT_CAPACITY);
+        assert_eq!(default_event_capacity(1), DEFAULT_EVENT_CAPACITY);
+        assert_eq!(default_event_capacity(1000), 4000);
+        assert_eq!(default_event_capacity(usize::MAX), usize::MAX);
+    }
 
     #[tokio::test]
     async fn broadcast_receivers_get_stamped_events() {

@@ -259,3 +259,56 @@ async fn shutdown_and_dropped_addresses_stop_the_actor() {
         "nothing is sent once nobody holds an address"
     );
 }
+
+/// A resume with many devices: at most the window's worth of requests await a PUBACK, the
+/// rest follow as answers come back, each exactly once; a pause drops the waiting line.
+#[actix::test]
+async fn a_resume_with_many_devices_goes_out_through_the_send_window() {
+    use nwp500::protocol::{DeviceRef, MacAddress};
+    const DEVICES: usize = 100;
+    const WINDOW: usize = 8;
+    tokio::time::pause();
+    let fake = Fake::start();
+    fake.set_publish_mode(PublishMode::Hold);
+    let poller = PeriodicRequests::new(fake.addr.clone().recipient(), identity())
+        .with_max_in_flight(WINDOW)
+        .start();
+    let macs: Vec<String> = (0..DEVICES).map(|i| format!("aabbcc{i:06x}")).collect();
+    for mac in &macs {
+        poller
+            .send(StartPolling {
+                device: DeviceRef::nwp500(MacAddress::new(mac).unwrap(), "1234"),
+                kind: PollKind::Status,
+                interval: INTERVAL,
+            })
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    poller.send(Resume).await.unwrap();
+    settle().await;
+    assert_eq!(fake.publish_count(), WINDOW);
+    let s = stats(&poller).await;
+    assert_eq!(
+        (s.requests_in_flight, s.requests_waiting),
+        (WINDOW, DEVICES - WINDOW)
+    );
+
+    // The link drops: the line is dropped, the requests out stay out.
+    poller.send(Pause).await.unwrap();
+    let s = stats(&poller).await;
+    assert_eq!((s.requests_in_flight, s.requests_waiting), (WINDOW, 0));
+    poller.send(Resume).await.unwrap();
+    settle().await;
+    assert_eq!(fake.publish_count(), WINDOW, "the window is still full");
+
+    fake.set_publish_mode(PublishMode::Ack);
+    settle().await;
+    assert_eq!(fake.publish_count(), DEVICES);
+    let s = stats(&poller).await;
+    assert_eq!((s.requests_in_flight, s.requests_waiting), (0, 0));
+    for (mac, schedule) in macs.iter().zip(&s.schedules) {
+        assert_eq!(schedule.device.as_str(), mac);
+        assert_eq!(schedule.sent, 1, "one request per device, none repeated");
+    }
+}

@@ -149,3 +149,62 @@ async fn a_panicking_handler_harms_no_other_handler() {
     support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), Duration::from_millis(100));
 }
+
+/// With 1 000 devices the first connection answers 1 000 status and 1 000 feature requests
+/// at once. Every one must arrive (the poller's send window keeps the burst out of the
+/// bounded offline queue, which would drop most of it, and away from the PUBACK deadline,
+/// which would call the busy link half-open), and an application that takes `events()`
+/// and reads it only later (still setting up) must find them all, not a `Lagged` error
+/// (the bus is sized from the device count).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_connection_burst_of_a_thousand_devices_waits_unread_on_the_bus() {
+    const DEVICES: usize = 1_000;
+    let sim = nwp500_sim::Simulator::start(SimConfig::with_devices(DEVICES)).unwrap();
+    let config = support::fast(&sim)
+        .poll_interval(Duration::from_secs(600))
+        .build()
+        .unwrap();
+    let client = Client::start(config).await.unwrap();
+    let mut unread = client.events();
+    // A second receiver, read at once, tells when every answer has been published.
+    let mut watcher = client.events();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    tokio::spawn(async move {
+        while let Ok(e) = watcher.recv().await {
+            if matches!(e.event, Event::Status { .. } | Event::Feature { .. }) {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while seen.load(Ordering::SeqCst) < 2 * DEVICES {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} reports in",
+            seen.load(Ordering::SeqCst)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut statuses = std::collections::HashSet::new();
+    let mut features = std::collections::HashSet::new();
+    loop {
+        match unread.try_recv() {
+            Ok(e) => match e.event {
+                Event::Status { device, .. } => {
+                    statuses.insert(device);
+                }
+                Event::Feature { device, .. } => {
+                    features.insert(device);
+                }
+                _ => {}
+            },
+            Err(tokio::sync::broadcast::error::TryRecvError::Empty) => break,
+            Err(other) => panic!("the unread receiver lost events: {other:?}"),
+        }
+    }
+    assert_eq!(statuses.len(), DEVICES);
+    assert_eq!(features.len(), DEVICES);
+    client.disconnect().await.unwrap();
+    drop(sim);
+}

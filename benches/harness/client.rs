@@ -73,19 +73,26 @@ async fn start_outside_actix(config: nwp500::config::ClientConfig) -> BenchResul
         .map_err(|_| BenchError::client("client start thread ended"))?
 }
 
-/// Asks devices `first..first + devices` for a status now (all requests in flight at once).
-/// Used right after registering handlers: the client's own first polls go out as soon as it
-/// is connected, and their answers may arrive before a handler registered afterwards.
+/// Asks devices `first..first + devices` for a status now, [`REQUESTS_IN_FLIGHT`] at a
+/// time (each call returns at its PUBACK). Used right after registering handlers: the
+/// client's own first polls go out as soon as it is connected, and their answers may
+/// arrive before a handler registered afterwards.
 pub async fn request_statuses(client: &Client, first: usize, devices: usize) -> BenchResult<()> {
-    let requests = (first..first + devices).map(|d| {
-        let mac = crate::payload::device_mac(d);
-        async move { client.request_status(&mac).await }
-    });
-    for outcome in futures::future::join_all(requests).await {
-        outcome.map_err(BenchError::client)?;
-    }
-    Ok(())
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    stream::iter(first..first + devices)
+        .map(|d| {
+            let mac = crate::payload::device_mac(d);
+            async move { client.request_status(&mac).await }
+        })
+        .buffer_unordered(REQUESTS_IN_FLIGHT)
+        .map_err(BenchError::client)
+        .try_for_each(|_| async { Ok(()) })
+        .await
 }
+
+/// Status requests of [`request_statuses`] awaiting their PUBACK at once (as many as the
+/// client's own poller allows itself).
+const REQUESTS_IN_FLIGHT: usize = nwp500::periodic::DEFAULT_MAX_POLLS_IN_FLIGHT;
 
 /// Registers one typed status handler per device `first..first + devices` (simulator
 /// numbering), all feeding one channel, and calls `on_status` for every update (on a task of

@@ -176,6 +176,11 @@ impl Client {
     /// the operation timeout for the device's feature report when none is known yet),
     /// then published with QoS 1. Offline, it is queued and sent after recovery
     /// (`Ok(PublishOutcome::Queued)`).
+    ///
+    /// Online, the answer comes with the broker's PUBACK, so awaiting each call (or
+    /// keeping a few dozen in flight) paces a burst. Thousands fired at once outrun the
+    /// transport; the excess goes to the offline queue, which keeps the newest
+    /// `queue_capacity` and reports each one dropped as `command_dropped`.
     pub async fn send(&self, mac: &str, command: Command) -> Result<PublishOutcome, ClientError> {
         let device = self.device(mac)?.clone();
         let request = match self.build(&command, &device) {

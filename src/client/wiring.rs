@@ -10,7 +10,7 @@ use super::device::DeviceSummary;
 use super::error::ClientError;
 use super::features::FeatureCache;
 use crate::auth::{Auth, AuthConfig, GetCredentials, Secret};
-use crate::bus::{EventBus, DEFAULT_EVENT_CAPACITY};
+use crate::bus::{default_event_capacity, EventBus};
 use crate::clock::{SharedClock, TokioClock};
 use crate::config::ClientConfig;
 use crate::connection::{Connection, ConnectionSettings};
@@ -142,7 +142,10 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
         .map(DeviceSummary::device_ref)
         .collect::<Result<Vec<_>, _>>()?;
 
-    let bus = EventBus::new(DEFAULT_EVENT_CAPACITY, clock.clone());
+    let capacity = config
+        .event_capacity()
+        .unwrap_or_else(|| default_event_capacity(refs.len()));
+    let bus = EventBus::new(capacity, clock.clone());
     let features = FeatureCache::default();
 
     // The Reconnector and Subscriptions need the Connection's address and it needs

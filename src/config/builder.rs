@@ -47,6 +47,7 @@ pub struct ClientConfigBuilder {
     poll_interval: Duration,
     feature_poll_interval: Option<Duration>,
     handler_buffer: usize,
+    event_capacity: Option<usize>,
     token_file: Option<PathBuf>,
     temperature_unit: TemperatureUnit,
     devices: Vec<String>,
@@ -94,6 +95,7 @@ impl ClientConfigBuilder {
             poll_interval: Duration::from_secs(30),
             feature_poll_interval: None,
             handler_buffer: 64,
+            event_capacity: None,
             token_file: None,
             temperature_unit: TemperatureUnit::Fahrenheit,
             devices: Vec::new(),
@@ -255,6 +257,17 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Capacity of the event bus (how many events a receiver of
+    /// [`Client::events`](crate::client::Client::events) may fall behind before it lags and
+    /// is told how many it missed). Default `None`: sized from the device count,
+    /// [`default_event_capacity`](crate::bus::default_event_capacity) — enough for the
+    /// burst of a first connection (a status and a feature per device) to wait unread.
+    /// At least 1 when set.
+    pub fn event_capacity(mut self, capacity: Option<usize>) -> Self {
+        self.event_capacity = capacity;
+        self
+    }
+
     /// Persist tokens in this file. Default `None` (not persisted). Non-empty path.
     pub fn token_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.token_file = Some(path.into());
@@ -356,6 +369,13 @@ impl ClientConfigBuilder {
         };
         check_count("queue_capacity", self.queue_capacity)?;
         check_count("handler_buffer", self.handler_buffer)?;
+        if self.event_capacity == Some(0) {
+            return Err(ConfigError::invalid(
+                "event_capacity",
+                "Some(0)",
+                "None (sized from the device count) or at least 1",
+            ));
+        }
         if self
             .token_file
             .as_ref()
@@ -393,6 +413,7 @@ impl ClientConfigBuilder {
             poll_interval: self.poll_interval,
             feature_poll_interval: self.feature_poll_interval,
             handler_buffer: self.handler_buffer,
+            event_capacity: self.event_capacity,
             token_file: self.token_file,
             temperature_unit: self.temperature_unit,
             devices,

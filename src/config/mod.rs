@@ -78,6 +78,7 @@ pub struct ClientConfig {
     pub(crate) poll_interval: Duration,
     pub(crate) feature_poll_interval: Option<Duration>,
     pub(crate) handler_buffer: usize,
+    pub(crate) event_capacity: Option<usize>,
     pub(crate) token_file: Option<PathBuf>,
     pub(crate) temperature_unit: TemperatureUnit,
     pub(crate) devices: Vec<String>,
@@ -210,6 +211,11 @@ impl ClientConfig {
         self.handler_buffer
     }
 
+    /// Event bus capacity as set (`None`: sized from the device count at start).
+    pub fn event_capacity(&self) -> Option<usize> {
+        self.event_capacity
+    }
+
     /// Where tokens are persisted (`None`: not persisted).
     pub fn token_file(&self) -> Option<&Path> {
         self.token_file.as_deref()
@@ -280,6 +286,7 @@ impl fmt::Debug for ClientConfig {
             .field("poll_interval", &self.poll_interval)
             .field("feature_poll_interval", &self.feature_poll_interval)
             .field("handler_buffer", &self.handler_buffer)
+            .field("event_capacity", &self.event_capacity)
             .field("token_file", &self.token_file)
             .field("temperature_unit", &self.temperature_unit)
             .field("devices", &devices)

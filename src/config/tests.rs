@@ -42,6 +42,7 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.poll_interval(), 30 * SEC);
     assert_eq!(c.feature_poll_interval(), None);
     assert_eq!(c.handler_buffer(), 64);
+    assert_eq!(c.event_capacity(), None);
     assert_eq!(c.token_file(), None);
     assert_eq!(c.temperature_unit(), TemperatureUnit::Fahrenheit);
     assert!(c.devices().is_empty());
@@ -75,6 +76,7 @@ fn every_setter_reaches_the_config() {
         .poll_interval(10 * SEC)
         .feature_poll_interval(Some(600 * SEC))
         .handler_buffer(8)
+        .event_capacity(Some(16))
         .token_file("tokens.json")
         .temperature_unit(TemperatureUnit::Celsius)
         .devices(["AA:BB:CC:DD:EE:FF", "001122334455", "aa-bb-cc-dd-ee-ff"])
@@ -96,6 +98,7 @@ fn every_setter_reaches_the_config() {
     assert_eq!(c.poll_interval(), 10 * SEC);
     assert_eq!(c.feature_poll_interval(), Some(600 * SEC));
     assert_eq!(c.handler_buffer(), 8);
+    assert_eq!(c.event_capacity(), Some(16));
     assert_eq!(c.token_file(), Some(std::path::Path::new("tokens.json")));
     assert_eq!(c.temperature_unit(), TemperatureUnit::Celsius);
     assert_eq!(c.devices(), ["aabbccddeeff", "001122334455"]);
@@ -150,6 +153,7 @@ fn each_bad_value_is_refused_with_its_option_name() {
         (b().reconnect_jitter(f64::NAN), "reconnect_jitter"),
         (b().queue_capacity(0), "queue_capacity"),
         (b().handler_buffer(0), "handler_buffer"),
+        (b().event_capacity(Some(0)), "event_capacity"),
         (b().stable_after(Duration::ZERO), "stable_after"),
         (b().queue_max_age(Duration::ZERO), "queue_max_age"),
         (b().probe_interval(Duration::ZERO), "probe_interval"),

@@ -14,6 +14,7 @@ use super::messages::{
 };
 use super::schedule::{Outage, OutcomeLog, PollOutcome, ScheduleState, TickDecision};
 use super::stats::{PollingStats, ScheduleStats};
+use super::window::{Admission, SendWindow, DEFAULT_MAX_POLLS_IN_FLIGHT};
 use crate::connection::{CommandLabel, Publish, PublishOutcome, RequestError};
 use crate::protocol::{ClientIdentity, DeviceRef, MacAddress};
 
@@ -36,6 +37,7 @@ pub struct PeriodicRequests {
     outage: Outage,
     schedules: BTreeMap<Key, Scheduled>,
     next_serial: u64,
+    window: SendWindow<Key>,
 }
 
 impl PeriodicRequests {
@@ -52,7 +54,15 @@ impl PeriodicRequests {
             outage,
             schedules: BTreeMap::new(),
             next_serial: 0,
+            window: SendWindow::new(DEFAULT_MAX_POLLS_IN_FLIGHT),
         }
+    }
+
+    /// Lets at most `limit` (at least 1) requests await their PUBACK at once instead of
+    /// [`DEFAULT_MAX_POLLS_IN_FLIGHT`].
+    pub fn with_max_in_flight(mut self, limit: usize) -> Self {
+        self.window = SendWindow::new(limit);
+        self
     }
 
     fn start_timer(key: &Key, interval: Duration, ctx: &mut Context<Self>) -> SpawnHandle {
@@ -74,7 +84,10 @@ impl PeriodicRequests {
             return;
         };
         match scheduled.state.on_tick(paused) {
-            TickDecision::Send => self.send(key, ctx),
+            TickDecision::Send => match self.window.admit(key) {
+                Admission::Send => self.send(key, ctx),
+                Admission::Wait => scheduled.state.on_waiting(),
+            },
             TickDecision::SkipPaused => {
                 if self.outage.on_skip() {
                     info!(
@@ -92,8 +105,10 @@ impl PeriodicRequests {
         }
     }
 
+    /// Publishes the request of `key`, whose send slot is already taken.
     fn send(&mut self, key: &Key, ctx: &mut Context<Self>) {
         let Some(scheduled) = self.schedules.get_mut(key) else {
+            self.window.release();
             return;
         };
         let request = match key
@@ -103,6 +118,7 @@ impl PeriodicRequests {
         {
             Ok(request) => request,
             Err(e) => {
+                self.window.release();
                 scheduled.state.on_build_error();
                 error!(device = %key.0, kind = ?key.1, error = %e, "periodic request could not be built");
                 return;
@@ -121,11 +137,24 @@ impl PeriodicRequests {
         let serial = scheduled.serial;
         let key = key.clone();
         let answer = self.publisher.send(publish);
-        ctx.spawn(
-            wrap_future(answer).map(move |answer, act: &mut Self, _ctx| {
-                act.on_answer(&key, serial, answer);
-            }),
-        );
+        ctx.spawn(wrap_future(answer).map(move |answer, act: &mut Self, ctx| {
+            act.window.release();
+            act.on_answer(&key, serial, answer);
+            act.send_waiting(ctx);
+        }));
+    }
+
+    /// Sends waiting requests while the window has free slots.
+    fn send_waiting(&mut self, ctx: &mut Context<Self>) {
+        while let Some(key) = self.window.next() {
+            let still_waiting =
+                !self.paused && self.schedules.get(&key).is_some_and(|s| s.state.waiting);
+            if still_waiting {
+                self.send(&key, ctx);
+            } else {
+                self.window.release();
+            }
+        }
     }
 
     fn on_answer(
@@ -166,6 +195,8 @@ impl PeriodicRequests {
         PollingStats {
             paused: self.paused,
             skipped_this_outage: self.outage.skipped,
+            requests_in_flight: self.window.in_flight(),
+            requests_waiting: self.window.waiting(),
             schedules: self
                 .schedules
                 .iter()
@@ -208,6 +239,7 @@ impl Handler<StartPolling> for PeriodicRequests {
         if let Some(old) = self.schedules.remove(&key) {
             ctx.cancel_future(old.timer);
         }
+        self.window.forget(&key);
         let serial = self.next_serial;
         self.next_serial = self.next_serial.wrapping_add(1);
         let timer = Self::start_timer(&key, msg.interval, ctx);
@@ -243,6 +275,7 @@ impl Handler<StopPolling> for PeriodicRequests {
             if let Some(old) = self.schedules.remove(key) {
                 ctx.cancel_future(old.timer);
             }
+            self.window.forget(key);
         }
         keys.len()
     }
@@ -255,6 +288,11 @@ impl Handler<Pause> for PeriodicRequests {
         if !self.paused {
             self.paused = true;
             self.outage.begin();
+            for key in self.window.clear_waiting() {
+                if let Some(s) = self.schedules.get_mut(&key) {
+                    s.state.on_wait_cancelled();
+                }
+            }
             debug!("periodic requests paused");
         }
     }

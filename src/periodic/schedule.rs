@@ -39,7 +39,10 @@ pub(crate) enum OutcomeLog {
 /// Counters and in-flight state of one schedule.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct ScheduleState {
+    /// A request is out (or waiting for a send slot) and not answered yet.
     pub(crate) in_flight: bool,
+    /// The request of the last due tick waits for a slot of the send window.
+    pub(crate) waiting: bool,
     pub(crate) sent: u64,
     pub(crate) acknowledged: u64,
     pub(crate) queued: u64,
@@ -63,9 +66,25 @@ impl ScheduleState {
         }
     }
 
+    /// The request waits for a slot of the send window; later ticks count as in flight.
+    pub(crate) fn on_waiting(&mut self) {
+        self.in_flight = true;
+        self.waiting = true;
+    }
+
+    /// The waiting request was dropped from the window (the link went down); the next
+    /// tick after a resume requests afresh.
+    pub(crate) fn on_wait_cancelled(&mut self) {
+        if self.waiting {
+            self.waiting = false;
+            self.in_flight = false;
+        }
+    }
+
     /// A request was handed to the connection.
     pub(crate) fn on_sent(&mut self) {
         self.in_flight = true;
+        self.waiting = false;
         self.sent = self.sent.saturating_add(1);
     }
 
@@ -167,6 +186,23 @@ mod tests {
         assert_eq!(s.on_outcome(PollOutcome::Failed), OutcomeLog::FirstFailure);
         assert_eq!((s.errors, s.queued, s.acknowledged, s.sent), (3, 1, 1, 5));
         assert!(!s.in_flight);
+    }
+
+    #[test]
+    fn a_waiting_request_counts_as_in_flight_until_sent_or_cancelled() {
+        let mut s = ScheduleState::default();
+        assert_eq!(s.on_tick(false), TickDecision::Send);
+        s.on_waiting();
+        assert_eq!(s.on_tick(false), TickDecision::SkipInFlight);
+        s.on_sent();
+        assert!(s.in_flight && !s.waiting);
+        s.on_wait_cancelled();
+        assert!(s.in_flight, "a request that went out stays in flight");
+        s.on_outcome(PollOutcome::Acknowledged);
+        s.on_waiting();
+        s.on_wait_cancelled();
+        assert_eq!(s.on_tick(false), TickDecision::Send);
+        assert_eq!(s.sent, 1);
     }
 
     #[test]

@@ -12,6 +12,10 @@ pub struct PollingStats {
     pub paused: bool,
     /// Polls skipped since the current (or last) pause began.
     pub skipped_this_outage: u64,
+    /// Requests handed to the connection and not answered yet (at most the send window).
+    pub requests_in_flight: usize,
+    /// Due requests waiting for a slot of the send window.
+    pub requests_waiting: usize,
     /// One entry per schedule, ordered by device then kind.
     pub schedules: Vec<ScheduleStats>,
 }
