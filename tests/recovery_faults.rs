@@ -352,6 +352,36 @@ async fn reachability_probe_sees_the_end_of_a_refusal() {
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
 
+/// A gateway that accepts TCP and then answers nothing (a black hole, a hung front end)
+/// looks alive to a bare TCP connect; the probe's unsigned upgrade request gets no answer
+/// from it, so the end of the black hole is noticed without waiting out the backoff.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reachability_probe_sees_the_end_of_a_black_hole() {
+    let probe = Duration::from_millis(300);
+    let (sim, client, rec) = connected(SimConfig::default(), |b| {
+        b.initial_reconnect_delay(Duration::from_secs(20))
+            .max_reconnect_delay(Duration::from_secs(20))
+            .probe_interval(probe)
+    })
+    .await;
+    let mark = rec.len();
+    sim.set_blackhole(true);
+    // The keep-alive (1 s) finds the silent link dead; the next attempt waits 10–30 s.
+    rec.wait_for(mark, "reconnect_scheduled", 1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let back = std::time::Instant::now();
+    sim.set_blackhole(false);
+    rec.wait_for(mark, "recovered", 1, Duration::from_secs(10))
+        .await;
+    assert!(
+        back.elapsed() < probe * 2 + Duration::from_millis(900),
+        "back after {:?}",
+        back.elapsed()
+    );
+    support::disconnect(&client, &rec).await;
+    assert_invariants(&sim, &client, &rec.all(), MIN);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn initial_connection_is_not_an_outage() {
     let (sim, client, rec) = connected(SimConfig::default(), |b| b).await;

@@ -268,9 +268,12 @@ async fn measure(
                 counter.record();
             })
             .await?;
-            let listener = (receiver == Receiver::ClientWithEvents).then(|| {
-                let mut events = client.events();
-                tokio::spawn(async move {
+            // The client keeps its first `events()` receiver (so that it sees every event
+            // since start) until somebody takes it: take it here, and without a listener
+            // drop it, so that the bus really has no listener.
+            let mut events = client.events();
+            let listener = match receiver {
+                Receiver::ClientWithEvents => Some(tokio::spawn(async move {
                     loop {
                         match events.recv().await {
                             Ok(e) => {
@@ -280,8 +283,12 @@ async fn measure(
                             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                         }
                     }
-                })
-            });
+                })),
+                _ => {
+                    drop(events);
+                    None
+                }
+            };
             Box::new(move || {
                 Box::pin(async move {
                     let _ = client.disconnect().await;

@@ -91,3 +91,4 @@ pub use messages::{
     Publish, PublishOutcome, QueuedCommand, Restart, Subscribe, Unsubscribe,
 };
 pub use settings::{ConnectionSettings, Endpoint, SettingsError};
+pub(crate) use transport::load_tls_config;

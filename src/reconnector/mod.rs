@@ -21,7 +21,8 @@
 //! attempt happens after it.
 //!
 //! While waiting out a backoff after a network-level failure, the endpoint is probed
-//! with a bare TCP connect every `probe_interval`; once it answers, the next attempt
+//! every `probe_interval` (an unsigned WebSocket upgrade request, or a bare TCP connect for
+//! `mqtt://`; see [`ProbeProtocol`]); once it answers again, the next attempt
 //! starts at once (still no sooner than the minimum interval after the last CONNECT).
 
 mod actor;
@@ -31,4 +32,4 @@ mod steps;
 
 pub use actor::{Peers, Reconnector, ReconnectorSettings};
 pub use messages::{Disconnect, GetDiagnostics, GetPhase, Phase, Retry, Start};
-pub use probe::{probe_target, ProbeTarget};
+pub use probe::{probe_target, ProbeProtocol, ProbeTarget};

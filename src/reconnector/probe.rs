@@ -1,53 +1,107 @@
-//! The cheap reachability probe: a bare TCP connect to the MQTT endpoint, no TLS, no
-//! MQTT. It tells when a network-level outage is over, so the next attempt need not
-//! wait out a long backoff.
+//! The cheap reachability probe: it tells when an outage is over, so the next attempt
+//! need not wait out a long backoff. No MQTT and no credentials: for `ws://` and `wss://`
+//! endpoints an unsigned WebSocket upgrade request, which a live endpoint answers with any
+//! HTTP status (AWS IoT and the simulator: 403); for plain TCP a connection that opens and
+//! stays open.
+//!
+//! Why speak at all: a front end that accepts TCP and then hangs (an overloaded or
+//! black-holed gateway) looks like a healthy server to a bare TCP connect, and one that
+//! accepts and resets looks alive for an instant. Only an answer proves the endpoint can
+//! serve a connection again.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
+use rumqttc::tokio_rustls::rustls::pki_types::ServerName;
+use rumqttc::tokio_rustls::rustls::ClientConfig;
+use rumqttc::tokio_rustls::TlsConnector;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::Url;
 
-/// Host and port a probe connects to.
+/// How the probe talks to the endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeProtocol {
+    /// Plain TCP (`mqtt://`): the connection must open and stay open briefly.
+    Tcp,
+    /// `ws://`: an unsigned WebSocket upgrade request must get an HTTP answer.
+    WebSocket,
+    /// `wss://`: a TLS handshake, then as [`ProbeProtocol::WebSocket`].
+    SecureWebSocket,
+}
+
+/// Where and how a probe checks the endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeTarget {
     /// Host name or address.
     pub host: String,
     /// TCP port.
     pub port: u16,
+    /// What the probe says.
+    pub protocol: ProbeProtocol,
+    /// Request path of the upgrade request (WebSocket protocols).
+    pub path: String,
 }
 
 /// The probe target of an MQTT URL (`wss://` 443, `ws://` 80, `mqtt://` 1883 unless the
 /// URL names a port); `None` for an unparsable URL.
 pub fn probe_target(mqtt_url: &str) -> Option<ProbeTarget> {
     let url = Url::parse(mqtt_url).ok()?;
-    let default_port = match url.scheme() {
-        "wss" => 443,
-        "ws" => 80,
-        "mqtt" | "tcp" => 1883,
-        "mqtts" => 8883,
+    let (default_port, protocol) = match url.scheme() {
+        "wss" => (443, ProbeProtocol::SecureWebSocket),
+        "ws" => (80, ProbeProtocol::WebSocket),
+        "mqtt" | "tcp" => (1883, ProbeProtocol::Tcp),
+        "mqtts" => (8883, ProbeProtocol::Tcp),
         _ => return None,
     };
     Some(ProbeTarget {
         host: url.host_str()?.trim_matches(['[', ']']).to_owned(),
         port: url.port().unwrap_or(default_port),
+        protocol,
+        // The query (a presigned URL's signature) is deliberately left out.
+        path: url.path().to_owned(),
     })
 }
 
-/// How long a freshly opened probe connection must stay open to count: a server that is
-/// up waits for the client to speak (TLS or HTTP), while a refusing front end accepts and
-/// resets at once.
+/// How long a freshly opened plain TCP probe connection must stay open to count: a server
+/// that is up waits for the client to speak, while a refusing front end accepts and resets
+/// at once.
 const SETTLE: Duration = Duration::from_millis(250);
 
-/// Whether a TCP connection to `target` opens within `timeout` and is not closed by the
-/// peer straight away.
+/// Bytes read while looking for the HTTP status line.
+const ANSWER_PREFIX: &[u8] = b"HTTP/";
+
+/// Whether `target` answers as a live endpoint within `timeout` (see the module
+/// documentation for what counts).
 pub async fn is_reachable(target: &ProbeTarget, timeout: Duration) -> bool {
-    let connect = TcpStream::connect((target.host.as_str(), target.port));
-    let Ok(Ok(mut stream)) = tokio::time::timeout(timeout, connect).await else {
+    tokio::time::timeout(timeout, probe(target))
+        .await
+        .unwrap_or(false)
+}
+
+async fn probe(target: &ProbeTarget) -> bool {
+    let Ok(stream) = TcpStream::connect((target.host.as_str(), target.port)).await else {
         return false;
     };
+    match target.protocol {
+        ProbeProtocol::Tcp => stays_open(stream).await,
+        ProbeProtocol::WebSocket => answers_upgrade(stream, target).await,
+        ProbeProtocol::SecureWebSocket => {
+            let Ok(name) = ServerName::try_from(target.host.clone()) else {
+                return false;
+            };
+            let connector = TlsConnector::from(tls_config());
+            match connector.connect(name, stream).await {
+                Ok(tls) => answers_upgrade(tls, target).await,
+                Err(_) => false,
+            }
+        }
+    }
+}
+
+async fn stays_open(mut stream: TcpStream) -> bool {
     let mut byte = [0u8; 1];
-    match tokio::time::timeout(SETTLE.min(timeout), stream.read(&mut byte)).await {
+    match tokio::time::timeout(SETTLE, stream.read(&mut byte)).await {
         // Still open and silent, as a healthy server is before the client speaks.
         Err(_) => true,
         // The peer spoke first: alive.
@@ -57,55 +111,175 @@ pub async fn is_reachable(target: &ProbeTarget, timeout: Duration) -> bool {
     }
 }
 
+/// Sends an unsigned WebSocket upgrade request; alive when the answer starts with an HTTP
+/// status line (whatever the status: a 403 is a live endpoint refusing an unsigned URL).
+async fn answers_upgrade<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    target: &ProbeTarget,
+) -> bool {
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: bndwNTAwLXByb2JlLWtleQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Protocol: mqtt\r\n\r\n",
+        path = if target.path.is_empty() { "/" } else { &target.path },
+        host = if target.host.contains(':') {
+            format!("[{}]", target.host)
+        } else {
+            target.host.clone()
+        },
+        port = target.port,
+    );
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return false;
+    }
+    let mut answer = Vec::with_capacity(ANSWER_PREFIX.len());
+    let mut chunk = [0u8; 64];
+    while answer.len() < ANSWER_PREFIX.len() {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => answer.extend_from_slice(&chunk[..n]),
+        }
+    }
+    answer.starts_with(ANSWER_PREFIX)
+}
+
+/// TLS settings for `wss://` probes, loaded once (the platform roots, as for connections).
+fn tls_config() -> Arc<ClientConfig> {
+    static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+    CONFIG
+        .get_or_init(crate::connection::load_tls_config)
+        .clone()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::net::TcpListener;
 
     #[test]
     fn targets_by_scheme() {
-        let t = |u: &str| probe_target(u).map(|t| (t.host, t.port));
+        let t = |u: &str| probe_target(u).map(|t| (t.host, t.port, t.protocol, t.path));
         assert_eq!(
-            t("wss://a1t30mldyslmuq-ats.iot.us-east-1.amazonaws.com/mqtt"),
+            t("wss://a1t30mldyslmuq-ats.iot.us-east-1.amazonaws.com/mqtt?X-Amz-Signature=s"),
             Some((
                 "a1t30mldyslmuq-ats.iot.us-east-1.amazonaws.com".to_owned(),
-                443
+                443,
+                ProbeProtocol::SecureWebSocket,
+                "/mqtt".to_owned()
             ))
         );
         assert_eq!(
             t("ws://127.0.0.1:9001/mqtt"),
-            Some(("127.0.0.1".to_owned(), 9001))
+            Some((
+                "127.0.0.1".to_owned(),
+                9001,
+                ProbeProtocol::WebSocket,
+                "/mqtt".to_owned()
+            ))
         );
-        assert_eq!(t("mqtt://127.0.0.1"), Some(("127.0.0.1".to_owned(), 1883)));
+        assert_eq!(
+            t("mqtt://127.0.0.1").map(|t| (t.1, t.2)),
+            Some((1883, ProbeProtocol::Tcp))
+        );
         assert_eq!(t("http://x"), None);
         assert_eq!(t("not a url"), None);
     }
 
-    #[tokio::test]
-    async fn probe_sees_listener_and_refusal() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let target = ProbeTarget {
+    fn target(port: u16, protocol: ProbeProtocol) -> ProbeTarget {
+        ProbeTarget {
             host: "127.0.0.1".into(),
             port,
+            protocol,
+            path: "/mqtt".into(),
+        }
+    }
+
+    /// A listener whose every connection is handled by `serve`.
+    async fn listener<F, Fut>(serve: F) -> u16
+    where
+        F: Fn(TcpStream) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                tokio::spawn(serve(socket));
+            }
+        });
+        port
+    }
+
+    const TIMEOUT: Duration = Duration::from_millis(500);
+
+    #[tokio::test]
+    async fn an_endpoint_that_answers_http_is_reachable() {
+        let port = listener(|mut socket| async move {
+            let mut request = [0u8; 512];
+            let n = socket.read(&mut request).await.unwrap_or(0);
+            let request = String::from_utf8_lossy(&request[..n]).into_owned();
+            // An unsigned upgrade request for the configured path and host.
+            if request.starts_with("GET /mqtt HTTP/1.1\r\n")
+                && request.contains("\r\nUpgrade: websocket\r\n")
+                && request.contains("\r\nHost: 127.0.0.1:")
+            {
+                let _ = socket.write_all(b"HTTP/1.1 403 Forbidden\r\n\r\n").await;
+            }
+        })
+        .await;
+        assert!(is_reachable(&target(port, ProbeProtocol::WebSocket), TIMEOUT).await);
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_that_accepts_and_hangs_is_not_reachable_over_websocket() {
+        let port = listener(|socket| async move {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            drop(socket);
+        })
+        .await;
+        assert!(!is_reachable(&target(port, ProbeProtocol::WebSocket), TIMEOUT).await);
+        // A bare TCP probe cannot tell: the connection opens and stays open.
+        assert!(is_reachable(&target(port, ProbeProtocol::Tcp), TIMEOUT).await);
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_that_resets_or_speaks_no_http_is_not_reachable() {
+        let resets = listener(|socket| async move {
+            let _ = socket.set_zero_linger();
+            drop(socket);
+        })
+        .await;
+        assert!(!is_reachable(&target(resets, ProbeProtocol::WebSocket), TIMEOUT).await);
+        assert!(!is_reachable(&target(resets, ProbeProtocol::Tcp), TIMEOUT).await);
+        let garbage = listener(|mut socket| async move {
+            let _ = socket.write_all(b"SSH-2.0-x\r\n").await;
+        })
+        .await;
+        assert!(!is_reachable(&target(garbage, ProbeProtocol::WebSocket), TIMEOUT).await);
+    }
+
+    #[tokio::test]
+    async fn nobody_listening_is_not_reachable() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
         };
-        // Accepted and held open: reachable.
-        let held = tokio::spawn(async move {
-            let (socket, _) = listener.accept().await.unwrap();
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            drop(socket);
-            listener
-        });
-        assert!(is_reachable(&target, Duration::from_secs(1)).await);
-        let listener = held.await.unwrap();
-        // Accepted and closed at once (a refusing front end): not reachable.
-        let refusing = tokio::spawn(async move {
-            let (socket, _) = listener.accept().await.unwrap();
-            drop(socket);
-            listener
-        });
-        assert!(!is_reachable(&target, Duration::from_secs(1)).await);
-        drop(refusing.await.unwrap());
-        // Nobody listening: not reachable.
-        assert!(!is_reachable(&target, Duration::from_secs(1)).await);
+        for protocol in [
+            ProbeProtocol::Tcp,
+            ProbeProtocol::WebSocket,
+            ProbeProtocol::SecureWebSocket,
+        ] {
+            assert!(!is_reachable(&target(port, protocol), TIMEOUT).await);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_tls_failure_is_not_reachable() {
+        // Plain HTTP where TLS is expected: the handshake fails.
+        let port = listener(|mut socket| async move {
+            let _ = socket.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+        })
+        .await;
+        assert!(!is_reachable(&target(port, ProbeProtocol::SecureWebSocket), TIMEOUT).await);
     }
 }
