@@ -352,6 +352,40 @@ async fn reachability_probe_sees_the_end_of_a_refusal() {
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
 
+/// An outage that ends right after a failed attempt, before the probe's first look: the
+/// failed attempt already showed the endpoint unreachable, so the probe's first answer
+/// starts the next attempt instead of the client sitting out a long backoff.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_ending_just_after_a_failed_attempt_is_noticed_by_the_first_probe() {
+    let probe = Duration::from_millis(300);
+    let (sim, client, rec) = connected(SimConfig::default(), |b| {
+        // First wait 0.1 s (no probe: shorter than its interval), then 20 s.
+        b.initial_reconnect_delay(Duration::from_millis(100))
+            .reconnect_multiplier(200.0)
+            .max_reconnect_delay(Duration::from_secs(20))
+            .reconnect_jitter(0.0)
+            .min_connect_interval(Duration::ZERO)
+            .probe_interval(probe)
+    })
+    .await;
+    let mark = rec.len();
+    sim.set_refuse_connections(true);
+    sim.drop_all_connections();
+    // The wait after the first failed attempt (20 s) has just been scheduled.
+    rec.wait_for(mark, "reconnect_scheduled", 2, WAIT).await;
+    let back = std::time::Instant::now();
+    sim.set_refuse_connections(false);
+    rec.wait_for(mark, "recovered", 1, Duration::from_secs(10))
+        .await;
+    assert!(
+        back.elapsed() < probe * 2 + Duration::from_millis(900),
+        "back after {:?}",
+        back.elapsed()
+    );
+    support::disconnect(&client, &rec).await;
+    assert_invariants(&sim, &client, &rec.all(), Duration::ZERO);
+}
+
 /// A gateway that accepts TCP and then answers nothing (a black hole, a hung front end)
 /// looks alive to a bare TCP connect; the probe's unsigned upgrade request gets no answer
 /// from it, so the end of the black hole is noticed without waiting out the backoff.

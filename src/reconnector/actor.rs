@@ -381,10 +381,12 @@ impl Reconnector {
                     );
                 }));
                 let after_interruption = std::mem::take(&mut self.interrupted_just_now);
-                if (after_interruption || self.policy.last_failure_was_network())
+                let after_network_failure =
+                    !after_interruption && self.policy.last_failure_was_network();
+                if (after_interruption || after_network_failure)
                     && attempt.delay > self.settings.probe_interval
                 {
-                    self.start_probe(ctx, attempt);
+                    self.start_probe(ctx, attempt, after_network_failure);
                 }
             }
             Decision::GiveUp { .. } => self.fail(ctx, FailureReason::AttemptLimit),
@@ -397,13 +399,18 @@ impl Reconnector {
     /// Probes the endpoint every `probe_interval` while waiting. Only a change from
     /// unreachable to reachable starts the attempt early: an endpoint that answers all
     /// along (a kick, a refusal at the MQTT level) keeps the backoff.
-    fn start_probe(&mut self, ctx: &mut Context<Self>, attempt: Attempt) {
+    ///
+    /// `failed_to_reach`: the wait follows an attempt that could not reach the endpoint,
+    /// which counts as having seen it unreachable. Without it, an outage that ends just
+    /// after a failed attempt (before the probe's first look) would go unnoticed and the
+    /// client would sit out the whole backoff, up to two minutes.
+    fn start_probe(&mut self, ctx: &mut Context<Self>, attempt: Attempt, failed_to_reach: bool) {
         let Some(target) = self.settings.probe_target.clone() else {
             return;
         };
         let interval = self.settings.probe_interval;
         let timeout = interval.min(Duration::from_secs(2));
-        self.probe_saw_unreachable = false;
+        self.probe_saw_unreachable = failed_to_reach;
         self.probe = Some(ctx.run_interval(interval, move |act, ctx| {
             if act.phase != Phase::Waiting {
                 return;
