@@ -1,6 +1,7 @@
 //! Unit tests of the benchmark harness's pure parts (order statistics, `/proc` parsing, the
-//! status payload generator). The harness itself is a `harness = false` bench target, whose
-//! own `#[cfg(test)]` code would never run, so its modules are included here.
+//! status payload generator, `--only` selection). The harness itself is a `harness = false`
+//! bench target, whose own `#[cfg(test)]` code would never run, so its modules are included
+//! here.
 
 #[path = "../benches/harness/error.rs"]
 #[allow(dead_code)]
@@ -11,6 +12,8 @@ mod payload;
 #[path = "../benches/harness/procstat.rs"]
 #[allow(dead_code)]
 mod procstat;
+#[path = "../benches/harness/select.rs"]
+mod select;
 #[path = "../benches/harness/stats.rs"]
 #[allow(dead_code)]
 mod stats;
@@ -107,4 +110,15 @@ fn device_filters_match_their_response_topics_only() {
         let hits = registry.matching(&response_topic(d));
         assert_eq!(hits.iter().map(|(_, h)| **h).collect::<Vec<_>>(), [d]);
     }
+}
+
+#[test]
+fn only_selects_whole_segments() {
+    use select::selects;
+    assert!(selects("embedded/1", "embedded/1"));
+    assert!(!selects("embedded/1", "embedded/100"));
+    assert!(selects("embedded", "embedded/100"));
+    assert!(selects("refuse/", "refuse/60s/default"));
+    assert!(!selects("refuse/60s/default", "refuse/60s/default-tenth"));
+    assert!(!selects("embed", "embedded/1"));
 }

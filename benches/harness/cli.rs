@@ -60,7 +60,9 @@ pub struct Options {
     /// Fewer repetitions and shorter windows (the whole `all` run stays within minutes).
     #[arg(long)]
     pub quick: bool,
-    /// Run only the cases whose id contains this text (each table row names its id).
+    /// Run only the case with this id (each table row names its id), or the cases under
+    /// this id prefix of whole segments (`embedded` selects `embedded/1` and
+    /// `embedded/100`; `embedded/1` selects only `embedded/1`).
     #[arg(long)]
     pub only: Option<String>,
     /// Appended by `cargo bench`; ignored.
@@ -71,7 +73,9 @@ pub struct Options {
 impl Options {
     /// Whether the case `id` (e.g. `mosquitto/1000`) is selected.
     pub fn wants(&self, id: &str) -> bool {
-        self.only.as_deref().is_none_or(|only| id.contains(only))
+        self.only
+            .as_deref()
+            .is_none_or(|only| crate::select::selects(only, id))
     }
 
     /// `quick` if `--quick`, else `full`.

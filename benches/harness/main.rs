@@ -28,6 +28,7 @@ mod recovery;
 mod replay;
 mod report;
 mod scale;
+mod select;
 mod stack;
 mod stats;
 mod throughput;
