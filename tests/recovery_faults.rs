@@ -7,6 +7,7 @@ mod support;
 use std::time::Duration;
 
 use nwp500::client::Client;
+use nwp500::config::ClientConfigBuilder;
 use nwp500::events::{ConnectKind, Event, FailureReason};
 use nwp500::protocol::{Command, DhwMode};
 use nwp500_sim::{InvalidCredentialsForm, SignInFault, SimConfig, Simulator};
@@ -289,16 +290,35 @@ async fn queued_commands_arrive_once_in_order_after_resubscription() {
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
 
+/// Probe interval of the reachability tests.
+const PROBE: Duration = Duration::from_millis(300);
+
+/// A 10–30 s backoff and a fast probe: only the probe can bring the client back soon.
+fn long_backoff_fast_probe(b: ClientConfigBuilder) -> ClientConfigBuilder {
+    b.initial_reconnect_delay(Duration::from_secs(20))
+        .max_reconnect_delay(Duration::from_secs(20))
+        .probe_interval(PROBE)
+}
+
+/// Ends the outage with `end` and asserts that the client recovered within two probe
+/// intervals plus `slack`, not at the end of its backoff.
+async fn assert_back_soon_after(rec: &Recorder, mark: usize, slack: Duration, end: impl FnOnce()) {
+    let back = std::time::Instant::now();
+    end();
+    rec.wait_for(mark, "recovered", 1, Duration::from_secs(10))
+        .await;
+    assert!(
+        back.elapsed() < PROBE * 2 + slack,
+        "back after {:?}",
+        back.elapsed()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reachability_probe_brings_the_client_back_quickly() {
     let sim = Simulator::start(SimConfig::default()).unwrap();
     let switch = NetworkSwitch::start(support::socket_of(sim.mqtt_ws_url())).await;
-    let probe = Duration::from_millis(300);
-    let config = fast(&sim)
-        .mqtt_url(switch.ws_url())
-        .initial_reconnect_delay(Duration::from_secs(20))
-        .max_reconnect_delay(Duration::from_secs(20))
-        .probe_interval(probe)
+    let config = long_backoff_fast_probe(fast(&sim).mqtt_url(switch.ws_url()))
         .build()
         .unwrap();
     let client = Client::start(config).await.unwrap();
@@ -308,16 +328,10 @@ async fn reachability_probe_brings_the_client_back_quickly() {
     switch.set_up(false);
     rec.wait_for(mark, "reconnect_scheduled", 1, WAIT).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let back = std::time::Instant::now();
-    switch.set_up(true);
-    rec.wait_for(mark, "recovered", 1, Duration::from_secs(10))
-        .await;
-    // Without the probe this would take ~20 s (the backoff).
-    assert!(
-        back.elapsed() < probe * 2 + Duration::from_millis(700),
-        "back after {:?}",
-        back.elapsed()
-    );
+    assert_back_soon_after(&rec, mark, Duration::from_millis(700), || {
+        switch.set_up(true)
+    })
+    .await;
     support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
@@ -327,27 +341,16 @@ async fn reachability_probe_brings_the_client_back_quickly() {
 /// backoff either.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reachability_probe_sees_the_end_of_a_refusal() {
-    let probe = Duration::from_millis(300);
-    let (sim, client, rec) = connected(SimConfig::default(), |b| {
-        b.initial_reconnect_delay(Duration::from_secs(20))
-            .max_reconnect_delay(Duration::from_secs(20))
-            .probe_interval(probe)
-    })
-    .await;
+    let (sim, client, rec) = connected(SimConfig::default(), long_backoff_fast_probe).await;
     let mark = rec.len();
     sim.set_refuse_connections(true);
     sim.drop_all_connections();
     rec.wait_for(mark, "reconnect_scheduled", 1, WAIT).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let back = std::time::Instant::now();
-    sim.set_refuse_connections(false);
-    rec.wait_for(mark, "recovered", 1, Duration::from_secs(10))
-        .await;
-    assert!(
-        back.elapsed() < probe * 2 + Duration::from_millis(900),
-        "back after {:?}",
-        back.elapsed()
-    );
+    assert_back_soon_after(&rec, mark, Duration::from_millis(900), || {
+        sim.set_refuse_connections(false)
+    })
+    .await;
     support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
@@ -357,15 +360,13 @@ async fn reachability_probe_sees_the_end_of_a_refusal() {
 /// starts the next attempt instead of the client sitting out a long backoff.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_ending_just_after_a_failed_attempt_is_noticed_by_the_first_probe() {
-    let probe = Duration::from_millis(300);
     let (sim, client, rec) = connected(SimConfig::default(), |b| {
         // First wait 0.1 s (no probe: shorter than its interval), then 20 s.
-        b.initial_reconnect_delay(Duration::from_millis(100))
+        long_backoff_fast_probe(b)
+            .initial_reconnect_delay(Duration::from_millis(100))
             .reconnect_multiplier(200.0)
-            .max_reconnect_delay(Duration::from_secs(20))
             .reconnect_jitter(0.0)
             .min_connect_interval(Duration::ZERO)
-            .probe_interval(probe)
     })
     .await;
     let mark = rec.len();
@@ -373,15 +374,10 @@ async fn an_outage_ending_just_after_a_failed_attempt_is_noticed_by_the_first_pr
     sim.drop_all_connections();
     // The wait after the first failed attempt (20 s) has just been scheduled.
     rec.wait_for(mark, "reconnect_scheduled", 2, WAIT).await;
-    let back = std::time::Instant::now();
-    sim.set_refuse_connections(false);
-    rec.wait_for(mark, "recovered", 1, Duration::from_secs(10))
-        .await;
-    assert!(
-        back.elapsed() < probe * 2 + Duration::from_millis(900),
-        "back after {:?}",
-        back.elapsed()
-    );
+    assert_back_soon_after(&rec, mark, Duration::from_millis(900), || {
+        sim.set_refuse_connections(false)
+    })
+    .await;
     support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), Duration::ZERO);
 }
@@ -391,27 +387,16 @@ async fn an_outage_ending_just_after_a_failed_attempt_is_noticed_by_the_first_pr
 /// from it, so the end of the black hole is noticed without waiting out the backoff.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reachability_probe_sees_the_end_of_a_black_hole() {
-    let probe = Duration::from_millis(300);
-    let (sim, client, rec) = connected(SimConfig::default(), |b| {
-        b.initial_reconnect_delay(Duration::from_secs(20))
-            .max_reconnect_delay(Duration::from_secs(20))
-            .probe_interval(probe)
-    })
-    .await;
+    let (sim, client, rec) = connected(SimConfig::default(), long_backoff_fast_probe).await;
     let mark = rec.len();
     sim.set_blackhole(true);
     // The keep-alive (1 s) finds the silent link dead; the next attempt waits 10–30 s.
     rec.wait_for(mark, "reconnect_scheduled", 1, WAIT).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let back = std::time::Instant::now();
-    sim.set_blackhole(false);
-    rec.wait_for(mark, "recovered", 1, Duration::from_secs(10))
-        .await;
-    assert!(
-        back.elapsed() < probe * 2 + Duration::from_millis(900),
-        "back after {:?}",
-        back.elapsed()
-    );
+    assert_back_soon_after(&rec, mark, Duration::from_millis(900), || {
+        sim.set_blackhole(false)
+    })
+    .await;
     support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), MIN);
 }
