@@ -138,7 +138,8 @@ impl Client {
     /// A receiver of the client's events. The first call returns a receiver that has
     /// every event since [`start`](Self::start) (from the first `connecting`); later
     /// calls see events from the moment of the call. A receiver that falls more than the
-    /// bus capacity behind is told how many it missed (`RecvError::Lagged`).
+    /// bus capacity behind (the `event_capacity` option; by default 4 events per device,
+    /// at least 1 024) is told how many it missed (`RecvError::Lagged`).
     pub fn events(&self) -> broadcast::Receiver<TimestampedEvent> {
         self.inner
             .first_receiver
