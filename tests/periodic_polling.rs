@@ -312,3 +312,47 @@ async fn a_resume_with_many_devices_goes_out_through_the_send_window() {
         assert_eq!(schedule.sent, 1, "one request per device, none repeated");
     }
 }
+
+/// When the link fails under a full window, the waiting line is dropped instead of being
+/// poured, one failed or queued request after another, into a link that is down.
+#[actix::test]
+async fn a_failing_link_drops_the_waiting_line_instead_of_draining_it() {
+    use nwp500::protocol::{DeviceRef, MacAddress};
+    const DEVICES: usize = 20;
+    const WINDOW: usize = 4;
+    tokio::time::pause();
+    let fake = Fake::start();
+    fake.set_publish_mode(PublishMode::Hold);
+    let poller = PeriodicRequests::new(fake.addr.clone().recipient(), identity())
+        .with_max_in_flight(WINDOW)
+        .start();
+    for i in 0..DEVICES {
+        let mac = MacAddress::new(format!("aabbcc{i:06x}")).unwrap();
+        poller
+            .send(StartPolling {
+                device: DeviceRef::nwp500(mac, "1234"),
+                kind: PollKind::Status,
+                interval: INTERVAL,
+            })
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    poller.send(Resume).await.unwrap();
+    settle().await;
+    assert_eq!(fake.publish_count(), WINDOW);
+
+    // The held requests now fail: the link is gone.
+    fake.set_publish_mode(PublishMode::Fail(RequestError::NotConnected));
+    settle().await;
+    assert_eq!(fake.publish_count(), WINDOW, "nothing more was sent");
+    let s = stats(&poller).await;
+    assert_eq!((s.requests_in_flight, s.requests_waiting), (0, 0));
+
+    // After recovery every schedule requests again.
+    fake.set_publish_mode(PublishMode::Ack);
+    poller.send(Pause).await.unwrap();
+    poller.send(Resume).await.unwrap();
+    settle().await;
+    assert_eq!(fake.publish_count(), WINDOW + DEVICES);
+}

@@ -139,9 +139,27 @@ impl PeriodicRequests {
         let answer = self.publisher.send(publish);
         ctx.spawn(wrap_future(answer).map(move |answer, act: &mut Self, ctx| {
             act.window.release();
+            let link_ok = matches!(answer, Ok(Ok(PublishOutcome::Acknowledged)));
             act.on_answer(&key, serial, answer);
-            act.send_waiting(ctx);
+            if link_ok {
+                act.send_waiting(ctx);
+            } else {
+                // Queued, requeued or failed: the link is down or going down. Sending the
+                // line now would pour it into the offline queue (evicting user commands)
+                // before the Pause arrives; the Resume after recovery polls them anyway.
+                act.cancel_waiting();
+            }
         }));
+    }
+
+    /// Drops the line of requests waiting for a send slot; their schedules request afresh
+    /// on the next resume or tick.
+    fn cancel_waiting(&mut self) {
+        for key in self.window.clear_waiting() {
+            if let Some(s) = self.schedules.get_mut(&key) {
+                s.state.on_wait_cancelled();
+            }
+        }
     }
 
     /// Sends waiting requests while the window has free slots.
@@ -288,11 +306,7 @@ impl Handler<Pause> for PeriodicRequests {
         if !self.paused {
             self.paused = true;
             self.outage.begin();
-            for key in self.window.clear_waiting() {
-                if let Some(s) = self.schedules.get_mut(&key) {
-                    s.state.on_wait_cancelled();
-                }
-            }
+            self.cancel_waiting();
             debug!("periodic requests paused");
         }
     }

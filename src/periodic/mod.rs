@@ -20,12 +20,14 @@
 //!   command, so it never goes into the offline queue to be sent stale later. The first
 //!   skip of an outage is logged (info), the rest only counted (P-5). A poll that races a
 //!   disconnect may still be queued by the Connection actor; that is at most one per
-//!   schedule per outage and it is counted as `queued`.
+//!   request in flight (the send window) per outage, and it is counted as `queued`.
 //! * At most [`DEFAULT_MAX_POLLS_IN_FLIGHT`] requests (see
 //!   [`PeriodicRequests::with_max_in_flight`]) await their PUBACK at once; the others wait
 //!   their turn in the order they became due. A resume with a thousand devices thus never
 //!   floods the Connection: nothing overflows into the offline queue (where it would evict
-//!   user commands) and no request ages past its PUBACK deadline behind the others.
+//!   user commands) and no request ages past its PUBACK deadline behind the others. An
+//!   answer other than a PUBACK (queued, failed) drops the waiting line: the link is down,
+//!   and the resume after recovery requests everything again.
 //! * A tick whose previous request is still unanswered is skipped, so requests never pile
 //!   up on a half-open link (the Connection actor bounds every wait).
 //! * Every publish error is counted and logged (the first of a streak at warn) and the
