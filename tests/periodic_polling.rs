@@ -356,3 +356,46 @@ async fn a_failing_link_drops_the_waiting_line_instead_of_draining_it() {
     settle().await;
     assert_eq!(fake.publish_count(), WINDOW + DEVICES);
 }
+
+/// A resume asks every device for its status before any device for its feature report.
+#[actix::test]
+async fn a_resume_requests_every_status_before_any_feature() {
+    use nwp500::protocol::{DeviceRef, MacAddress};
+    tokio::time::pause();
+    let fake = Fake::start();
+    fake.set_publish_mode(PublishMode::Hold);
+    let poller = PeriodicRequests::new(fake.addr.clone().recipient(), identity())
+        .with_max_in_flight(1)
+        .start();
+    for i in 0..5 {
+        for kind in [PollKind::Feature, PollKind::Status] {
+            let mac = MacAddress::new(format!("aabbcc{i:06x}")).unwrap();
+            poller
+                .send(StartPolling {
+                    device: DeviceRef::nwp500(mac, "1234"),
+                    kind,
+                    interval: INTERVAL,
+                })
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    }
+    poller.send(Resume).await.unwrap();
+    settle().await;
+    fake.set_publish_mode(PublishMode::Ack);
+    settle().await;
+    let commands: Vec<Value> = fake
+        .record
+        .lock()
+        .unwrap()
+        .publishes
+        .iter()
+        .map(|p| serde_json::from_slice::<Value>(&p.payload).unwrap()["request"]["command"].clone())
+        .collect();
+    let status = Value::from(16_777_219);
+    let feature = Value::from(16_777_217);
+    assert_eq!(commands.len(), 10);
+    assert!(commands[..5].iter().all(|c| *c == status), "{commands:?}");
+    assert!(commands[5..].iter().all(|c| *c == feature), "{commands:?}");
+}

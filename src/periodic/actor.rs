@@ -323,7 +323,10 @@ impl Handler<Resume> for PeriodicRequests {
             );
         }
         self.paused = false;
-        let keys: Vec<Key> = self.schedules.keys().cloned().collect();
+        // Statuses first: after an outage they are what is stale, and with many devices
+        // the send window lets the feature requests follow once every status is asked for.
+        let mut keys: Vec<Key> = self.schedules.keys().cloned().collect();
+        keys.sort_by_key(|(mac, kind)| (*kind, mac.clone()));
         for key in &keys {
             // Restart each timer so the next tick is a full interval after this request.
             if let Some(s) = self.schedules.get_mut(key) {

@@ -8,7 +8,7 @@
 //! | [`StartPolling`] `{ device, kind, interval }` | `Result<(), `[`PollingError`]`>` | Add or replace the schedule of `(device, kind)`; sends one request at once when resumed. |
 //! | [`StopPolling`] `{ mac, kind }` | `usize` | Remove the schedule(s) of a device (`kind: None` = all kinds). |
 //! | [`Pause`] | `()` | Link down: ticks are skipped. |
-//! | [`Resume`] | `()` | Link restored: one request per schedule now, then every interval from now. |
+//! | [`Resume`] | `()` | Link restored: one request per schedule now (every status before any feature), then every interval from now. |
 //! | [`GetPollingStats`] | [`PollingStats`] | Per-schedule counters. |
 //! | [`Shutdown`] | `()` | Stop every schedule and the actor. |
 //!
