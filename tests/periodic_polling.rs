@@ -260,31 +260,45 @@ async fn shutdown_and_dropped_addresses_stop_the_actor() {
     );
 }
 
+/// A poller with a send window of `window`, polling `kinds` of `devices` numbered devices
+/// (MACs `aabbcc000000`, `aabbcc000001`, ...), which it returns in order.
+async fn windowed_poller(
+    fake: &Fake,
+    window: usize,
+    devices: usize,
+    kinds: &[PollKind],
+) -> (Addr<PeriodicRequests>, Vec<String>) {
+    use nwp500::protocol::{DeviceRef, MacAddress};
+    let poller = PeriodicRequests::new(fake.addr.clone().recipient(), identity())
+        .with_max_in_flight(window)
+        .start();
+    let macs: Vec<String> = (0..devices).map(|i| format!("aabbcc{i:06x}")).collect();
+    for mac in &macs {
+        for kind in kinds {
+            poller
+                .send(StartPolling {
+                    device: DeviceRef::nwp500(MacAddress::new(mac).unwrap(), "1234"),
+                    kind: *kind,
+                    interval: INTERVAL,
+                })
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    }
+    (poller, macs)
+}
+
 /// A resume with many devices: at most the window's worth of requests await a PUBACK, the
 /// rest follow as answers come back, each exactly once; a pause drops the waiting line.
 #[actix::test]
 async fn a_resume_with_many_devices_goes_out_through_the_send_window() {
-    use nwp500::protocol::{DeviceRef, MacAddress};
     const DEVICES: usize = 100;
     const WINDOW: usize = 8;
     tokio::time::pause();
     let fake = Fake::start();
     fake.set_publish_mode(PublishMode::Hold);
-    let poller = PeriodicRequests::new(fake.addr.clone().recipient(), identity())
-        .with_max_in_flight(WINDOW)
-        .start();
-    let macs: Vec<String> = (0..DEVICES).map(|i| format!("aabbcc{i:06x}")).collect();
-    for mac in &macs {
-        poller
-            .send(StartPolling {
-                device: DeviceRef::nwp500(MacAddress::new(mac).unwrap(), "1234"),
-                kind: PollKind::Status,
-                interval: INTERVAL,
-            })
-            .await
-            .unwrap()
-            .unwrap();
-    }
+    let (poller, macs) = windowed_poller(&fake, WINDOW, DEVICES, &[PollKind::Status]).await;
     poller.send(Resume).await.unwrap();
     settle().await;
     assert_eq!(fake.publish_count(), WINDOW);
@@ -317,27 +331,12 @@ async fn a_resume_with_many_devices_goes_out_through_the_send_window() {
 /// poured, one failed or queued request after another, into a link that is down.
 #[actix::test]
 async fn a_failing_link_drops_the_waiting_line_instead_of_draining_it() {
-    use nwp500::protocol::{DeviceRef, MacAddress};
     const DEVICES: usize = 20;
     const WINDOW: usize = 4;
     tokio::time::pause();
     let fake = Fake::start();
     fake.set_publish_mode(PublishMode::Hold);
-    let poller = PeriodicRequests::new(fake.addr.clone().recipient(), identity())
-        .with_max_in_flight(WINDOW)
-        .start();
-    for i in 0..DEVICES {
-        let mac = MacAddress::new(format!("aabbcc{i:06x}")).unwrap();
-        poller
-            .send(StartPolling {
-                device: DeviceRef::nwp500(mac, "1234"),
-                kind: PollKind::Status,
-                interval: INTERVAL,
-            })
-            .await
-            .unwrap()
-            .unwrap();
-    }
+    let (poller, _) = windowed_poller(&fake, WINDOW, DEVICES, &[PollKind::Status]).await;
     poller.send(Resume).await.unwrap();
     settle().await;
     assert_eq!(fake.publish_count(), WINDOW);
@@ -360,27 +359,10 @@ async fn a_failing_link_drops_the_waiting_line_instead_of_draining_it() {
 /// A resume asks every device for its status before any device for its feature report.
 #[actix::test]
 async fn a_resume_requests_every_status_before_any_feature() {
-    use nwp500::protocol::{DeviceRef, MacAddress};
     tokio::time::pause();
     let fake = Fake::start();
     fake.set_publish_mode(PublishMode::Hold);
-    let poller = PeriodicRequests::new(fake.addr.clone().recipient(), identity())
-        .with_max_in_flight(1)
-        .start();
-    for i in 0..5 {
-        for kind in [PollKind::Feature, PollKind::Status] {
-            let mac = MacAddress::new(format!("aabbcc{i:06x}")).unwrap();
-            poller
-                .send(StartPolling {
-                    device: DeviceRef::nwp500(mac, "1234"),
-                    kind,
-                    interval: INTERVAL,
-                })
-                .await
-                .unwrap()
-                .unwrap();
-        }
-    }
+    let (poller, _) = windowed_poller(&fake, 1, 5, &[PollKind::Feature, PollKind::Status]).await;
     poller.send(Resume).await.unwrap();
     settle().await;
     fake.set_publish_mode(PublishMode::Ack);

@@ -57,15 +57,7 @@ impl Link {
     /// Opens the next generation; resolves on CONNACK.
     pub async fn connect(&mut self) -> BenchResult<()> {
         self.generation += 1;
-        let connect = self.addr.send(Connect {
-            generation: self.generation,
-            credentials: None,
-        });
-        within(Duration::from_secs(10), "nwp500 CONNACK", connect)
-            .await?
-            .map_err(BenchError::client)?
-            .map_err(BenchError::client)?;
-        Ok(())
+        connect_generation(&self.addr, self.generation).await
     }
 
     /// Subscribes to `filters` in one request (the actor packs 8 per SUBSCRIBE and pipelines
@@ -99,4 +91,17 @@ impl Link {
         )
         .await;
     }
+}
+
+/// Opens `generation` of `connection` without credentials; resolves on CONNACK (at most 10 s).
+pub async fn connect_generation(connection: &Addr<Connection>, generation: u64) -> BenchResult<()> {
+    let connect = connection.send(Connect {
+        generation,
+        credentials: None,
+    });
+    within(Duration::from_secs(10), "nwp500 CONNACK", connect)
+        .await?
+        .map_err(BenchError::client)?
+        .map_err(BenchError::client)?;
+    Ok(())
 }

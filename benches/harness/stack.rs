@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix::{Actor, Addr, AsyncContext, Context};
 use nwp500::bus::EventBus;
 use nwp500::clock::TokioClock;
-use nwp500::connection::{Close, Connect, Connection, ConnectionSettings};
+use nwp500::connection::{Close, Connection, ConnectionSettings};
 use nwp500::protocol::{ClientId, DeviceRef, MacAddress};
 use nwp500::subscriptions::{
     AddFilterHandler, AddHandler, HandlerSink, RawMessage, Replay, ReplayReport, StatusUpdate,
@@ -96,15 +96,7 @@ impl Stack {
     /// Opens the next transport generation; resolves on CONNACK.
     pub async fn connect(&mut self) -> BenchResult<()> {
         self.generation += 1;
-        let connect = self.connection.send(Connect {
-            generation: self.generation,
-            credentials: None,
-        });
-        within(Duration::from_secs(10), "nwp500 CONNACK", connect)
-            .await?
-            .map_err(BenchError::client)?
-            .map_err(BenchError::client)?;
-        Ok(())
+        crate::link::connect_generation(&self.connection, self.generation).await
     }
 
     /// Replays the whole registry (as the supervisor does after a CONNACK without a
