@@ -190,7 +190,7 @@ async fn refused_connection_is_a_network_error_and_leaves_no_transport() {
         .await
         .unwrap()
         .unwrap_err();
-    assert_eq!(err.kind(), ConnectErrorKind::Network, "{err:?}");
+    assert_eq!(err.kind(), ConnectErrorKind::Unreachable, "{err:?}");
     tokio::time::sleep(Duration::from_millis(50)).await;
     let status = conn.send(GetStatus).await.unwrap();
     assert_eq!(status.phase, LinkPhase::Idle);
@@ -485,7 +485,7 @@ async fn secure_websocket_against_a_plain_server_fails_cleanly() {
         .unwrap()
         .unwrap_err();
     assert!(matches!(err, ConnectError::Tls { .. }), "{err:?}");
-    assert_eq!(err.kind(), ConnectErrorKind::Other);
+    assert_eq!(err.kind(), ConnectErrorKind::Unreachable);
     let status = conn.send(GetStatus).await.unwrap();
     assert_eq!(status.phase, LinkPhase::Idle);
     server.abort();

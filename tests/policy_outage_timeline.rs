@@ -50,7 +50,7 @@ async fn long_outage_then_recovery_then_a_fresh_cycle() {
         }
         connects.push(at);
         if n < 25 {
-            policy.on_attempt_failed(FailureKind::Network);
+            policy.on_attempt_failed(FailureKind::Unreachable);
         }
     }
     assert_eq!(deep, [10, 20]);

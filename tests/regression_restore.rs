@@ -147,6 +147,8 @@ fn rig(script: Vec<ReplayAnswer>) -> Rig {
             operation_timeout: Duration::from_secs(2),
             probe_interval: Duration::from_millis(200),
             probe_target: None,
+            api_probe_target: None,
+            needs_tls: false,
             clock,
         },
         Peers {
@@ -157,6 +159,7 @@ fn rig(script: Vec<ReplayAnswer>) -> Rig {
             resume: polls.clone().recipient(),
             pause: polls.recipient(),
             bus,
+            discovery: None,
         },
     ));
     Rig {

@@ -71,7 +71,7 @@ async fn run(args: Args) -> Result<(), DashboardError> {
 
     // Inside this System: the client's actors start on the current arbiter.
     let client = Client::start(config).await?;
-    let state = DashboardState::new(client.devices(), client.unit());
+    let state = DashboardState::new(&client.devices(), client.unit());
     let hub = Hub::new(state, client.events()).start();
 
     let server = HttpServer::new(move || {

@@ -155,10 +155,15 @@ impl DashboardState {
                 retry_in_ms: None,
                 error: Some(error),
             },
-            Event::ReconnectScheduled { attempt, delay, .. } => Link::Reconnecting {
+            Event::ReconnectScheduled {
+                attempt,
+                delay,
+                reason,
+                ..
+            } => Link::Reconnecting {
                 attempt: Some(attempt),
                 retry_in_ms: Some(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)),
-                error: self.last_error(),
+                error: self.last_error().or(Some(reason)),
             },
             Event::ReconnectionFailed { attempts, reason } => Link::Failed { attempts, reason },
             Event::Disconnected => Link::Disconnected,
@@ -315,7 +320,9 @@ mod tests {
             Event::ReconnectScheduled {
                 attempt: 3,
                 kind: AttemptKind::Quick,
-                delay: Duration::from_millis(4_250)
+                delay: Duration::from_millis(4_250),
+                class: nwp500::policy::FailureKind::Unreachable,
+                reason: "connect: network error: connection refused".into(),
             }
         )));
         assert_eq!(

@@ -230,6 +230,8 @@ mod tests {
                 attempt: 2,
                 kind: AttemptKind::Deep,
                 delay: Duration::from_secs(4),
+                class: nwp500::policy::FailureKind::Unreachable,
+                reason: "connect: network error: connection refused".into(),
             }
             .at(at(61_000)),
         );

@@ -109,7 +109,11 @@ pub async fn run(args: Args) -> u8 {
     if output.set_devices(devices).is_err() {
         return finish(&client, &mut output, events, Stop::OutputGone).await;
     }
-    if target.is_none() {
+    if !client.devices_known() {
+        let _ = output.note(
+            "waiting for the cloud: the device list is not known yet (retrying under the reconnect policy)",
+        );
+    } else if target.is_none() {
         let _ =
             output.note("no device to monitor: the account lists none (or none matches --device)");
     }
@@ -139,6 +143,25 @@ struct Session {
 }
 
 impl Session {
+    /// The device list arrived after a start during an outage: show the devices and
+    /// take commands for the first one.
+    fn devices_discovered(&mut self, output: &mut Output<std::io::Stdout>) -> std::io::Result<()> {
+        let devices: Vec<(String, String)> = self
+            .client
+            .devices()
+            .iter()
+            .map(|d| (d.mac.clone(), d.name.clone()))
+            .collect();
+        if self.target.is_none() {
+            self.target = devices.first().map(|(mac, _)| mac.clone());
+        }
+        if devices.is_empty() {
+            output
+                .note("no device to monitor: the account lists none (or none matches --device)")?;
+        }
+        output.set_devices(devices)
+    }
+
     async fn main_loop(
         &mut self,
         output: &mut Output<std::io::Stdout>,
@@ -164,8 +187,14 @@ impl Session {
                         if output.event(&event).is_err() {
                             break Stop::OutputGone;
                         }
-                        if let Event::ReconnectionFailed { .. } = event.event {
-                            break Stop::ReconnectionFailed;
+                        match &event.event {
+                            Event::ReconnectionFailed { .. } => break Stop::ReconnectionFailed,
+                            Event::DevicesDiscovered { .. } => {
+                                if self.devices_discovered(output).is_err() {
+                                    break Stop::OutputGone;
+                                }
+                            }
+                            _ => {}
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(missed)) => {

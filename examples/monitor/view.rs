@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use nwp500::config::TemperatureUnit;
 use nwp500::events::{ConnectKind, Event, FailureReason, RenewalMethod, TimestampedEvent};
-use nwp500::policy::AttemptKind;
+use nwp500::policy::{AttemptKind, FailureKind};
 
 use crate::input::unit_symbol;
 use crate::summary::StatusSummary;
@@ -213,18 +213,43 @@ impl View {
                 attempt,
                 kind,
                 delay,
+                class,
+                reason,
             } => {
-                if let Link::Offline { progress, .. } = &mut self.link {
-                    *progress = Progress::Waiting {
-                        attempt: *attempt,
-                        kind: *kind,
-                        at: at + *delay,
-                    };
+                match &mut self.link {
+                    Link::Offline { progress, .. } => {
+                        *progress = Progress::Waiting {
+                            attempt: *attempt,
+                            kind: *kind,
+                            at: at + *delay,
+                        };
+                    }
+                    // A start during an outage: offline from the first failure on.
+                    link @ (Link::Connecting { .. } | Link::Starting) => {
+                        *link = Link::Offline {
+                            since: at,
+                            error: reason.clone(),
+                            progress: Progress::Waiting {
+                                attempt: *attempt,
+                                kind: *kind,
+                                at: at + *delay,
+                            },
+                        };
+                    }
+                    _ => {}
                 }
                 format!(
-                    "reconnect attempt {attempt} ({}) in {}",
+                    "reconnect attempt {attempt} ({}) in {} after {}: {reason}",
                     kind.as_str(),
-                    text::duration(*delay)
+                    text::duration(*delay),
+                    failure_class(*class)
+                )
+            }
+            Event::DevicesDiscovered { devices } => {
+                format!(
+                    "device list obtained ({} device{})",
+                    devices.len(),
+                    plural(devices.len() as u64)
                 )
             }
             Event::CredentialsRenewed { method } => format!(
@@ -409,6 +434,18 @@ pub fn draw(flow: Option<f64>, unit: TemperatureUnit) -> String {
     }
 }
 
+/// How a failure class reads in the view.
+fn failure_class(class: FailureKind) -> &'static str {
+    match class {
+        FailureKind::Interrupted => "an interruption",
+        FailureKind::Unreachable => "the endpoint did not answer",
+        FailureKind::AuthRejected => "a credential rejection",
+        FailureKind::Credentials => "the REST API did not answer",
+        FailureKind::Restore => "a failed restore",
+        _ => "a failure",
+    }
+}
+
 fn connect_kind(kind: ConnectKind) -> &'static str {
     match kind {
         ConnectKind::Initial => "initial",
@@ -501,9 +538,11 @@ mod tests {
                 attempt: 1,
                 kind: AttemptKind::Quick,
                 delay: Duration::from_millis(800),
+                class: nwp500::policy::FailureKind::Unreachable,
+                reason: "connect: network error: connection refused".into(),
             },
         );
-        assert_eq!(line, "00:00:05 reconnect attempt 1 (quick) in 800 ms");
+        assert_eq!(line, "00:00:05 reconnect attempt 1 (quick) in 800 ms after the endpoint did not answer: connect: network error: connection refused");
         assert_eq!(
             v.link,
             Link::Offline {

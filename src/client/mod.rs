@@ -63,8 +63,7 @@ pub struct Client {
 
 struct Inner {
     identity: ClientIdentity,
-    devices: Vec<DeviceSummary>,
-    refs: Vec<DeviceRef>,
+    devices: wiring::DeviceList,
     unit: UnitSystem,
     bus: EventBus,
     actors: Actors,
@@ -91,6 +90,15 @@ impl Client {
     /// Signs in (when the configuration has credentials; invalid credentials fail
     /// here), lists the devices, spawns the actors and starts connecting. Returns
     /// without waiting for the connection: watch [`events`](Self::events).
+    ///
+    /// A start during an outage is an outage, not an error: when the sign-in or the
+    /// device list fails for any reason other than invalid credentials (the cloud
+    /// unreachable, answering 5xx, timing out), `start` still returns a running client.
+    /// It has no device yet ([`devices`](Self::devices) is empty) and keeps trying under
+    /// the reconnect policy (backoff, jitter, minimum interval, reachability probe of
+    /// the REST API), reporting `connecting` and `reconnect_scheduled` (class
+    /// `credentials`) until the cloud answers. Then it lists the devices, reports
+    /// [`Event::DevicesDiscovered`], connects and reports `recovered`.
     pub async fn start(config: ClientConfig) -> Result<Client, ClientError> {
         if actix::Arbiter::try_current().is_some() {
             let started = wiring::start_here(config).await?;
@@ -106,7 +114,6 @@ impl Client {
             inner: Arc::new(Inner {
                 identity: started.identity,
                 devices: started.devices,
-                refs: started.refs,
                 unit: started.unit,
                 bus: started.bus,
                 actors: started.actors,
@@ -125,9 +132,17 @@ impl Client {
         self.inner.identity.client_id.as_str()
     }
 
-    /// The monitored devices.
-    pub fn devices(&self) -> &[DeviceSummary] {
-        &self.inner.devices
+    /// The monitored devices (a snapshot). Empty after a start during an outage until
+    /// the device list is known ([`Event::DevicesDiscovered`]).
+    pub fn devices(&self) -> Vec<DeviceSummary> {
+        self.inner.devices.summaries()
+    }
+
+    /// Whether the device list is known: true from the start when the cloud answered
+    /// at start (or without an account), otherwise once [`Event::DevicesDiscovered`]
+    /// was reported.
+    pub fn devices_known(&self) -> bool {
+        self.inner.devices.is_known()
     }
 
     /// The unit system statuses are reported in.
@@ -164,11 +179,10 @@ impl Client {
         &self.inner.actors
     }
 
-    fn device(&self, mac: &str) -> Result<&DeviceRef, ClientError> {
+    fn device(&self, mac: &str) -> Result<DeviceRef, ClientError> {
         self.inner
-            .refs
-            .iter()
-            .find(|d| d.mac.as_str().eq_ignore_ascii_case(mac))
+            .devices
+            .find(mac)
             .ok_or_else(|| ClientError::UnknownDevice(crate::protocol::redact_mac(mac)))
     }
 
@@ -183,7 +197,7 @@ impl Client {
     /// transport; the excess goes to the offline queue, which keeps the newest
     /// `queue_capacity` and reports each one dropped as `command_dropped`.
     pub async fn send(&self, mac: &str, command: Command) -> Result<PublishOutcome, ClientError> {
-        let device = self.device(mac)?.clone();
+        let device = self.device(mac)?;
         let request = match self.build(&command, &device) {
             Err(ClientError::Command(CommandError::FeatureUnknown { .. })) => {
                 debug!(device = %device.mac, "feature unknown: requesting it first");
@@ -202,7 +216,7 @@ impl Client {
 
     /// Asks the device for a fresh status now.
     pub async fn request_status(&self, mac: &str) -> Result<PublishOutcome, ClientError> {
-        let device = self.device(mac)?.clone();
+        let device = self.device(mac)?;
         self.publish(&device, Command::RequestStatus).await
     }
 
@@ -267,12 +281,24 @@ impl Client {
             .map_err(|_| ClientError::Unavailable("reconnector"))
     }
 
-    /// After a `reconnection_failed` event: signs in again (with `new_password` when the
-    /// old one was rejected) and starts a new attempt cycle. Answers whether a cycle
-    /// started (false when the client had not failed). A rejected password is an error
+    /// After a `reconnection_failed` event: starts a new attempt cycle. Answers whether
+    /// a cycle started (false when the client had not failed).
+    ///
+    /// After an attempt limit, the cycle reuses the credentials it has while they are
+    /// valid, so it works without the REST API. After a rejected password, it signs in
+    /// again first (with `new_password` when given); a rejected password is an error
     /// and leaves the client failed.
     pub async fn retry(&self, new_password: Option<&str>) -> Result<bool, ClientError> {
-        if let Some(auth) = &self.inner.actors.auth {
+        let failure = self
+            .inner
+            .actors
+            .reconnector
+            .send(crate::reconnector::GetFailure)
+            .await
+            .map_err(|_| ClientError::Unavailable("reconnector"))?;
+        let sign_in = new_password.is_some()
+            || failure == Some(crate::events::FailureReason::InvalidCredentials);
+        if let (true, Some(auth)) = (sign_in, &self.inner.actors.auth) {
             auth.send(crate::auth::SignInAgain {
                 new_password: new_password.map(crate::auth::Secret::new),
             })
@@ -282,7 +308,9 @@ impl Client {
         self.inner
             .actors
             .reconnector
-            .send(crate::reconnector::Retry)
+            .send(crate::reconnector::Retry {
+                renew_credentials: false,
+            })
             .await
             .map_err(|_| ClientError::Unavailable("reconnector"))
     }

@@ -1,9 +1,11 @@
 //! Building and starting the actor system from a [`ClientConfig`].
 
-use std::sync::Arc;
+use std::rc::Rc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use actix::{Actor, Addr, AsyncContext, Context};
+use futures::FutureExt;
 use tracing::{info, warn};
 
 use super::device::DeviceSummary;
@@ -16,7 +18,9 @@ use crate::config::ClientConfig;
 use crate::connection::{Connection, ConnectionSettings};
 use crate::periodic::{PeriodicRequests, PollKind, StartPolling};
 use crate::protocol::{ClientId, ClientIdentity, DeviceRef, SessionId, UnitSystem};
-use crate::reconnector::{probe_target, Peers, Reconnector, ReconnectorSettings, Start};
+use crate::reconnector::{
+    probe_target, DeviceDiscovery, Peers, Reconnector, ReconnectorSettings, Start,
+};
 use crate::rest::RestClient;
 use crate::subscriptions::{
     unit_system, AddHandler, HandlerSink, SubscribeDevice, SubscriptionSettings, Subscriptions,
@@ -50,11 +54,54 @@ impl std::fmt::Debug for Actors {
     }
 }
 
+/// The devices a client follows. Shared between the client handle and the discovery
+/// that fills it in when the client started during an outage.
+#[derive(Debug, Clone, Default)]
+pub(super) struct DeviceList {
+    inner: Arc<RwLock<Vec<(DeviceSummary, DeviceRef)>>>,
+    known: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl DeviceList {
+    pub(super) fn is_known(&self) -> bool {
+        self.known.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn mark_known(&self) {
+        self.known.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    pub(super) fn summaries(&self) -> Vec<DeviceSummary> {
+        self.read().iter().map(|(s, _)| s.clone()).collect()
+    }
+
+    pub(super) fn find(&self, mac: &str) -> Option<DeviceRef> {
+        self.read()
+            .iter()
+            .find(|(_, r)| r.mac.as_str().eq_ignore_ascii_case(mac))
+            .map(|(_, r)| r.clone())
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    fn add(&self, summary: DeviceSummary, device: DeviceRef) {
+        self.inner
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((summary, device));
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<(DeviceSummary, DeviceRef)>> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// Everything a started client holds.
 pub(super) struct Started {
     pub identity: ClientIdentity,
-    pub devices: Vec<DeviceSummary>,
-    pub refs: Vec<DeviceRef>,
+    pub devices: DeviceList,
     pub unit: UnitSystem,
     pub bus: EventBus,
     pub actors: Actors,
@@ -91,7 +138,140 @@ pub(super) async fn start_on_own_thread(
         .map_err(|_| ClientError::Startup("the client thread ended early".into()))?
 }
 
+/// Signs in and lists the account's devices (those the configuration wants).
+async fn list_devices(
+    auth: &Addr<Auth>,
+    rest: &RestClient,
+    config: &ClientConfig,
+) -> Result<Vec<DeviceSummary>, ClientError> {
+    auth.send(GetCredentials)
+        .await
+        .map_err(|_| ClientError::Unavailable("auth"))??;
+    Ok(rest
+        .list_devices()
+        .await?
+        .iter()
+        .map(DeviceSummary::from_rest)
+        .filter(|d| config.wants_device(&d.mac))
+        .collect())
+}
+
+/// Starts following devices: registers their subscriptions, the feature cache's
+/// handler and their polls, and adds them to the client's list.
+#[derive(Clone)]
+struct Follower {
+    subscriptions: Addr<Subscriptions>,
+    periodic: Addr<PeriodicRequests>,
+    feature_tx: tokio::sync::mpsc::Sender<crate::subscriptions::FeatureUpdate>,
+    poll_interval: Duration,
+    feature_interval: Duration,
+    list: DeviceList,
+}
+
+impl Follower {
+    async fn follow(&self, devices: Vec<DeviceSummary>) -> Result<usize, ClientError> {
+        let mut followed = 0;
+        for summary in devices {
+            let device = match summary.device_ref() {
+                Ok(device) => device,
+                Err(error) => {
+                    warn!(%error, "device list entry with an unusable MAC skipped");
+                    continue;
+                }
+            };
+            let follow = self
+                .subscriptions
+                .send(SubscribeDevice {
+                    device: device.clone(),
+                })
+                .await
+                .map_err(|_| ClientError::Unavailable("subscriptions"))?;
+            if let Err(error) = follow {
+                warn!(device = %device.mac, %error, "cannot follow device");
+            }
+            let _ = self
+                .subscriptions
+                .send(AddHandler::feature(
+                    device.clone(),
+                    HandlerSink::Channel(self.feature_tx.clone()),
+                ))
+                .await;
+            self.periodic.do_send(StartPolling {
+                device: device.clone(),
+                kind: PollKind::Status,
+                interval: self.poll_interval,
+            });
+            self.periodic.do_send(StartPolling {
+                device: device.clone(),
+                kind: PollKind::Feature,
+                interval: self.feature_interval,
+            });
+            self.list.add(summary, device);
+            followed += 1;
+        }
+        Ok(followed)
+    }
+}
+
+/// The discovery an attempt runs while the device list is unknown: list, follow,
+/// announce.
+fn discovery(
+    auth: Addr<Auth>,
+    rest: RestClient,
+    config: Arc<ClientConfig>,
+    follower: Follower,
+    bus: EventBus,
+) -> DeviceDiscovery {
+    Rc::new(move || {
+        let (auth, rest, config, follower, bus) = (
+            auth.clone(),
+            rest.clone(),
+            config.clone(),
+            follower.clone(),
+            bus.clone(),
+        );
+        async move {
+            let devices = match list_devices(&auth, &rest, &config).await {
+                Ok(devices) => devices,
+                Err(ClientError::Rest(e)) => return Err(e),
+                Err(ClientError::Auth(source)) => {
+                    return Err(crate::rest::RestError::Auth {
+                        endpoint: "/user/sign-in",
+                        source,
+                    })
+                }
+                Err(other) => {
+                    return Err(crate::rest::RestError::Setup {
+                        detail: other.to_string(),
+                    })
+                }
+            };
+            if devices.is_empty() {
+                warn!("no device to monitor");
+            }
+            let macs: Vec<String> = devices.iter().map(|d| d.mac.clone()).collect();
+            let count =
+                follower
+                    .follow(devices)
+                    .await
+                    .map_err(|e| crate::rest::RestError::Setup {
+                        detail: e.to_string(),
+                    })?;
+            follower.list.mark_known();
+            bus.emit(crate::events::Event::DevicesDiscovered { devices: macs });
+            Ok(count)
+        }
+        .boxed_local()
+    })
+}
+
 /// Starts the actors on the current arbiter.
+///
+/// With an account, it signs in and lists the devices first. Invalid credentials are
+/// an error of `start`. Any other failure (the cloud unreachable or failing) is an
+/// outage: the client starts anyway with no device yet, and its first attempts, under
+/// the reconnect policy, obtain the device list before connecting
+/// (`Event::DevicesDiscovered`).
 pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientError> {
     let clock: SharedClock = Arc::new(TokioClock);
     let client_id = match config.client_id() {
@@ -100,9 +280,16 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
     };
     let identity = ClientIdentity::new(client_id.clone(), SessionId::random());
     let unit = unit_system(config.temperature_unit());
+    let needs_tls = config.mqtt_url().scheme() == "wss";
+    if needs_tls {
+        // Warm the root store off this thread while signing in.
+        actix::spawn(async {
+            crate::connection::shared_tls_config().await;
+        });
+    }
 
-    // Sign in first, so a wrong password is an error of `start` and not a loop.
-    let (auth, rest, devices) = match (config.email(), config.password()) {
+    let mut pending_discovery = None;
+    let (auth, rest, initial) = match (config.email(), config.password()) {
         (Some(email), Some(password)) => {
             let mut auth_config = AuthConfig::new(email, Secret::new(password.expose()))
                 .with_api_base_url(config.api_url().clone())
@@ -111,40 +298,46 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
                 auth_config = auth_config.with_token_file(path);
             }
             let auth = Auth::with_clock(auth_config.clone(), clock.clone())?.start();
-            auth.send(GetCredentials)
-                .await
-                .map_err(|_| ClientError::Unavailable("auth"))??;
             let rest = RestClient::for_auth(auth.clone(), &auth_config)?;
-            let devices: Vec<DeviceSummary> = rest
-                .list_devices()
-                .await?
-                .iter()
-                .map(DeviceSummary::from_rest)
-                .filter(|d| config.wants_device(&d.mac))
-                .collect();
-            (Some(auth), Some(rest), devices)
+            let initial = match list_devices(&auth, &rest, &config).await {
+                Ok(devices) => {
+                    if devices.is_empty() {
+                        warn!("no device to monitor");
+                    }
+                    devices
+                }
+                Err(error) if error.is_invalid_credentials() => return Err(error),
+                Err(error) => {
+                    warn!(
+                        %error,
+                        "the cloud does not answer yet; starting anyway and retrying under the reconnect policy"
+                    );
+                    pending_discovery = Some((auth.clone(), rest.clone()));
+                    Vec::new()
+                }
+            };
+            (Some(auth), Some(rest), initial)
         }
-        _ => (
-            None,
-            None,
-            config
+        _ => {
+            let devices: Vec<DeviceSummary> = config
                 .devices()
                 .iter()
                 .map(|mac| DeviceSummary::from_mac(mac))
-                .collect(),
-        ),
+                .collect();
+            if devices.is_empty() {
+                warn!("no device to monitor");
+            }
+            (None, None, devices)
+        }
     };
-    if devices.is_empty() {
-        warn!("no device to monitor");
+    // Fail early on a MAC that cannot be used in topics.
+    for device in &initial {
+        device.device_ref()?;
     }
-    let refs = devices
-        .iter()
-        .map(DeviceSummary::device_ref)
-        .collect::<Result<Vec<_>, _>>()?;
 
     let capacity = config
         .event_capacity()
-        .unwrap_or_else(|| default_event_capacity(refs.len()));
+        .unwrap_or_else(|| default_event_capacity(initial.len().max(config.devices().len())));
     let bus = EventBus::new(capacity, clock.clone());
     let features = FeatureCache::default();
 
@@ -180,27 +373,6 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
     ));
     let periodic = PeriodicRequests::new(connection.clone().recipient(), identity.clone()).start();
 
-    let reconnector = reconnector_ctx.run(Reconnector::new(
-        ReconnectorSettings {
-            client_id: client_id.as_str().to_owned(),
-            policy: config.policy_config(),
-            seed: None,
-            operation_timeout: config.operation_timeout(),
-            probe_interval: config.probe_interval(),
-            probe_target: probe_target(config.mqtt_url().as_str()),
-            clock: clock.clone(),
-        },
-        Peers {
-            auth: auth.clone(),
-            connection: connection.clone(),
-            replay: subscriptions.clone().recipient(),
-            link: subscriptions.clone().recipient(),
-            resume: periodic.clone().recipient(),
-            pause: periodic.clone().recipient(),
-            bus: bus.clone(),
-        },
-    ));
-
     // One channel and one task keep every device's latest feature report (a callback
     // handler would cost a thread per device).
     let (feature_tx, mut feature_rx) =
@@ -211,38 +383,59 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
             cache.insert(update.device.as_str(), update.feature.clone());
         }
     });
-    for device in &refs {
-        let follow = subscriptions
-            .send(SubscribeDevice {
-                device: device.clone(),
-            })
-            .await
-            .map_err(|_| ClientError::Unavailable("subscriptions"))?;
-        if let Err(error) = follow {
-            warn!(device = %device.mac, %error, "cannot follow device");
-        }
-        let _ = subscriptions
-            .send(AddHandler::feature(
-                device.clone(),
-                HandlerSink::Channel(feature_tx.clone()),
-            ))
-            .await;
-        periodic.do_send(StartPolling {
-            device: device.clone(),
-            kind: PollKind::Status,
-            interval: config.poll_interval(),
-        });
-        periodic.do_send(StartPolling {
-            device: device.clone(),
-            kind: PollKind::Feature,
-            interval: config
-                .feature_poll_interval()
-                .unwrap_or(DEFAULT_FEATURE_REFRESH),
-        });
+    let list = DeviceList::default();
+    let follower = Follower {
+        subscriptions: subscriptions.clone(),
+        periodic: periodic.clone(),
+        feature_tx,
+        poll_interval: config.poll_interval(),
+        feature_interval: config
+            .feature_poll_interval()
+            .unwrap_or(DEFAULT_FEATURE_REFRESH),
+        list: list.clone(),
+    };
+    follower.follow(initial).await?;
+    if pending_discovery.is_none() {
+        list.mark_known();
     }
+
+    let api_probe_target = auth
+        .as_ref()
+        .and_then(|_| probe_target(config.api_url().as_str()));
+    let policy = config.policy_config();
+    let probe_interval = config.probe_interval();
+    let operation_timeout = config.operation_timeout();
+    let mqtt_probe_target = probe_target(config.mqtt_url().as_str());
+    let config = Arc::new(config);
+    let discovery = pending_discovery
+        .map(|(auth, rest)| discovery(auth, rest, config.clone(), follower, bus.clone()));
+    let reconnector = reconnector_ctx.run(Reconnector::new(
+        ReconnectorSettings {
+            client_id: client_id.as_str().to_owned(),
+            policy,
+            seed: None,
+            operation_timeout,
+            probe_interval,
+            probe_target: mqtt_probe_target,
+            api_probe_target,
+            needs_tls,
+            clock: clock.clone(),
+        },
+        Peers {
+            auth: auth.clone(),
+            connection: connection.clone(),
+            replay: subscriptions.clone().recipient(),
+            link: subscriptions.clone().recipient(),
+            resume: periodic.clone().recipient(),
+            pause: periodic.clone().recipient(),
+            bus: bus.clone(),
+            discovery,
+        },
+    ));
+
     info!(
         client_id = %client_id,
-        devices = refs.len(),
+        devices = list.len(),
         "client started; connecting"
     );
     let first_receiver = bus.subscribe();
@@ -250,8 +443,7 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
 
     Ok(Started {
         identity,
-        devices,
-        refs,
+        devices: list,
         unit,
         bus,
         actors: Actors {
@@ -262,7 +454,7 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
             reconnector,
         },
         features,
-        operation_timeout: config.operation_timeout(),
+        operation_timeout,
         first_receiver,
         rest,
     })

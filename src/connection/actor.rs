@@ -27,7 +27,7 @@ use super::poller::{
     TransportEventKind,
 };
 use super::settings::{ConnectionSettings, Endpoint, SettingsError};
-use super::transport::{build_transport, load_tls_config};
+use super::transport::{build_transport, load_tls_config, loaded_tls_config};
 use crate::queue::{FlushItem, OfflineQueue, PushOutcome, QueuedEntry};
 
 /// AWS IoT accepts at most 8 filters per SUBSCRIBE.
@@ -180,8 +180,13 @@ impl Connection {
         self.emit(ConnectionEvent::Command(event));
     }
 
+    /// The TLS settings for `wss://`. The supervisor awaits the shared settings (loaded
+    /// off this thread) before its first attempt, so this does not block; only a
+    /// `Connect` sent directly, before anything loaded them, loads them here.
     fn tls_config(&mut self) -> Arc<ClientConfig> {
-        self.tls.get_or_insert_with(load_tls_config).clone()
+        self.tls
+            .get_or_insert_with(|| loaded_tls_config().unwrap_or_else(load_tls_config))
+            .clone()
     }
 
     fn tick_period(&self) -> Duration {

@@ -26,10 +26,10 @@ pub enum ConnectError {
         status: u16,
     },
     /// The broker answered CONNACK with a refusal code.
-    #[error("CONNACK refused: {code}")]
+    #[error("CONNACK refused with code {code} ({})", connack_code_name(*code))]
     Refused {
-        /// The return code, as rumqttc names it.
-        code: String,
+        /// The MQTT 3.1.1 return code (1–5).
+        code: u8,
     },
     /// TLS setup or handshake failed.
     #[error("TLS error: {message}")]
@@ -54,33 +54,49 @@ pub enum ConnectError {
 /// Coarse class of a [`ConnectError`], for the reconnect policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectErrorKind {
-    /// Refused / unreachable / timeout: the network or the broker is not reachable.
-    Network,
-    /// HTTP 403 at the upgrade: the credentials were rejected (renew them).
+    /// The endpoint did not serve a connection, in any form: refused, reset, timeout,
+    /// DNS or TLS failure, closed during a handshake, an HTTP error other than 401/403 at
+    /// the upgrade (502/503/504 during incidents), CONNACK 1–3, closed before CONNACK.
+    /// An outage: its end is watched for.
+    Unreachable,
+    /// The credentials were refused: HTTP 401/403 at the upgrade, CONNACK 4 (bad user
+    /// name or password) or 5 (not authorized). Renew them.
     AuthRejected,
-    /// CONNACK refusal.
-    Refused,
     /// Cancelled on purpose; not a failure of the link.
     Cancelled,
-    /// Anything else.
-    Other,
+}
+
+/// The MQTT 3.1.1 name of a CONNACK return code.
+pub(crate) fn connack_code_name(code: u8) -> &'static str {
+    match code {
+        0 => "accepted",
+        1 => "unacceptable protocol version",
+        2 => "identifier rejected",
+        3 => "server unavailable",
+        4 => "bad user name or password",
+        5 => "not authorized",
+        _ => "unknown code",
+    }
 }
 
 impl ConnectError {
     /// The class of this error.
     pub fn kind(&self) -> ConnectErrorKind {
         match self {
-            Self::Timeout { .. } | Self::Network { .. } => ConnectErrorKind::Network,
-            Self::UpgradeRejected { status: 403 } => ConnectErrorKind::AuthRejected,
-            Self::Refused { .. } => ConnectErrorKind::Refused,
-            Self::Cancelled | Self::ActorStopped => ConnectErrorKind::Cancelled,
-            Self::UpgradeRejected { .. } | Self::Tls { .. } | Self::Other { .. } => {
-                ConnectErrorKind::Other
+            Self::UpgradeRejected { status: 401 | 403 } | Self::Refused { code: 4 | 5 } => {
+                ConnectErrorKind::AuthRejected
             }
+            Self::Cancelled | Self::ActorStopped => ConnectErrorKind::Cancelled,
+            Self::Timeout { .. }
+            | Self::Network { .. }
+            | Self::UpgradeRejected { .. }
+            | Self::Refused { .. }
+            | Self::Tls { .. }
+            | Self::Other { .. } => ConnectErrorKind::Unreachable,
         }
     }
 
-    /// Whether the upgrade was refused with HTTP 403 (credentials not accepted).
+    /// Whether the credentials were refused (upgrade 401/403, CONNACK 4 or 5).
     pub fn is_auth_rejection(&self) -> bool {
         self.kind() == ConnectErrorKind::AuthRejected
     }

@@ -91,4 +91,4 @@ pub use messages::{
     Publish, PublishOutcome, QueuedCommand, Restart, Subscribe, Unsubscribe,
 };
 pub use settings::{ConnectionSettings, Endpoint, SettingsError};
-pub(crate) use transport::load_tls_config;
+pub(crate) use transport::shared_tls_config;

@@ -168,6 +168,29 @@ pub(crate) fn load_tls_config() -> Arc<ClientConfig> {
     Arc::new(config)
 }
 
+/// The process's TLS settings for `wss://`, loaded once. Reading the platform's root
+/// store is blocking file I/O, so it runs on tokio's blocking pool, never on the actors'
+/// thread; callers await it before their first `wss://` connection or probe.
+pub(crate) async fn shared_tls_config() -> Arc<ClientConfig> {
+    SHARED_TLS
+        .get_or_init(|| async {
+            match tokio::task::spawn_blocking(load_tls_config).await {
+                Ok(config) => config,
+                // The loader does not panic; should the blocking pool be gone, load here.
+                Err(_) => load_tls_config(),
+            }
+        })
+        .await
+        .clone()
+}
+
+/// The shared TLS settings if [`shared_tls_config`] has loaded them already.
+pub(crate) fn loaded_tls_config() -> Option<Arc<ClientConfig>> {
+    SHARED_TLS.get().cloned()
+}
+
+static SHARED_TLS: tokio::sync::OnceCell<Arc<ClientConfig>> = tokio::sync::OnceCell::const_new();
+
 /// Classifies a failure before CONNACK.
 pub(crate) fn classify_connect_error(e: &ConnectionError, timeout: Duration) -> ConnectError {
     match e {
@@ -175,7 +198,7 @@ pub(crate) fn classify_connect_error(e: &ConnectionError, timeout: Duration) -> 
         ConnectionError::Io(io) => classify_io_error(io),
         ConnectionError::MqttState(rumqttc::StateError::Io(io)) => classify_io_error(io),
         ConnectionError::ConnectionRefused(code) => ConnectError::Refused {
-            code: format!("{code:?}"),
+            code: connack_code(*code),
         },
         ConnectionError::Tls(t) => ConnectError::Tls {
             message: t.to_string(),
@@ -219,6 +242,19 @@ fn classify_io_error(io: &std::io::Error) -> ConnectError {
         None => ConnectError::Network {
             message: io.to_string(),
         },
+    }
+}
+
+/// The wire value of a CONNACK return code.
+fn connack_code(code: rumqttc::ConnectReturnCode) -> u8 {
+    use rumqttc::ConnectReturnCode as C;
+    match code {
+        C::Success => 0,
+        C::RefusedProtocolVersion => 1,
+        C::BadClientId => 2,
+        C::ServiceUnavailable => 3,
+        C::BadUserNamePassword => 4,
+        C::NotAuthorized => 5,
     }
 }
 
@@ -334,11 +370,12 @@ mod tests {
 
     #[test]
     fn connect_errors_are_classified_by_type() {
+        use super::super::error::ConnectErrorKind::{AuthRejected, Unreachable};
         let refused =
             ConnectionError::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
         assert_eq!(
             classify_connect_error(&refused, Duration::from_secs(1)).kind(),
-            super::super::error::ConnectErrorKind::Network
+            Unreachable
         );
         let timeout =
             classify_connect_error(&ConnectionError::NetworkTimeout, Duration::from_secs(3));
@@ -353,11 +390,43 @@ mod tests {
         let c = classify_connect_error(&forbidden, Duration::from_secs(1));
         assert_eq!(c, ConnectError::UpgradeRejected { status: 403 });
         assert!(c.is_auth_rejection());
-        let refused = ConnectionError::ConnectionRefused(rumqttc::ConnectReturnCode::NotAuthorized);
+        for status in [500, 502, 503, 504, 404, 400] {
+            let response = http::Response::builder().status(status).body(None).unwrap();
+            let answer = ConnectionError::Websocket(tungstenite::Error::Http(response));
+            let c = classify_connect_error(&answer, Duration::from_secs(1));
+            assert_eq!(c, ConnectError::UpgradeRejected { status });
+            assert_eq!(c.kind(), Unreachable, "HTTP {status}");
+        }
+        let response = http::Response::builder().status(401).body(None).unwrap();
+        let unauthorized = ConnectionError::Websocket(tungstenite::Error::Http(response));
         assert_eq!(
-            classify_connect_error(&refused, Duration::from_secs(1)).kind(),
-            super::super::error::ConnectErrorKind::Refused
+            classify_connect_error(&unauthorized, Duration::from_secs(1)).kind(),
+            AuthRejected
         );
+        let handshake = ConnectionError::Websocket(tungstenite::Error::Protocol(
+            tungstenite::error::ProtocolError::HandshakeIncomplete,
+        ));
+        assert_eq!(
+            classify_connect_error(&handshake, Duration::from_secs(1)).kind(),
+            Unreachable
+        );
+        let closed = ConnectionError::Io(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+        assert_eq!(
+            classify_connect_error(&closed, Duration::from_secs(1)).kind(),
+            Unreachable
+        );
+        use rumqttc::ConnectReturnCode as C;
+        for (code, wire, kind) in [
+            (C::ServiceUnavailable, 3, Unreachable),
+            (C::BadUserNamePassword, 4, AuthRejected),
+            (C::NotAuthorized, 5, AuthRejected),
+            (C::BadClientId, 2, Unreachable),
+        ] {
+            let c =
+                classify_connect_error(&ConnectionError::ConnectionRefused(code), Duration::ZERO);
+            assert_eq!(c, ConnectError::Refused { code: wire });
+            assert_eq!(c.kind(), kind, "CONNACK {wire}");
+        }
     }
 
     #[test]

@@ -7,12 +7,14 @@
 //! ```
 //! use std::time::{Duration, SystemTime};
 //! use nwp500::events::{Event, TimestampedEvent};
-//! use nwp500::policy::AttemptKind;
+//! use nwp500::policy::{AttemptKind, FailureKind};
 //!
 //! let event = Event::ReconnectScheduled {
 //!     attempt: 3,
 //!     kind: AttemptKind::Quick,
 //!     delay: Duration::from_millis(4_250),
+//!     class: FailureKind::Unreachable,
+//!     reason: "connect: WebSocket upgrade rejected with HTTP 503".into(),
 //! };
 //! let line = TimestampedEvent::new(SystemTime::UNIX_EPOCH, event);
 //! assert_eq!(
@@ -22,7 +24,9 @@
 //!         "event": "reconnect_scheduled",
 //!         "attempt": 3,
 //!         "kind": "quick",
-//!         "delay_ms": 4250
+//!         "delay_ms": 4250,
+//!         "class": "unreachable",
+//!         "reason": "connect: WebSocket upgrade rejected with HTTP 503"
 //!     })
 //! );
 //! ```
@@ -31,7 +35,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::policy::AttemptKind;
+use crate::policy::{AttemptKind, FailureKind};
 
 mod report;
 
@@ -108,13 +112,25 @@ pub enum Event {
     },
     /// The next attempt is scheduled.
     ReconnectScheduled {
-        /// Its number.
+        /// Its number (the `attempt` of the `connecting` event that follows).
         attempt: u64,
         /// Quick or deep.
         kind: AttemptKind,
         /// Wait before it starts (`delay_ms`).
         #[serde(rename = "delay_ms", with = "millis")]
         delay: Duration,
+        /// The class of what happened: `interrupted`, `unreachable`, `auth_rejected`,
+        /// `credentials`, `restore` or `other`.
+        class: FailureKind,
+        /// What happened, redacted (no URL query, token or full MAC).
+        reason: String,
+    },
+    /// The device list became known after a start during an outage (when the cloud
+    /// answered at start, [`Client::devices`](crate::client::Client::devices) has it
+    /// from the start and this event is not sent).
+    DevicesDiscovered {
+        /// The MACs of the devices now followed.
+        devices: Vec<String>,
     },
     /// Credentials were renewed.
     CredentialsRenewed {
@@ -202,6 +218,7 @@ impl Event {
             Self::Connected { .. } => "connected",
             Self::Interrupted { .. } => "interrupted",
             Self::ReconnectScheduled { .. } => "reconnect_scheduled",
+            Self::DevicesDiscovered { .. } => "devices_discovered",
             Self::CredentialsRenewed { .. } => "credentials_renewed",
             Self::Resubscribed { .. } => "resubscribed",
             Self::Recovered { .. } => "recovered",
@@ -367,9 +384,12 @@ mod tests {
             json_of(Event::ReconnectScheduled {
                 attempt: 4,
                 kind: AttemptKind::Quick,
-                delay: Duration::from_micros(8_123_999)
+                delay: Duration::from_micros(8_123_999),
+                class: FailureKind::Interrupted,
+                reason: "transport failed: connection reset".into(),
             }),
-            json!({"event": "reconnect_scheduled", "attempt": 4, "kind": "quick", "delay_ms": 8123})
+            json!({"event": "reconnect_scheduled", "attempt": 4, "kind": "quick", "delay_ms": 8123,
+                   "class": "interrupted", "reason": "transport failed: connection reset"})
         );
     }
 
@@ -526,6 +546,11 @@ mod tests {
                 attempt: 1,
                 kind: AttemptKind::Deep,
                 delay: Duration::MAX,
+                class: FailureKind::Credentials,
+                reason: String::new(),
+            },
+            Event::DevicesDiscovered {
+                devices: vec!["04786332fca0".into()],
             },
             Event::CredentialsRenewed {
                 method: RenewalMethod::SignIn,
@@ -582,6 +607,8 @@ mod tests {
             attempt: 1,
             kind: AttemptKind::Deep,
             delay: Duration::MAX,
+            class: FailureKind::Unreachable,
+            reason: String::new(),
         });
         assert_eq!(v["delay_ms"], json!(u64::MAX));
     }

@@ -65,26 +65,54 @@ pub enum Decision {
     Stopped,
 }
 
-/// Why an attempt failed, as far as the policy cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Why the link went down or an attempt failed: the class carried by
+/// `reconnect_scheduled` events, and what the supervisor watches while it waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FailureKind {
-    /// The broker could not be reached or the link died before CONNACK (DNS,
-    /// refused, unreachable, TCP/TLS/WebSocket timeout, reset). The caller may probe
-    /// reachability while waiting.
-    Network,
-    /// The transport refused our credentials (WebSocket upgrade 403, CONNACK "not
-    /// authorized").
+    /// The established link was lost (drop, kick, half-open link, server cut).
+    Interrupted,
+    /// The endpoint did not serve a connection: refused, reset, timeout, DNS or TLS
+    /// failure, a connection closed during the TLS or WebSocket handshake, an upgrade
+    /// answer other than 101 and 401/403 (e.g. 502/503/504), CONNACK 3 (server
+    /// unavailable) or another refusal code, a connection closed before CONNACK. An
+    /// outage: the reachability probe watches for its end.
+    Unreachable,
+    /// The transport refused our credentials (upgrade 401/403, CONNACK 4 "bad user name
+    /// or password" or 5 "not authorized"): renew them before the next attempt.
     AuthRejected,
-    /// Credentials could not be obtained (auth server unreachable or failing).
+    /// Credentials or the device list could not be obtained (the REST API was
+    /// unreachable or failing). An outage of the API: the probe watches it.
     Credentials,
-    /// Anything else (protocol error, unexpected CONNACK code, ...).
+    /// Connected, but the restore (resubscription, queue flush) failed or the link was
+    /// lost before it completed.
+    Restore,
+    /// Anything else (a peer actor gone).
     Other,
 }
 
 impl FailureKind {
-    /// Whether this failure happened at the network level, so that probing
-    /// reachability can tell when the next attempt has a chance.
-    pub fn is_network_level(self) -> bool {
-        matches!(self, Self::Network)
+    /// `"unreachable"`, `"auth_rejected"`, … (the serialised name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Interrupted => "interrupted",
+            Self::Unreachable => "unreachable",
+            Self::AuthRejected => "auth_rejected",
+            Self::Credentials => "credentials",
+            Self::Restore => "restore",
+            Self::Other => "other",
+        }
+    }
+
+    /// Whether this failure is an outage whose end the reachability probe can see (the
+    /// endpoint, or the REST API, did not answer as a healthy one does).
+    pub fn is_outage(self) -> bool {
+        matches!(self, Self::Unreachable | Self::Credentials)
+    }
+}
+
+impl fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::config::PolicyConfig;
 use super::decision::{Attempt, AttemptKind, Decision, FailureKind};
-use super::exponential::Exponential;
+use super::exponential::base_delay;
 
 /// An RNG seeded from the operating system; should that fail, from the wall clock
 /// (jitter needs spread between clients, not cryptographic strength).
@@ -38,18 +38,33 @@ enum AuthShortcut {
 ///
 /// Semantics (all arithmetic saturates; no method panics):
 ///
-/// * **Delay** of attempt `n`: `base = min(initial × multiplier^(n−1), max)`, then
-///   `min(base × U[1 − jitter, 1 + jitter), max)`, then raised so that the CONNECT
-///   happens at least `min_connect_interval` after the previous one (as recorded by
-///   [`on_connect_started`](Self::on_connect_started)).
+/// * **Delay**: each attempt has a backoff *step* `s`; its delay is
+///   `base = min(initial × multiplier^s, max)`, then `min(base × U[1 − jitter, 1 + jitter), max)`,
+///   then raised so that the CONNECT happens at least `min_connect_interval` after the
+///   previous one (as recorded by [`on_connect_started`](Self::on_connect_started)).
+///   Every attempt moves the step up by one.
+/// * **Healthy time pays the step back** (the flaky-link rule). A connection that was
+///   restored (subscriptions acknowledged, queue flushed: [`on_connected`](Self::on_connected))
+///   and then lost at [`on_interrupted`](Self::on_interrupted) lowers the step by one for
+///   every [`decay_period`](Self::decay_period) (`stable_after / 6`, 5 s by default) it
+///   stayed up; one that stayed up for `stable_after` resets the cycle.
+///
+///   Why: the backoff exists to spare a server that keeps refusing us or a link that
+///   cannot hold a connection, not to punish a link that works between independent
+///   faults. A connection closed right after every CONNACK (a kick loop, a policy
+///   rejection) never earns a step back, so it still backs off to the maximum delay; a
+///   link that serves requests for 8–25 s between faults pays back about as many steps
+///   as each fault costs, so every fault is followed by a delay of about a second instead
+///   of a delay that doubles with every fault of the day.
 /// * **Kind**: attempt `n` is [`AttemptKind::Deep`] iff `n` is a multiple of
-///   `deep_every`.
-/// * **Counter**: counts attempts since the last reset. It resets only when a
-///   connection has stayed up for `stable_after` (checked by
-///   [`on_stable_check`](Self::on_stable_check) or at the next
+///   `deep_every`. The attempt counter counts every attempt since the last reset and is
+///   not lowered by healthy time (only a stable connection resets it), so a link that
+///   keeps failing still gets its deep reconnects.
+/// * **Counter**: resets only when a connection has stayed up for `stable_after`
+///   (checked by [`on_stable_check`](Self::on_stable_check) or at the next
 ///   [`on_interrupted`](Self::on_interrupted)), or on an explicit
-///   [`reset`](Self::reset). A connection dropped before that keeps the counter,
-///   so an accept-then-kick loop still backs off.
+///   [`reset`](Self::reset). A connection lost before that (or before its restore
+///   completed) keeps the counter.
 /// * **Limit**: with `max_attempts = Some(m)`, once `m` attempts were made the
 ///   next call returns [`Decision::GiveUp`] once, then [`Decision::Stopped`].
 /// * **Authorization rejections** (see [`on_auth_rejected`](Self::on_auth_rejected)):
@@ -60,9 +75,10 @@ enum AuthShortcut {
 #[derive(Debug)]
 pub struct ReconnectPolicy {
     config: PolicyConfig,
-    exponential: Exponential,
     rng: StdRng,
     attempts: u64,
+    /// Backoff step of the next attempt.
+    step: u32,
     connected_since: Option<Instant>,
     last_connect_started: Option<Instant>,
     auth_shortcut: AuthShortcut,
@@ -84,13 +100,11 @@ impl ReconnectPolicy {
 
     fn with_rng(config: PolicyConfig, rng: StdRng) -> Self {
         let config = config.sanitized();
-        let exponential =
-            Exponential::new(config.initial_delay, config.max_delay, config.multiplier);
         Self {
             config,
-            exponential,
             rng,
             attempts: 0,
+            step: 0,
             connected_since: None,
             last_connect_started: None,
             auth_shortcut: AuthShortcut::Available,
@@ -138,9 +152,15 @@ impl ReconnectPolicy {
         }
         self.attempts = self.attempts.saturating_add(1);
         let number = self.attempts;
-        // The base is drawn for every attempt, shortcut or not, so attempt n always
-        // has the base of attempt n.
-        let base = self.exponential.next_base();
+        // Every attempt moves the step, shortcut or not, so attempt n of an unbroken
+        // series always has the base of attempt n.
+        let base = base_delay(
+            self.config.initial_delay,
+            self.config.max_delay,
+            self.config.multiplier,
+            self.step,
+        );
+        self.step = self.step.saturating_add(1);
         let kind = if number % self.config.deep_every.get() == 0 {
             AttemptKind::Deep
         } else {
@@ -163,10 +183,14 @@ impl ReconnectPolicy {
         })
     }
 
-    /// Records that a CONNECT is being sent now (for the minimum-interval rule).
-    /// Call it for every CONNECT, including the first one and manual ones.
+    /// Records that a CONNECT may have been sent as late as `now` (for the
+    /// minimum-interval rule). Call it when an attempt starts and again when it ends
+    /// (CONNACK or failure): a CONNECT goes out somewhere in between, so the later
+    /// instant bounds it. Earlier instants than the recorded one are ignored.
     pub fn on_connect_started(&mut self, now: Instant) {
-        self.last_connect_started = Some(now);
+        if self.last_connect_started.is_none_or(|last| now > last) {
+            self.last_connect_started = Some(now);
+        }
     }
 
     /// Records a failed attempt. An [`FailureKind::AuthRejected`] failure is handled
@@ -195,20 +219,54 @@ impl ReconnectPolicy {
         }
     }
 
-    /// Whether the most recent failure happened at the network level, so the caller
-    /// may probe reachability while it waits.
-    pub fn last_failure_was_network(&self) -> bool {
-        self.last_failure.is_some_and(FailureKind::is_network_level)
+    /// The earliest instant the next CONNECT may go out: the minimum interval after the
+    /// latest instant recorded by [`on_connect_started`](Self::on_connect_started).
+    pub fn earliest_connect(&self) -> Option<Instant> {
+        self.last_connect_started
+            .and_then(|last| last.checked_add(self.config.min_connect_interval))
     }
 
-    /// Records a successful connection (CONNACK accepted). The attempt counter is
-    /// kept until the connection proves stable.
-    pub fn on_connected(&mut self, now: Instant) {
-        self.connected_since = Some(now);
+    /// Counts an attempt that was not scheduled by [`next_attempt`](Self::next_attempt)
+    /// (a failed initial connection or manual retry), so the next scheduled attempt gets
+    /// the following number. The backoff step does not move.
+    pub fn count_unscheduled_attempt(&mut self) {
+        self.attempts = self.attempts.saturating_add(1);
+    }
+
+    /// The class of the most recent failure, if one was recorded since the last
+    /// CONNACK.
+    pub fn last_failure(&self) -> Option<FailureKind> {
+        self.last_failure
+    }
+
+    /// Records a CONNACK: the credentials were accepted (the authorization shortcut is
+    /// available again). The connection is not in service yet: see
+    /// [`on_connected`](Self::on_connected).
+    pub fn on_connack(&mut self) {
         self.auth_shortcut = AuthShortcut::Available;
         self.last_attempt_renewed = false;
         self.last_failure = None;
         self.gave_up = false;
+    }
+
+    /// Records a connection in service from `now`: CONNACK accepted and the restore
+    /// (resubscription, queue flush) complete. The stability window and the healthy
+    /// time that pays back backoff steps count from here. Implies
+    /// [`on_connack`](Self::on_connack).
+    pub fn on_connected(&mut self, now: Instant) {
+        self.on_connack();
+        self.connected_since = Some(now);
+    }
+
+    /// How much healthy connected time pays back one backoff step: a sixth of the
+    /// stability window (5 s by default), at least 1 ms.
+    pub fn decay_period(&self) -> Duration {
+        (self.config.stable_after / 6).max(Duration::from_millis(1))
+    }
+
+    /// The backoff step the next attempt will use (0: the initial delay).
+    pub fn backoff_step(&self) -> u32 {
+        self.step
     }
 
     /// When the current connection will count as stable (`None` while disconnected
@@ -236,12 +294,20 @@ impl ReconnectPolicy {
     }
 
     /// Records the loss of an established connection. A connection that was stable
-    /// resets the counter first (in case no stability check ran).
+    /// resets the counter first (in case no stability check ran); a shorter one pays
+    /// back one backoff step per [`decay_period`](Self::decay_period) it stayed in
+    /// service. Without a connection in service (lost while restoring) nothing changes.
     pub fn on_interrupted(&mut self, now: Instant) {
-        if self.is_stable(now) {
-            self.reset_counter();
+        if let Some(since) = self.connected_since.take() {
+            let lived = now.saturating_duration_since(since);
+            if lived >= self.config.stable_after {
+                self.reset_counter();
+            } else {
+                let paid = lived.as_nanos() / self.decay_period().as_nanos().max(1);
+                let paid = u32::try_from(paid).unwrap_or(u32::MAX);
+                self.step = self.step.saturating_sub(paid);
+            }
         }
-        self.connected_since = None;
     }
 
     /// Starts a fresh attempt cycle (counter, backoff, give-up state and the
@@ -263,7 +329,7 @@ impl ReconnectPolicy {
 
     fn reset_counter(&mut self) {
         self.attempts = 0;
-        self.exponential.reset();
+        self.step = 0;
     }
 
     /// `base` with jitter applied, re-capped at `max_delay`.

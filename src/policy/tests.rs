@@ -93,7 +93,7 @@ async fn deep_exactly_every_nth_attempt() {
     let mut p = ReconnectPolicy::with_seed(config, 3);
     for n in 1..=2000u64 {
         let a = attempt(p.next_attempt(c.now()));
-        p.on_attempt_failed(FailureKind::Network);
+        p.on_attempt_failed(FailureKind::Unreachable);
         assert_eq!(a.number, n);
         assert_eq!(a.kind == AttemptKind::Deep, n % 7 == 0, "attempt {n}");
         assert_eq!(a.renew_credentials, n % 7 == 0, "attempt {n}");
@@ -138,7 +138,7 @@ async fn min_interval_since_last_connect_is_respected() {
     let mut p = ReconnectPolicy::with_seed(config, 1);
     p.on_connect_started(c.now());
     c.advance(Duration::from_millis(50));
-    p.on_attempt_failed(FailureKind::Network);
+    p.on_attempt_failed(FailureKind::Unreachable);
     // Backoff says 100 ms, but the previous CONNECT was only 50 ms ago.
     let a = attempt(p.next_attempt(c.now()));
     assert_eq!(a.delay, Duration::from_millis(950));
@@ -154,7 +154,7 @@ async fn min_interval_since_last_connect_is_respected() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn connect_then_drop_within_the_window_keeps_the_counter() {
+async fn connect_then_drop_within_the_window_keeps_the_counter_and_pays_back_steps() {
     let c = clock();
     let mut p = ReconnectPolicy::with_seed(no_jitter(), 1);
     p.on_interrupted(c.now());
@@ -162,15 +162,74 @@ async fn connect_then_drop_within_the_window_keeps_the_counter() {
         let a = attempt(p.next_attempt(c.now()));
         c.advance(a.delay);
         p.on_connect_started(c.now());
-        p.on_attempt_failed(FailureKind::Network);
+        p.on_attempt_failed(FailureKind::Unreachable);
     }
+    assert_eq!(p.backoff_step(), 5);
     p.on_connected(c.now());
-    c.advance(29 * SEC);
+    c.advance(12 * SEC);
     assert!(!p.on_stable_check(c.now()));
     p.on_interrupted(c.now());
+    // 12 s in service paid back two 5 s periods: step 3, and the counter is kept.
+    assert_eq!(p.backoff_step(), 3);
     let a = attempt(p.next_attempt(c.now()));
     assert_eq!(a.number, 6);
-    assert_eq!(a.delay, 32 * SEC);
+    assert_eq!(a.delay, 8 * SEC);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_kick_loop_backs_off_to_the_maximum() {
+    let c = clock();
+    let mut p = ReconnectPolicy::with_seed(no_jitter(), 1);
+    p.on_interrupted(c.now());
+    let mut delays = Vec::new();
+    for _ in 0..10 {
+        let a = attempt(p.next_attempt(c.now()));
+        delays.push(a.delay.as_secs());
+        c.advance(a.delay);
+        p.on_connect_started(c.now());
+        // CONNACK, restore done, kicked within a second.
+        p.on_connected(c.now());
+        c.advance(Duration::from_millis(900));
+        p.on_interrupted(c.now());
+    }
+    assert_eq!(delays, [1, 2, 4, 8, 16, 32, 64, 120, 120, 120]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_flaky_link_that_serves_between_faults_keeps_short_delays() {
+    let c = clock();
+    let mut p = ReconnectPolicy::with_seed(PolicyConfig::default(), 7);
+    let mut worst = Duration::ZERO;
+    let mut deep = 0;
+    for i in 0..60u64 {
+        // A fault, then one attempt that succeeds after its delay; the link then
+        // serves for 8–25 s before the next fault.
+        p.on_interrupted(c.now());
+        let a = attempt(p.next_attempt(c.now()));
+        worst = worst.max(a.delay);
+        deep += u64::from(a.kind == AttemptKind::Deep);
+        c.advance(a.delay);
+        p.on_connect_started(c.now());
+        p.on_connected(c.now());
+        c.advance(Duration::from_secs(8 + (i * 7) % 18));
+    }
+    assert!(worst <= 3 * SEC, "worst delay {worst:?}");
+    // The counter keeps counting attempts: deep reconnects still happen.
+    assert_eq!(deep, 6);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_connection_lost_while_restoring_pays_nothing_back() {
+    let c = clock();
+    let mut p = ReconnectPolicy::with_seed(no_jitter(), 1);
+    for _ in 0..4 {
+        attempt(p.next_attempt(c.now()));
+        p.on_connack();
+        c.advance(60 * SEC);
+        p.on_interrupted(c.now());
+    }
+    assert_eq!(p.backoff_step(), 4);
+    assert_eq!(p.attempts(), 4);
 }
 
 #[tokio::test(start_paused = true)]
@@ -241,7 +300,7 @@ async fn auth_rejection_retries_at_once_with_renewal_then_backs_off() {
         let a = attempt(p.next_attempt(c.now()));
         c.advance(a.delay);
         p.on_connect_started(c.now());
-        p.on_attempt_failed(FailureKind::Network);
+        p.on_attempt_failed(FailureKind::Unreachable);
     }
     let fifth = attempt(p.next_attempt(c.now()));
     assert_eq!(fifth.delay, 16 * SEC);
@@ -315,17 +374,23 @@ async fn rejection_of_the_first_connect_earns_the_shortcut() {
 }
 
 #[test]
-fn only_network_failures_are_network_level() {
-    assert!(FailureKind::Network.is_network_level());
-    assert!(!FailureKind::AuthRejected.is_network_level());
-    assert!(!FailureKind::Credentials.is_network_level());
-    assert!(!FailureKind::Other.is_network_level());
+fn only_unreachable_endpoints_and_apis_are_outages() {
+    assert!(FailureKind::Unreachable.is_outage());
+    assert!(FailureKind::Credentials.is_outage());
+    for kind in [
+        FailureKind::Interrupted,
+        FailureKind::AuthRejected,
+        FailureKind::Restore,
+        FailureKind::Other,
+    ] {
+        assert!(!kind.is_outage(), "{kind}");
+    }
     let mut p = ReconnectPolicy::with_seed(PolicyConfig::default(), 1);
-    assert!(!p.last_failure_was_network());
-    p.on_attempt_failed(FailureKind::Network);
-    assert!(p.last_failure_was_network());
-    p.on_attempt_failed(FailureKind::Credentials);
-    assert!(!p.last_failure_was_network());
+    assert_eq!(p.last_failure(), None);
+    p.on_attempt_failed(FailureKind::Unreachable);
+    assert_eq!(p.last_failure(), Some(FailureKind::Unreachable));
+    p.on_connack();
+    assert_eq!(p.last_failure(), None);
 }
 
 #[tokio::test(start_paused = true)]

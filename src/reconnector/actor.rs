@@ -5,10 +5,11 @@ use std::time::Duration;
 use actix::prelude::*;
 use tracing::{debug, info, warn};
 
-use super::messages::{Disconnect, GetDiagnostics, GetPhase, Phase, Retry, Start};
+use super::messages::{Disconnect, GetDiagnostics, GetFailure, GetPhase, Phase, Retry, Start};
 use super::probe::{is_reachable, ProbeTarget};
 use super::steps::{
-    run_attempt, run_restore, AttemptOutcome, AttemptPlan, RestorePlan, Restored, StepError,
+    run_attempt, run_restore, AttemptOutcome, AttemptPlan, DeviceDiscovery, RestorePlan, Restored,
+    StepError,
 };
 use crate::auth::Auth;
 use crate::bus::EventBus;
@@ -19,7 +20,7 @@ use crate::connection::{
 use crate::diagnostics::{Diagnostics, DiagnosticsSnapshot};
 use crate::events::{ConnectKind, Event, FailureReason};
 use crate::periodic::{Pause, Resume};
-use crate::policy::{Attempt, AttemptKind, Decision, PolicyConfig, ReconnectPolicy};
+use crate::policy::{Attempt, AttemptKind, Decision, FailureKind, PolicyConfig, ReconnectPolicy};
 use crate::subscriptions::{Replay, SetLink};
 
 /// Settings of the Reconnector (from the client configuration).
@@ -35,8 +36,12 @@ pub struct ReconnectorSettings {
     pub operation_timeout: Duration,
     /// How often the endpoint is probed while waiting after a network-level failure.
     pub probe_interval: Duration,
-    /// What to probe (`None`: no probing).
+    /// What to probe while the MQTT endpoint is out (`None`: no probing).
     pub probe_target: Option<ProbeTarget>,
+    /// What to probe while the REST API is out (`None`: no probing).
+    pub api_probe_target: Option<ProbeTarget>,
+    /// The endpoint is `wss://` (TLS settings are loaded off the actors' thread first).
+    pub needs_tls: bool,
     /// The clock.
     pub clock: SharedClock,
 }
@@ -58,6 +63,9 @@ pub struct Peers {
     pub pause: Recipient<Pause>,
     /// Where events go.
     pub bus: EventBus,
+    /// Lists and follows the devices, while the device list is not known yet (a start
+    /// during an outage); `None` once it is.
+    pub discovery: Option<DeviceDiscovery>,
 }
 
 /// The supervisor actor. See the [module docs](super).
@@ -73,6 +81,8 @@ pub struct Reconnector {
     live_generation: Option<u64>,
     /// The attempt number of the current (or last) attempt.
     attempt_number: u64,
+    /// The kind of the current (or last) attempt.
+    attempt_kind: ConnectKind,
     /// Set when the current attempt's generation was interrupted before its
     /// `Connect` answer was seen.
     early_interrupt: bool,
@@ -82,13 +92,17 @@ pub struct Reconnector {
     pending: Option<SpawnHandle>,
     probe: Option<SpawnHandle>,
     stability: Option<SpawnHandle>,
-    last_connect_started: Option<tokio::time::Instant>,
     /// When the current outage began.
     outage_started: Option<tokio::time::Instant>,
-    /// The next schedule follows an interruption (probe even without a failure yet).
-    interrupted_just_now: bool,
+    /// Numbers the waits between attempts: a probe result belongs to the wait it was
+    /// started in and is discarded once that wait is over.
+    wait_id: u64,
     /// The running probe has seen the endpoint unreachable.
     probe_saw_unreachable: bool,
+    /// Why the loop stopped (in the `Failed` phase).
+    failure: Option<FailureReason>,
+    /// When `Start` arrived, until the first connection is in service or fails.
+    started_at: Option<tokio::time::Instant>,
 }
 
 impl std::fmt::Debug for Reconnector {
@@ -117,15 +131,17 @@ impl Reconnector {
             generation: 0,
             live_generation: None,
             attempt_number: 0,
+            attempt_kind: ConnectKind::Initial,
             early_interrupt: false,
             in_outage: false,
             pending: None,
             probe: None,
             stability: None,
-            last_connect_started: None,
             outage_started: None,
-            interrupted_just_now: false,
+            wait_id: 0,
             probe_saw_unreachable: false,
+            failure: None,
+            started_at: None,
         }
     }
 
@@ -174,10 +190,12 @@ impl Reconnector {
         let generation = self.generation;
         let old_generation = self.live_generation.replace(generation);
         self.attempt_number = number;
+        self.attempt_kind = kind;
         self.early_interrupt = false;
         let now = self.now();
+        // Computed before this attempt is recorded: the floor is the previous CONNECT's.
+        let not_before = self.policy.earliest_connect();
         self.policy.on_connect_started(now);
-        self.last_connect_started = Some(now);
         let deep = kind == ConnectKind::Deep;
         self.diagnostics.on_attempt(if deep {
             AttemptKind::Deep
@@ -198,6 +216,9 @@ impl Reconnector {
             deep,
             renew,
             close_timeout: self.settings.operation_timeout,
+            not_before,
+            needs_tls: self.settings.needs_tls,
+            discovery: self.peers.discovery.clone(),
         };
         let handle = ctx.spawn(
             run_attempt(plan)
@@ -216,17 +237,21 @@ impl Reconnector {
         if outcome.renewed {
             self.diagnostics.on_credentials_renewed();
         }
+        if outcome.discovered {
+            self.peers.discovery = None;
+        }
         let result = outcome.result;
         if self.phase != Phase::Attempting || self.generation != generation {
             return; // superseded or disconnected meanwhile
         }
         self.pending = None;
+        // The attempt's CONNECT, if one went out, went out before now.
+        let now = self.now();
+        self.policy.on_connect_started(now);
         let result = match result {
-            Ok(_) if self.early_interrupt => {
-                Err(StepError::Connect(crate::connection::ConnectError::Other {
-                    message: "connection lost right after CONNACK".into(),
-                }))
-            }
+            Ok(_) if self.early_interrupt => Err(StepError::Lost(
+                "connection lost right after CONNACK".into(),
+            )),
             other => other,
         };
         match result {
@@ -236,28 +261,20 @@ impl Reconnector {
     }
 
     fn on_connected(&mut self, ctx: &mut Context<Self>, generation: u64, session_present: bool) {
-        let now = self.now();
-        self.policy.on_connected(now);
-        self.diagnostics.on_connected(now);
+        // Credentials accepted. The connection is not in service until the restore is
+        // complete: the stability window and diagnostics' "connected" start there.
+        self.policy.on_connack();
         info!(
             generation,
             session_present,
             attempt = self.attempt_number,
-            "connected"
+            "connected; restoring"
         );
         self.emit(Event::Connected {
             client_id: self.settings.client_id.clone(),
             session_present,
             attempt: self.attempt_number,
         });
-        let stable_after = self.settings.policy.stable_after;
-        self.stability = Some(ctx.run_later(stable_after, |act, _| {
-            let now = act.now();
-            if act.policy.on_stable_check(now) {
-                debug!("connection stable: attempt counter reset");
-            }
-            act.stability = None;
-        }));
         self.phase = Phase::Restoring;
         let plan = RestorePlan {
             connection: self.peers.connection.clone(),
@@ -288,6 +305,18 @@ impl Reconnector {
         match result {
             Ok(restored) => {
                 self.phase = Phase::Up;
+                self.started_at = None;
+                let now = self.now();
+                self.policy.on_connected(now);
+                self.diagnostics.on_connected(now);
+                let stable_after = self.settings.policy.stable_after;
+                self.stability = Some(ctx.run_later(stable_after, |act, _| {
+                    let now = act.now();
+                    if act.policy.on_stable_check(now) {
+                        debug!("connection stable: attempt counter reset");
+                    }
+                    act.stability = None;
+                }));
                 if let Some(refused) = restored.replay.map(|r| r.failed).filter(|n| *n > 0) {
                     self.diagnostics.on_resubscribe_failures(refused as u64);
                 }
@@ -313,10 +342,6 @@ impl Reconnector {
             Err(error) => {
                 warn!(%error, generation, "restore failed; closing this connection and retrying");
                 self.peers.connection.do_send(Close { generation });
-                if let Some(stability) = self.stability.take() {
-                    ctx.cancel_future(stability);
-                }
-                self.policy.on_interrupted(self.now());
                 self.link_down();
                 self.on_attempt_failed(ctx, error);
             }
@@ -330,21 +355,33 @@ impl Reconnector {
     }
 
     fn on_attempt_failed(&mut self, ctx: &mut Context<Self>, error: StepError) {
-        let message = error.to_string();
+        let message = redact_reason(&error.to_string());
         self.diagnostics.on_attempt_failed(message.clone());
         if error.is_fatal() {
             warn!(%error, "credentials rejected: reconnection stops");
             self.fail(ctx, FailureReason::InvalidCredentials);
             return;
         }
-        warn!(%error, attempt = self.attempt_number, "connection attempt failed");
-        self.policy.on_attempt_failed(error.failure_kind());
-        self.schedule_next(ctx);
+        let class = error.failure_kind();
+        warn!(%class, reason = %message, attempt = self.attempt_number, "connection attempt failed");
+        if self.attempt_kind == ConnectKind::Initial {
+            // A failed initial attempt is attempt 1 of the cycle: the next is number 2.
+            self.policy.count_unscheduled_attempt();
+        }
+        if let Some(started) = self.started_at.take() {
+            // A start during an outage is an outage: it ends with one `recovered` (or
+            // a failure), and its length counts from the start.
+            self.in_outage = true;
+            self.outage_started = Some(started);
+        }
+        self.policy.on_attempt_failed(class);
+        self.schedule_next(ctx, class, message);
     }
 
     fn fail(&mut self, ctx: &mut Context<Self>, reason: FailureReason) {
         self.cancel(ctx);
         self.phase = Phase::Failed;
+        self.failure = Some(reason);
         // The failure is this outage's one outcome; a later `Retry` that succeeds
         // reports `connected`, not a second outcome.
         self.in_outage = false;
@@ -355,8 +392,12 @@ impl Reconnector {
         });
     }
 
-    fn schedule_next(&mut self, ctx: &mut Context<Self>) {
+    /// Schedules the next attempt after a failure or an interruption of class `class`,
+    /// and watches the outage's end with the probe when the wait is long enough for
+    /// that to matter.
+    fn schedule_next(&mut self, ctx: &mut Context<Self>, class: FailureKind, reason: String) {
         let now = self.now();
+        self.wait_id = self.wait_id.wrapping_add(1);
         match self.policy.next_attempt(now) {
             Decision::Attempt(attempt) => {
                 self.phase = Phase::Waiting;
@@ -364,12 +405,15 @@ impl Reconnector {
                     attempt = attempt.number,
                     kind = %attempt.kind,
                     delay_ms = attempt.delay.as_millis() as u64,
+                    %class,
                     "reconnect scheduled"
                 );
                 self.emit(Event::ReconnectScheduled {
                     attempt: attempt.number,
                     kind: attempt.kind,
                     delay: attempt.delay,
+                    class,
+                    reason,
                 });
                 self.pending = Some(ctx.run_later(attempt.delay, move |act, ctx| {
                     act.pending = None;
@@ -380,13 +424,28 @@ impl Reconnector {
                         attempt.renew_credentials,
                     );
                 }));
-                let after_interruption = std::mem::take(&mut self.interrupted_just_now);
-                let after_network_failure =
-                    !after_interruption && self.policy.last_failure_was_network();
-                if (after_interruption || after_network_failure)
-                    && attempt.delay > self.settings.probe_interval
-                {
-                    self.start_probe(ctx, attempt, after_network_failure);
+                if attempt.delay > self.settings.probe_interval {
+                    // An interruption may or may not be an outage: only a change from
+                    // unreachable to reachable counts. A failed attempt of an outage
+                    // class has already seen the endpoint (or the API) unreachable.
+                    let watch = match class {
+                        FailureKind::Interrupted => {
+                            self.settings.probe_target.clone().map(|t| (t, false))
+                        }
+                        FailureKind::Unreachable => {
+                            self.settings.probe_target.clone().map(|t| (t, true))
+                        }
+                        FailureKind::Credentials => self
+                            .settings
+                            .api_probe_target
+                            .clone()
+                            .or_else(|| self.settings.probe_target.clone())
+                            .map(|t| (t, true)),
+                        _ => None,
+                    };
+                    if let Some((target, seen_unreachable)) = watch {
+                        self.start_probe(ctx, attempt, target, seen_unreachable);
+                    }
                 }
             }
             Decision::GiveUp { .. } => self.fail(ctx, FailureReason::AttemptLimit),
@@ -396,23 +455,31 @@ impl Reconnector {
         }
     }
 
-    /// Probes the endpoint every `probe_interval` while waiting. Only a change from
+    /// Probes `target` every `probe_interval` while waiting. Only a change from
     /// unreachable to reachable starts the attempt early: an endpoint that answers all
     /// along (a kick, a refusal at the MQTT level) keeps the backoff.
     ///
-    /// `failed_to_reach`: the wait follows an attempt that could not reach the endpoint,
+    /// `seen_unreachable`: the wait follows an attempt that could not reach the endpoint,
     /// which counts as having seen it unreachable. Without it, an outage that ends just
     /// after a failed attempt (before the probe's first look) would go unnoticed and the
     /// client would sit out the whole backoff, up to two minutes.
-    fn start_probe(&mut self, ctx: &mut Context<Self>, attempt: Attempt, failed_to_reach: bool) {
-        let Some(target) = self.settings.probe_target.clone() else {
-            return;
-        };
+    ///
+    /// Every result is checked against the wait it was started in: a result that
+    /// arrives after its wait ended (an attempt started meanwhile, or another wait
+    /// began) is discarded, so it can never replace a later attempt.
+    fn start_probe(
+        &mut self,
+        ctx: &mut Context<Self>,
+        attempt: Attempt,
+        target: ProbeTarget,
+        seen_unreachable: bool,
+    ) {
         let interval = self.settings.probe_interval;
         let timeout = interval.min(Duration::from_secs(2));
-        self.probe_saw_unreachable = failed_to_reach;
+        let wait = self.wait_id;
+        self.probe_saw_unreachable = seen_unreachable;
         self.probe = Some(ctx.run_interval(interval, move |act, ctx| {
-            if act.phase != Phase::Waiting {
+            if act.phase != Phase::Waiting || act.wait_id != wait {
                 return;
             }
             let target = target.clone();
@@ -420,8 +487,8 @@ impl Reconnector {
                 async move { is_reachable(&target, timeout).await }
                     .into_actor(act)
                     .map(move |reachable, act, ctx| {
-                        if act.phase != Phase::Waiting || act.probe.is_none() {
-                            return;
+                        if act.phase != Phase::Waiting || act.wait_id != wait {
+                            return; // this wait is over: the result is stale
                         }
                         if !reachable {
                             act.probe_saw_unreachable = true;
@@ -445,14 +512,9 @@ impl Reconnector {
         if let Some(pending) = self.pending.take() {
             ctx.cancel_future(pending);
         }
-        let now = self.now();
-        let wait = self
-            .last_connect_started
-            .map(|last| {
-                (last + self.settings.policy.min_connect_interval).saturating_duration_since(now)
-            })
-            .unwrap_or_default();
-        self.pending = Some(ctx.run_later(wait, move |act, ctx| {
+        // The attempt itself waits for the minimum interval after the last CONNECT.
+        self.wait_id = self.wait_id.wrapping_add(1);
+        self.pending = Some(ctx.run_later(Duration::ZERO, move |act, ctx| {
             act.pending = None;
             act.begin_attempt(
                 ctx,
@@ -475,19 +537,18 @@ impl Reconnector {
             }
             Phase::Restoring => {
                 // Not recovered yet: losing the link now is a failed attempt of the
-                // same outage, not a new outage (one outcome per interruption).
+                // same outage, not a new outage (one outcome per interruption), and the
+                // connection never was in service, so nothing is paid back.
                 warn!(generation, %error, "connection lost while restoring");
                 if let Some(pending) = self.pending.take() {
                     ctx.cancel_future(pending);
                 }
-                if let Some(stability) = self.stability.take() {
-                    ctx.cancel_future(stability);
-                }
-                self.policy.on_interrupted(self.now());
+                self.policy.on_connect_started(self.now());
                 self.link_down();
                 self.on_attempt_failed(ctx, StepError::Lost(error));
             }
             Phase::Up => {
+                let error = redact_reason(&error);
                 warn!(generation, %error, "connection interrupted");
                 if let Some(stability) = self.stability.take() {
                     ctx.cancel_future(stability);
@@ -498,9 +559,10 @@ impl Reconnector {
                 self.in_outage = true;
                 self.outage_started = Some(now);
                 self.link_down();
-                self.emit(Event::Interrupted { error });
-                self.interrupted_just_now = true;
-                self.schedule_next(ctx);
+                self.emit(Event::Interrupted {
+                    error: error.clone(),
+                });
+                self.schedule_next(ctx, FailureKind::Interrupted, error);
             }
             _ => {}
         }
@@ -552,6 +614,7 @@ impl Handler<Start> for Reconnector {
 
     fn handle(&mut self, _: Start, ctx: &mut Context<Self>) {
         if self.phase == Phase::Idle {
+            self.started_at = Some(self.now());
             self.begin_attempt(ctx, ConnectKind::Initial, 1, false);
         }
     }
@@ -560,14 +623,18 @@ impl Handler<Start> for Reconnector {
 impl Handler<Retry> for Reconnector {
     type Result = bool;
 
-    fn handle(&mut self, _: Retry, ctx: &mut Context<Self>) -> bool {
+    fn handle(&mut self, msg: Retry, ctx: &mut Context<Self>) -> bool {
         if self.phase != Phase::Failed {
             return false;
         }
         info!("retrying after a reconnection failure: new attempt cycle");
+        self.failure = None;
         self.policy.reset();
         self.phase = Phase::Waiting;
-        self.begin_attempt(ctx, ConnectKind::Initial, 1, true);
+        self.wait_id = self.wait_id.wrapping_add(1);
+        // Credentials are renewed only if stale unless asked: a retry works without the
+        // REST API while the AWS credentials are valid.
+        self.begin_attempt(ctx, ConnectKind::Initial, 1, msg.renew_credentials);
         true
     }
 }
@@ -642,10 +709,84 @@ impl Handler<GetDiagnostics> for Reconnector {
     }
 }
 
+impl Handler<GetFailure> for Reconnector {
+    type Result = MessageResult<GetFailure>;
+
+    fn handle(&mut self, _: GetFailure, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.failure.filter(|_| self.phase == Phase::Failed))
+    }
+}
+
 impl Handler<GetPhase> for Reconnector {
     type Result = MessageResult<GetPhase>;
 
     fn handle(&mut self, _: GetPhase, _: &mut Context<Self>) -> Self::Result {
         MessageResult(self.phase)
+    }
+}
+
+/// A failure's description as events and diagnostics carry it: no query string (a
+/// presigned URL's signature) and no full MAC address.
+pub(crate) fn redact_reason(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    for (i, word) in reason.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let word = match word.find('?') {
+            Some(q) if word[q..].contains('=') => {
+                out.push_str(&word[..q]);
+                out.push_str("?…");
+                continue;
+            }
+            _ => word,
+        };
+        out.push_str(&redact_macs(word));
+    }
+    out
+}
+
+/// Replaces every run of exactly 12 hex digits (a MAC address as topics spell it) by
+/// its redacted form.
+fn redact_macs(word: &str) -> String {
+    let bytes = word.as_bytes();
+    let mut out = String::with_capacity(word.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let run = bytes[i..]
+            .iter()
+            .take_while(|b| b.is_ascii_hexdigit())
+            .count();
+        if run == 12 && bytes[i..i + run].iter().any(u8::is_ascii_digit) {
+            out.push_str(&crate::protocol::redact_mac(&word[i..i + run]));
+            i += run;
+        } else if run > 0 {
+            out.push_str(&word[i..i + run]);
+            i += run;
+        } else {
+            let ch = word[i..].chars().next().unwrap_or_default();
+            out.push(ch);
+            i += ch.len_utf8().max(1);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_reason;
+
+    #[test]
+    fn reasons_lose_query_strings_and_macs() {
+        assert_eq!(
+            redact_reason("GET ws://h/mqtt?X-Amz-Signature=abc failed"),
+            "GET ws://h/mqtt?… failed"
+        );
+        let redacted = redact_reason("no PUBACK for cmd/52/navilink-04786332fca0/st");
+        assert!(!redacted.contains("04786332fca0"), "{redacted}");
+        assert_eq!(
+            redact_reason("WebSocket upgrade rejected with HTTP 503"),
+            "WebSocket upgrade rejected with HTTP 503"
+        );
     }
 }

@@ -10,12 +10,17 @@ use crate::diagnostics::DiagnosticsSnapshot;
 pub struct Start;
 
 /// Leave the `Failed` phase (after `reconnection_failed`): a new attempt cycle starts at
-/// once, with renewed credentials. Answers whether a cycle started (false in any other
-/// phase). After an invalid-credentials failure, sign in again at the Auth actor first
+/// once. Answers whether a cycle started (false in any other phase). After an
+/// invalid-credentials failure, sign in again at the Auth actor first
 /// (`auth::SignInAgain`), or the renewal fails the same way.
 #[derive(Debug, Clone, Copy, Default, Message)]
 #[rtype(result = "bool")]
-pub struct Retry;
+pub struct Retry {
+    /// Force a credential renewal before connecting. When false, credentials are
+    /// renewed only if stale, so a retry works without the REST API while the AWS
+    /// credentials are still valid.
+    pub renew_credentials: bool,
+}
 
 /// Stop everything: cancel any backoff, probe, attempt or restore in progress, close
 /// the transport (bounded by the operation timeout) and emit `Disconnected`. Terminal:
@@ -28,6 +33,11 @@ pub struct Disconnect;
 #[derive(Debug, Clone, Copy, Default, Message)]
 #[rtype(result = "DiagnosticsSnapshot")]
 pub struct GetDiagnostics;
+
+/// Why the supervisor stopped, while it is in the `Failed` phase (`None` otherwise).
+#[derive(Debug, Clone, Copy, Default, Message)]
+#[rtype(result = "Option<crate::events::FailureReason>")]
+pub struct GetFailure;
 
 /// The supervisor's current phase.
 #[derive(Debug, Clone, Copy, Default, Message)]

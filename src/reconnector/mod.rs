@@ -31,5 +31,6 @@ mod probe;
 mod steps;
 
 pub use actor::{Peers, Reconnector, ReconnectorSettings};
-pub use messages::{Disconnect, GetDiagnostics, GetPhase, Phase, Retry, Start};
+pub use messages::{Disconnect, GetDiagnostics, GetFailure, GetPhase, Phase, Retry, Start};
 pub use probe::{probe_target, ProbeProtocol, ProbeTarget};
+pub use steps::DeviceDiscovery;

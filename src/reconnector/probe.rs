@@ -1,19 +1,19 @@
 //! The cheap reachability probe: it tells when an outage is over, so the next attempt
 //! need not wait out a long backoff. No MQTT and no credentials: for `ws://` and `wss://`
-//! endpoints an unsigned WebSocket upgrade request, which a live endpoint answers with any
-//! HTTP status (AWS IoT and the simulator: 403); for plain TCP a connection that opens and
-//! stays open.
+//! endpoints an unsigned WebSocket upgrade request, which a healthy endpoint answers with
+//! an HTTP status below 500 (AWS IoT and the simulator: 403); for the REST API
+//! (`http://`, `https://`) a plain `GET` of its base path, answered the same way; for
+//! plain TCP a connection that opens and stays open.
 //!
 //! Why speak at all: a front end that accepts TCP and then hangs (an overloaded or
-//! black-holed gateway) looks like a healthy server to a bare TCP connect, and one that
-//! accepts and resets looks alive for an instant. Only an answer proves the endpoint can
-//! serve a connection again.
+//! black-holed gateway) looks like a healthy server to a bare TCP connect, one that
+//! accepts and resets looks alive for an instant, and one that answers 502/503/504 is up
+//! but cannot serve a connection yet. Only a healthy answer proves the endpoint can serve
+//! a connection again.
 
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rumqttc::tokio_rustls::rustls::pki_types::ServerName;
-use rumqttc::tokio_rustls::rustls::ClientConfig;
 use rumqttc::tokio_rustls::TlsConnector;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -28,6 +28,10 @@ pub enum ProbeProtocol {
     WebSocket,
     /// `wss://`: a TLS handshake, then as [`ProbeProtocol::WebSocket`].
     SecureWebSocket,
+    /// `http://` (the REST API): a `GET` of the base path must get an HTTP answer below 500.
+    Http,
+    /// `https://`: a TLS handshake, then as [`ProbeProtocol::Http`].
+    Https,
 }
 
 /// Where and how a probe checks the endpoint.
@@ -44,14 +48,17 @@ pub struct ProbeTarget {
 }
 
 /// The probe target of an MQTT URL (`wss://` 443, `ws://` 80, `mqtt://` 1883 unless the
-/// URL names a port); `None` for an unparsable URL.
-pub fn probe_target(mqtt_url: &str) -> Option<ProbeTarget> {
-    let url = Url::parse(mqtt_url).ok()?;
+/// URL names a port) or of the REST API's base URL (`https://` 443, `http://` 80);
+/// `None` for an unparsable URL.
+pub fn probe_target(url: &str) -> Option<ProbeTarget> {
+    let url = Url::parse(url).ok()?;
     let (default_port, protocol) = match url.scheme() {
         "wss" => (443, ProbeProtocol::SecureWebSocket),
         "ws" => (80, ProbeProtocol::WebSocket),
         "mqtt" | "tcp" => (1883, ProbeProtocol::Tcp),
         "mqtts" => (8883, ProbeProtocol::Tcp),
+        "https" => (443, ProbeProtocol::Https),
+        "http" => (80, ProbeProtocol::Http),
         _ => return None,
     };
     Some(ProbeTarget {
@@ -85,14 +92,14 @@ async fn probe(target: &ProbeTarget) -> bool {
     };
     match target.protocol {
         ProbeProtocol::Tcp => stays_open(stream).await,
-        ProbeProtocol::WebSocket => answers_upgrade(stream, target).await,
-        ProbeProtocol::SecureWebSocket => {
+        ProbeProtocol::WebSocket | ProbeProtocol::Http => answers_healthy(stream, target).await,
+        ProbeProtocol::SecureWebSocket | ProbeProtocol::Https => {
             let Ok(name) = ServerName::try_from(target.host.clone()) else {
                 return false;
             };
-            let connector = TlsConnector::from(tls_config());
+            let connector = TlsConnector::from(crate::connection::shared_tls_config().await);
             match connector.connect(name, stream).await {
-                Ok(tls) => answers_upgrade(tls, target).await,
+                Ok(tls) => answers_healthy(tls, target).await,
                 Err(_) => false,
             }
         }
@@ -111,44 +118,62 @@ async fn stays_open(mut stream: TcpStream) -> bool {
     }
 }
 
-/// Sends an unsigned WebSocket upgrade request; alive when the answer starts with an HTTP
-/// status line (whatever the status: a 403 is a live endpoint refusing an unsigned URL).
-async fn answers_upgrade<S: AsyncRead + AsyncWrite + Unpin>(
+/// The request a probe sends: an unsigned WebSocket upgrade for MQTT endpoints, a plain
+/// `GET` for the REST API.
+fn request(target: &ProbeTarget) -> String {
+    let path = if target.path.is_empty() {
+        "/"
+    } else {
+        &target.path
+    };
+    let host = if target.host.contains(':') {
+        format!("[{}]", target.host)
+    } else {
+        target.host.clone()
+    };
+    let port = target.port;
+    match target.protocol {
+        ProbeProtocol::Http | ProbeProtocol::Https => format!(
+            "GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+        ),
+        _ => format!(
+            "GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: bndwNTAwLXByb2JlLWtleQ==\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Protocol: mqtt\r\n\r\n"
+        ),
+    }
+}
+
+/// Sends the probe's request; healthy when the answer starts with an HTTP status line
+/// whose status is below 500 (a 403 is a live endpoint refusing an unsigned URL; a
+/// 502/503/504 is a front end whose back end cannot serve yet).
+async fn answers_healthy<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     target: &ProbeTarget,
 ) -> bool {
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: bndwNTAwLXByb2JlLWtleQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Protocol: mqtt\r\n\r\n",
-        path = if target.path.is_empty() { "/" } else { &target.path },
-        host = if target.host.contains(':') {
-            format!("[{}]", target.host)
-        } else {
-            target.host.clone()
-        },
-        port = target.port,
-    );
-    if stream.write_all(request.as_bytes()).await.is_err() {
+    if stream.write_all(request(target).as_bytes()).await.is_err() {
         return false;
     }
-    let mut answer = Vec::with_capacity(ANSWER_PREFIX.len());
+    let mut answer = Vec::with_capacity(STATUS_LINE_PREFIX);
     let mut chunk = [0u8; 64];
-    while answer.len() < ANSWER_PREFIX.len() {
+    while answer.len() < STATUS_LINE_PREFIX {
         match stream.read(&mut chunk).await {
             Ok(0) | Err(_) => return false,
             Ok(n) => answer.extend_from_slice(&chunk[..n]),
         }
     }
-    answer.starts_with(ANSWER_PREFIX)
+    http_status(&answer).is_some_and(|status| (100..500).contains(&status))
 }
 
-/// TLS settings for `wss://` probes, loaded once (the platform roots, as for connections).
-fn tls_config() -> Arc<ClientConfig> {
-    static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
-    CONFIG
-        .get_or_init(crate::connection::load_tls_config)
-        .clone()
+/// Bytes needed to read `HTTP/1.1 503`.
+const STATUS_LINE_PREFIX: usize = 12;
+
+/// The status code of an HTTP status line (`HTTP/1.x NNN …`).
+fn http_status(answer: &[u8]) -> Option<u16> {
+    let rest = answer.strip_prefix(ANSWER_PREFIX)?;
+    let space = rest.iter().position(|b| *b == b' ')?;
+    let code = rest.get(space + 1..space + 4)?;
+    std::str::from_utf8(code).ok()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -181,7 +206,11 @@ mod tests {
             t("mqtt://127.0.0.1").map(|t| (t.1, t.2)),
             Some((1883, ProbeProtocol::Tcp))
         );
-        assert_eq!(t("http://x"), None);
+        assert_eq!(
+            t("https://nlus.naviensmartcontrol.com/api/v2.1").map(|t| (t.1, t.2, t.3)),
+            Some((443, ProbeProtocol::Https, "/api/v2.1".to_owned()))
+        );
+        assert_eq!(t("ftp://x"), None);
         assert_eq!(t("not a url"), None);
     }
 
@@ -228,6 +257,58 @@ mod tests {
         })
         .await;
         assert!(is_reachable(&target(port, ProbeProtocol::WebSocket), TIMEOUT).await);
+    }
+
+    /// A listener answering every request with `status`.
+    async fn answering(status: &'static str) -> u16 {
+        listener(move |mut socket| async move {
+            let mut request = [0u8; 512];
+            let _ = socket.read(&mut request).await;
+            let _ = socket
+                .write_all(format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n").as_bytes())
+                .await;
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_5xx_answer_is_not_reachable_yet() {
+        for status in [
+            "500 Internal Server Error",
+            "502 Bad Gateway",
+            "503 Service Unavailable",
+            "504 Gateway Timeout",
+        ] {
+            let port = answering(status).await;
+            for protocol in [ProbeProtocol::WebSocket, ProbeProtocol::Http] {
+                assert!(
+                    !is_reachable(&target(port, protocol), TIMEOUT).await,
+                    "{status} over {protocol:?}"
+                );
+            }
+        }
+        for status in [
+            "403 Forbidden",
+            "401 Unauthorized",
+            "404 Not Found",
+            "200 OK",
+        ] {
+            let port = answering(status).await;
+            for protocol in [ProbeProtocol::WebSocket, ProbeProtocol::Http] {
+                assert!(
+                    is_reachable(&target(port, protocol), TIMEOUT).await,
+                    "{status} over {protocol:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn status_lines_are_parsed() {
+        assert_eq!(http_status(b"HTTP/1.1 503 Service Unavailable"), Some(503));
+        assert_eq!(http_status(b"HTTP/1.0 403 Forbidden"), Some(403));
+        assert_eq!(http_status(b"HTTP/1.1 xyz"), None);
+        assert_eq!(http_status(b"SSH-2.0-OpenSSH"), None);
     }
 
     #[tokio::test]

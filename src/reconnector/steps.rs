@@ -1,9 +1,11 @@
 //! The two ordered sequences the Reconnector runs as futures: one connection attempt
 //! and one restore. They only send messages; every decision stays in the actor.
 
+use std::rc::Rc;
 use std::time::Duration;
 
 use actix::{Addr, MailboxError, Recipient};
+use futures::future::LocalBoxFuture;
 use tracing::{debug, info};
 
 use crate::auth::{Auth, AuthError, GetCredentials, RenewCredentials, RenewMethod};
@@ -15,7 +17,14 @@ use crate::connection::{
 use crate::events::{Event, RenewalMethod};
 use crate::periodic::Resume;
 use crate::policy::FailureKind;
+use crate::rest::RestError;
 use crate::subscriptions::{Replay, ReplayReport, SetLink};
+
+/// Lists the account's devices and starts following them (subscriptions, polling);
+/// answers how many. Run by each attempt until it has succeeded once, so a client
+/// started while the cloud was unreachable learns its devices under the reconnect
+/// policy.
+pub type DeviceDiscovery = Rc<dyn Fn() -> LocalBoxFuture<'static, Result<usize, RestError>>>;
 
 /// Why an attempt or a restore failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -23,6 +32,9 @@ pub enum StepError {
     /// Credentials could not be obtained.
     #[error("credentials: {0}")]
     Credentials(AuthError),
+    /// The device list could not be obtained.
+    #[error("device list: {0}")]
+    Devices(RestError),
     /// The connection attempt failed.
     #[error("connect: {0}")]
     Connect(ConnectError),
@@ -44,19 +56,24 @@ impl StepError {
     /// The failure class for the policy.
     pub fn failure_kind(&self) -> FailureKind {
         match self {
-            Self::Credentials(_) => FailureKind::Credentials,
+            Self::Credentials(_) | Self::Devices(_) => FailureKind::Credentials,
             Self::Connect(e) => match e.kind() {
-                ConnectErrorKind::Network => FailureKind::Network,
+                ConnectErrorKind::Unreachable => FailureKind::Unreachable,
                 ConnectErrorKind::AuthRejected => FailureKind::AuthRejected,
-                _ => FailureKind::Other,
+                ConnectErrorKind::Cancelled => FailureKind::Other,
             },
-            _ => FailureKind::Other,
+            Self::Replay(_) | Self::Flush(_) | Self::Lost(_) => FailureKind::Restore,
+            Self::Unavailable(_) => FailureKind::Other,
         }
     }
 
     /// Whether this stops the loop for good (the server rejected the account).
     pub fn is_fatal(&self) -> bool {
-        matches!(self, Self::Credentials(e) if e.is_fatal())
+        match self {
+            Self::Credentials(e) => e.is_fatal(),
+            Self::Devices(RestError::Auth { source, .. }) => source.is_fatal(),
+            _ => false,
+        }
     }
 }
 
@@ -74,23 +91,40 @@ pub(super) struct AttemptPlan {
     pub deep: bool,
     pub renew: bool,
     pub close_timeout: Duration,
+    /// No CONNECT before this instant (the minimum interval after the previous one).
+    pub not_before: Option<tokio::time::Instant>,
+    /// The endpoint is `wss://`: load the TLS settings (off this thread) first.
+    pub needs_tls: bool,
+    /// The device list is not known yet.
+    pub discovery: Option<DeviceDiscovery>,
 }
 
 /// What an attempt did: whether credentials were renewed (even if the connect then
 /// failed), and how it ended.
 pub(super) struct AttemptOutcome {
     pub renewed: bool,
+    /// The device list was obtained (the discovery is done for good).
+    pub discovered: bool,
     pub result: Result<Connected, StepError>,
 }
 
 /// close old → credentials → (deep: restart Connection) → connect.
 pub(super) async fn run_attempt(plan: AttemptPlan) -> AttemptOutcome {
     let mut renewed = false;
-    let result = attempt(&plan, &mut renewed).await;
-    AttemptOutcome { renewed, result }
+    let mut discovered = false;
+    let result = attempt(&plan, &mut renewed, &mut discovered).await;
+    AttemptOutcome {
+        renewed,
+        discovered,
+        result,
+    }
 }
 
-async fn attempt(plan: &AttemptPlan, renewed_flag: &mut bool) -> Result<Connected, StepError> {
+async fn attempt(
+    plan: &AttemptPlan,
+    renewed_flag: &mut bool,
+    discovered: &mut bool,
+) -> Result<Connected, StepError> {
     if let Some(old) = plan.old_generation {
         // Bounded: a wedged close must not wedge the loop.
         let _ = tokio::time::timeout(
@@ -124,6 +158,19 @@ async fn attempt(plan: &AttemptPlan, renewed_flag: &mut bool) -> Result<Connecte
                 .aws
         }
     };
+    if let Some(discover) = &plan.discovery {
+        let count = discover().await.map_err(StepError::Devices)?;
+        *discovered = true;
+        info!(devices = count, "device list obtained");
+    }
+    if plan.needs_tls {
+        crate::connection::shared_tls_config().await;
+    }
+    // Credentials may have taken a while (a slow renewal); the minimum interval is
+    // between CONNECT packets, so it is enforced here, just before connecting.
+    if let Some(not_before) = plan.not_before {
+        tokio::time::sleep_until(not_before).await;
+    }
     if plan.deep {
         debug!(
             generation = plan.generation,
