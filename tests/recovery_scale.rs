@@ -56,10 +56,10 @@ async fn two_thousand_failed_attempts_deep_every_seventh_no_overflow() {
             _ => None,
         })
         .collect();
-    // The initial connection, then attempts 1, 2, 3 … of one cycle.
+    // The initial connection is attempt 1; then attempts 2, 3, 4 … of the same cycle.
     assert_eq!(kinds[0], (1, ConnectKind::Initial));
     for (n, (attempt, kind)) in kinds.iter().skip(1).take(2_000).enumerate() {
-        let expected = n as u64 + 1;
+        let expected = n as u64 + 2;
         assert_eq!(*attempt, expected);
         let deep = expected % 7 == 0;
         assert_eq!(*kind == ConnectKind::Deep, deep, "attempt {expected}");

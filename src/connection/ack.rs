@@ -26,6 +26,12 @@ pub(crate) struct Pending<P> {
     pub(crate) seq: u64,
     pub(crate) op: Operation,
     pub(crate) deadline: Instant,
+    /// When the packet was written (announced by rumqttc); `None` while it waits in
+    /// rumqttc's request channel.
+    pub(crate) sent_at: Option<Instant>,
+    /// How many packets had come in from the broker when it was written: the link has
+    /// been silent since iff that count has not moved.
+    pub(crate) inbound_mark: u64,
     pub(crate) payload: P,
 }
 
@@ -58,17 +64,28 @@ impl<P> AckTracker<P> {
             seq,
             op,
             deadline,
+            sent_at: None,
+            inbound_mark: 0,
             payload,
         });
     }
 
-    /// rumqttc announced that the next request of kind `op` went out with `pkid`.
-    /// Returns false when no request of that kind was waiting (not ours; ignored).
-    pub(crate) fn on_outgoing(&mut self, op: Operation, pkid: u16) -> bool {
+    /// rumqttc announced that the next request of kind `op` went out with `pkid`, at
+    /// `now`, when `inbound` packets had come in on this link. Returns false when no
+    /// request of that kind was waiting (not ours; ignored).
+    pub(crate) fn on_outgoing(
+        &mut self,
+        op: Operation,
+        pkid: u16,
+        now: Instant,
+        inbound: u64,
+    ) -> bool {
         if op == Operation::Publish {
             if let Some((collided_pkid, _)) = &self.collided {
                 if *collided_pkid == pkid {
-                    if let Some((_, pending)) = self.collided.take() {
+                    if let Some((_, mut pending)) = self.collided.take() {
+                        pending.sent_at = Some(now);
+                        pending.inbound_mark = inbound;
                         self.inflight
                             .entry((op, pkid))
                             .or_default()
@@ -82,7 +99,9 @@ impl<P> AckTracker<P> {
             return false;
         };
         match self.awaiting_id.remove(index) {
-            Some(pending) => {
+            Some(mut pending) => {
+                pending.sent_at = Some(now);
+                pending.inbound_mark = inbound;
                 self.inflight
                     .entry((op, pkid))
                     .or_default()
@@ -122,12 +141,33 @@ impl<P> AckTracker<P> {
         pending
     }
 
-    /// The earliest-sent operation whose deadline is at or before `now`, if any.
-    pub(crate) fn first_expired(&self, now: Instant) -> Option<(u64, Operation)> {
+    /// The earliest-sent operation that is overdue at `now`: past its hard deadline,
+    /// or written more than `rto` ago with the link silent since (`inbound` has not
+    /// moved from its mark). A slow answer while other packets keep arriving is a busy
+    /// broker, not a dead link, and only the hard deadline applies to it.
+    pub(crate) fn first_overdue(
+        &self,
+        now: Instant,
+        rto: std::time::Duration,
+        inbound: u64,
+    ) -> Option<(u64, Operation)> {
         self.iter()
-            .filter(|p| p.deadline <= now)
+            .filter(|p| Self::due(p, rto, inbound) <= now)
             .min_by_key(|p| p.seq)
             .map(|p| (p.seq, p.op))
+    }
+
+    /// When the next operation becomes overdue (see [`first_overdue`](Self::first_overdue)).
+    pub(crate) fn next_due(&self, rto: std::time::Duration, inbound: u64) -> Option<Instant> {
+        self.iter().map(|p| Self::due(p, rto, inbound)).min()
+    }
+
+    fn due(p: &Pending<P>, rto: std::time::Duration, inbound: u64) -> Instant {
+        let soft = p
+            .sent_at
+            .filter(|_| p.inbound_mark == inbound)
+            .and_then(|sent| sent.checked_add(rto));
+        soft.map_or(p.deadline, |soft| soft.min(p.deadline))
     }
 
     /// Removes everything, in the order the requests were sent.
@@ -174,9 +214,9 @@ mod tests {
         t.sent(Operation::Publish, deadline(1000), "p1");
         t.sent(Operation::Subscribe, deadline(1000), "s1");
         t.sent(Operation::Publish, deadline(1000), "p2");
-        assert!(t.on_outgoing(Operation::Publish, 1));
-        assert!(t.on_outgoing(Operation::Subscribe, 2));
-        assert!(t.on_outgoing(Operation::Publish, 3));
+        assert!(t.on_outgoing(Operation::Publish, 1, Instant::now(), 0));
+        assert!(t.on_outgoing(Operation::Subscribe, 2, Instant::now(), 0));
+        assert!(t.on_outgoing(Operation::Publish, 3, Instant::now(), 0));
         assert_eq!(
             t.on_ack(Operation::Publish, 3).map(|p| p.payload),
             Some("p2")
@@ -197,8 +237,8 @@ mod tests {
         let mut t = AckTracker::default();
         t.sent(Operation::Publish, deadline(1000), "p");
         t.sent(Operation::Subscribe, deadline(1000), "s");
-        t.on_outgoing(Operation::Publish, 7);
-        t.on_outgoing(Operation::Subscribe, 7);
+        t.on_outgoing(Operation::Publish, 7, Instant::now(), 0);
+        t.on_outgoing(Operation::Subscribe, 7, Instant::now(), 0);
         assert_eq!(
             t.on_ack(Operation::Subscribe, 7).map(|p| p.payload),
             Some("s")
@@ -213,7 +253,7 @@ mod tests {
     async fn unknown_acks_and_announcements_are_ignored() {
         let mut t: AckTracker<&str> = AckTracker::default();
         assert!(t.on_ack(Operation::Publish, 1).is_none());
-        assert!(!t.on_outgoing(Operation::Unsubscribe, 1));
+        assert!(!t.on_outgoing(Operation::Unsubscribe, 1, Instant::now(), 0));
         assert!(!t.on_await_ack(1));
     }
 
@@ -221,7 +261,7 @@ mod tests {
     async fn collision_keeps_the_later_publish_behind_the_older_one() {
         let mut t = AckTracker::default();
         t.sent(Operation::Publish, deadline(1000), "old");
-        t.on_outgoing(Operation::Publish, 5);
+        t.on_outgoing(Operation::Publish, 5, Instant::now(), 0);
         t.sent(Operation::Publish, deadline(1000), "new");
         assert!(t.on_await_ack(5));
         assert_eq!(t.len(), 2);
@@ -230,7 +270,7 @@ mod tests {
             t.on_ack(Operation::Publish, 5).map(|p| p.payload),
             Some("old")
         );
-        assert!(t.on_outgoing(Operation::Publish, 5));
+        assert!(t.on_outgoing(Operation::Publish, 5, Instant::now(), 0));
         assert_eq!(
             t.on_ack(Operation::Publish, 5).map(|p| p.payload),
             Some("new")
@@ -244,16 +284,38 @@ mod tests {
         let now = Instant::now();
         t.sent(Operation::Subscribe, now + Duration::from_millis(50), "s");
         t.sent(Operation::Publish, now + Duration::from_millis(10), "p");
-        t.on_outgoing(Operation::Publish, 1);
-        assert_eq!(t.first_expired(now), None);
+        t.on_outgoing(Operation::Publish, 1, now, 0);
+        let rto = Duration::from_secs(60);
+        assert_eq!(t.first_overdue(now, rto, 0), None);
         assert_eq!(
-            t.first_expired(now + Duration::from_millis(10)),
+            t.first_overdue(now + Duration::from_millis(10), rto, 0),
             Some((1, Operation::Publish))
         );
         assert_eq!(
-            t.first_expired(now + Duration::from_millis(60)),
+            t.first_overdue(now + Duration::from_millis(60), rto, 0),
             Some((0, Operation::Subscribe))
         );
+    }
+
+    #[tokio::test]
+    async fn a_silent_link_is_overdue_after_the_round_trip_bound_a_busy_one_is_not() {
+        let mut t = AckTracker::default();
+        let now = Instant::now();
+        let hard = now + Duration::from_secs(30);
+        let rto = Duration::from_secs(5);
+        t.sent(Operation::Publish, hard, "poll");
+        // Still in rumqttc's channel: only the hard deadline applies.
+        assert_eq!(t.next_due(rto, 7), Some(hard));
+        t.on_outgoing(Operation::Publish, 1, now, 7);
+        assert_eq!(t.next_due(rto, 7), Some(now + rto));
+        assert_eq!(
+            t.first_overdue(now + rto, rto, 7),
+            Some((0, Operation::Publish))
+        );
+        // Something came in since it was written: the link is alive, the broker slow.
+        assert_eq!(t.first_overdue(now + rto, rto, 8), None);
+        assert_eq!(t.next_due(rto, 8), Some(hard));
+        assert_eq!(t.first_overdue(hard, rto, 8), Some((0, Operation::Publish)));
     }
 
     #[tokio::test]
@@ -262,9 +324,9 @@ mod tests {
         for i in 0..6u16 {
             t.sent(Operation::Publish, deadline(1000), i);
         }
-        t.on_outgoing(Operation::Publish, 40);
-        t.on_outgoing(Operation::Publish, 2);
-        t.on_outgoing(Operation::Publish, 9);
+        t.on_outgoing(Operation::Publish, 40, Instant::now(), 0);
+        t.on_outgoing(Operation::Publish, 2, Instant::now(), 0);
+        t.on_outgoing(Operation::Publish, 9, Instant::now(), 0);
         t.on_await_ack(40);
         let order: Vec<u16> = t.drain().into_iter().map(|p| p.payload).collect();
         assert_eq!(order, vec![0, 1, 2, 3, 4, 5]);

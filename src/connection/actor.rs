@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{
-    Actor, ActorContext, AsyncContext, Context, Handler, Recipient, ResponseFuture, Supervised,
-    Supervisor, WeakRecipient,
+    Actor, ActorContext, AsyncContext, Context, Handler, Recipient, ResponseFuture, SpawnHandle,
+    Supervised, Supervisor, WeakRecipient,
 };
 use futures::future::{join_all, ready};
 use rumqttc::tokio_rustls::rustls::ClientConfig;
@@ -26,6 +26,7 @@ use super::poller::{
     spawn_poller, LiveTransports, PollerHandle, PollerSpec, TransportDone, TransportEvent,
     TransportEventKind,
 };
+use super::rtt::RttEstimator;
 use super::settings::{ConnectionSettings, Endpoint, SettingsError};
 use super::transport::{build_transport, load_tls_config, loaded_tls_config};
 use crate::queue::{FlushItem, OfflineQueue, PushOutcome, QueuedEntry};
@@ -81,11 +82,26 @@ struct Link {
     phase: Phase,
     tracker: AckTracker<Tracked>,
     ping_sent_at: Option<Instant>,
+    /// Acknowledgement deadlines follow this link's measured round trip.
+    rtt: RttEstimator,
+    /// Acknowledgements and PINGRESPs received on this link (incoming publishes are
+    /// counted by the gauge): with them, "silent since" is a comparison of counts.
+    answers_in: u64,
+    /// The gauge's publish count when this link connected.
+    publishes_base: u64,
 }
 
 impl Link {
     fn is_connected(&self) -> bool {
         matches!(self.phase, Phase::Restoring | Phase::Ready)
+    }
+
+    /// Packets received on this link so far.
+    fn inbound(&self, gauge: &LiveTransports) -> u64 {
+        gauge
+            .received()
+            .saturating_sub(self.publishes_base)
+            .saturating_add(self.answers_in)
     }
 }
 
@@ -127,6 +143,9 @@ pub struct Connection {
     gauge: LiveTransports,
     tls: Option<Arc<ClientConfig>>,
     next_transport_id: u64,
+    /// The one timer for the earliest acknowledgement or PINGRESP deadline, and when it
+    /// fires. No deadline, no timer: an idle client wakes only for its own traffic.
+    deadline_timer: Option<(Instant, SpawnHandle)>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -163,6 +182,7 @@ impl Connection {
             gauge: LiveTransports::default(),
             tls: None,
             next_transport_id: 0,
+            deadline_timer: None,
         })
     }
 
@@ -187,14 +207,6 @@ impl Connection {
         self.tls
             .get_or_insert_with(|| loaded_tls_config().unwrap_or_else(load_tls_config))
             .clone()
-    }
-
-    fn tick_period(&self) -> Duration {
-        let shortest = self
-            .settings
-            .operation_timeout
-            .min(self.settings.effective_ping_timeout());
-        (shortest / 10).clamp(Duration::from_millis(5), Duration::from_millis(500))
     }
 
     fn ack_deadline(&self) -> Instant {
@@ -417,15 +429,21 @@ impl Connection {
         let mut channel_progress = false;
         match event {
             Event::Outgoing(Outgoing::Publish(pkid)) => {
-                link.tracker.on_outgoing(Operation::Publish, pkid);
+                let inbound = link.inbound(&self.gauge);
+                link.tracker
+                    .on_outgoing(Operation::Publish, pkid, Instant::now(), inbound);
                 channel_progress = true;
             }
             Event::Outgoing(Outgoing::Subscribe(pkid)) => {
-                link.tracker.on_outgoing(Operation::Subscribe, pkid);
+                let inbound = link.inbound(&self.gauge);
+                link.tracker
+                    .on_outgoing(Operation::Subscribe, pkid, Instant::now(), inbound);
                 channel_progress = true;
             }
             Event::Outgoing(Outgoing::Unsubscribe(pkid)) => {
-                link.tracker.on_outgoing(Operation::Unsubscribe, pkid);
+                let inbound = link.inbound(&self.gauge);
+                link.tracker
+                    .on_outgoing(Operation::Unsubscribe, pkid, Instant::now(), inbound);
                 channel_progress = true;
             }
             Event::Outgoing(Outgoing::AwaitAck(pkid)) => {
@@ -435,21 +453,33 @@ impl Connection {
             Event::Outgoing(Outgoing::PingReq) => {
                 link.ping_sent_at.get_or_insert_with(Instant::now);
             }
-            Event::Incoming(Incoming::PingResp) => link.ping_sent_at = None,
+            Event::Incoming(Incoming::PingResp) => {
+                link.answers_in += 1;
+                if let Some(sent) = link.ping_sent_at.take() {
+                    link.rtt
+                        .sample(Instant::now().saturating_duration_since(sent));
+                }
+            }
             Event::Incoming(Incoming::PubAck(ack)) => {
+                link.answers_in += 1;
                 if let Some(p) = link.tracker.on_ack(Operation::Publish, ack.pkid) {
+                    sample_round_trip(&mut link.rtt, &p);
                     self.gauge.on_acknowledged();
                     self.complete(p.payload, None);
                 }
                 channel_progress = true;
             }
             Event::Incoming(Incoming::SubAck(ack)) => {
+                link.answers_in += 1;
                 if let Some(p) = link.tracker.on_ack(Operation::Subscribe, ack.pkid) {
+                    sample_round_trip(&mut link.rtt, &p);
                     self.complete(p.payload, Some(ack.return_codes));
                 }
             }
             Event::Incoming(Incoming::UnsubAck(ack)) => {
+                link.answers_in += 1;
                 if let Some(p) = link.tracker.on_ack(Operation::Unsubscribe, ack.pkid) {
+                    sample_round_trip(&mut link.rtt, &p);
                     self.complete(p.payload, None);
                 }
             }
@@ -506,10 +536,12 @@ impl Connection {
             return;
         };
         let now = Instant::now();
-        let error = if let Some((_, operation)) = link.tracker.first_expired(now) {
+        let rto = link.rtt.timeout();
+        let inbound = link.inbound(&self.gauge);
+        let error = if let Some((_, operation)) = link.tracker.first_overdue(now, rto, inbound) {
             Some(LinkError::AckTimeout {
                 operation,
-                after: self.settings.operation_timeout,
+                after: rto,
             })
         } else {
             let ping_timeout = self.settings.effective_ping_timeout();
@@ -521,6 +553,43 @@ impl Connection {
         };
         if let Some(error) = error {
             self.end_link(EndReason::Interrupted(error), true);
+        }
+    }
+
+    /// The next instant a deadline falls due on the live link, if any.
+    fn next_deadline(&self) -> Option<Instant> {
+        let link = self.link.as_ref().filter(|l| l.is_connected())?;
+        let acks = link
+            .tracker
+            .next_due(link.rtt.timeout(), link.inbound(&self.gauge));
+        let ping = link
+            .ping_sent_at
+            .map(|sent| sent + self.settings.effective_ping_timeout());
+        acks.into_iter().chain(ping).min()
+    }
+
+    /// Keeps one timer at the earliest deadline. Called after anything that can add,
+    /// settle or move a deadline; a timer already due no later than the new earliest
+    /// deadline is kept (it re-arms itself when it fires).
+    fn rearm(&mut self, ctx: &mut Context<Self>) {
+        let next = self.next_deadline();
+        match (next, self.deadline_timer.as_ref()) {
+            (None, None) => {}
+            (Some(at), Some((armed, _))) if *armed <= at => {}
+            (next, _) => {
+                if let Some((_, handle)) = self.deadline_timer.take() {
+                    ctx.cancel_future(handle);
+                }
+                if let Some(at) = next {
+                    let wait = at.saturating_duration_since(Instant::now());
+                    let handle = ctx.run_later(wait, |act, ctx| {
+                        act.deadline_timer = None;
+                        act.check_deadlines();
+                        act.rearm(ctx);
+                    });
+                    self.deadline_timer = Some((at, handle));
+                }
+            }
         }
     }
 
@@ -541,7 +610,8 @@ impl Actor for Connection {
     fn started(&mut self, ctx: &mut Self::Context) {
         // Larger than the default 16 so bursts of publishes are not rejected by `try_send`.
         ctx.set_mailbox_capacity(1024);
-        ctx.run_interval(self.tick_period(), |act, _| act.check_deadlines());
+        // A restart begins without a timer: timers belong to the old actor's context.
+        self.deadline_timer = None;
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
@@ -606,6 +676,12 @@ impl Handler<Connect> for Connection {
             phase: Phase::Connecting(tx),
             tracker: AckTracker::default(),
             ping_sent_at: None,
+            rtt: RttEstimator::new(
+                self.settings.ack_timeout_floor,
+                self.settings.operation_timeout,
+            ),
+            answers_in: 0,
+            publishes_base: self.gauge.received(),
         });
         info!(generation, signed = msg.credentials.is_some(), "connecting");
         let bound = self.settings.connect_timeout + self.settings.close_timeout;
@@ -625,7 +701,14 @@ impl Handler<Connect> for Connection {
 impl Handler<TransportEvent> for Connection {
     type Result = ();
 
-    fn handle(&mut self, msg: TransportEvent, _ctx: &mut Self::Context) {
+    fn handle(&mut self, msg: TransportEvent, ctx: &mut Self::Context) {
+        self.on_transport_event(msg);
+        self.rearm(ctx);
+    }
+}
+
+impl Connection {
+    fn on_transport_event(&mut self, msg: TransportEvent) {
         let id = msg.transport_id;
         if !self.current_transport_is(id) {
             if matches!(msg.kind, TransportEventKind::Exited) {
@@ -700,6 +783,19 @@ impl Handler<TransportEvent> for Connection {
     }
 }
 
+/// Re-arm the deadline timer (sent to itself after a request was recorded).
+#[derive(Debug, actix::Message)]
+#[rtype(result = "()")]
+struct Rearm;
+
+impl Handler<Rearm> for Connection {
+    type Result = ();
+
+    fn handle(&mut self, _: Rearm, ctx: &mut Self::Context) {
+        self.rearm(ctx);
+    }
+}
+
 impl Handler<Close> for Connection {
     type Result = ResponseFuture<()>;
 
@@ -735,7 +831,9 @@ impl Handler<Close> for Connection {
 impl Handler<Publish> for Connection {
     type Result = ResponseFuture<Result<PublishOutcome, RequestError>>;
 
-    fn handle(&mut self, msg: Publish, _ctx: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Publish, ctx: &mut Self::Context) -> Self::Result {
+        // The request may add a deadline; the timer is re-armed once it is recorded.
+        ctx.notify(Rearm);
         if !rumqttc::valid_topic(&msg.topic) {
             return Box::pin(ready(Err(RequestError::InvalidTopic)));
         }
@@ -792,7 +890,9 @@ impl Handler<Publish> for Connection {
 impl Handler<Subscribe> for Connection {
     type Result = ResponseFuture<Result<Vec<FilterOutcome>, RequestError>>;
 
-    fn handle(&mut self, msg: Subscribe, _ctx: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Subscribe, ctx: &mut Self::Context) -> Self::Result {
+        // The request may add a deadline; the timer is re-armed once it is recorded.
+        ctx.notify(Rearm);
         let deadline = self.ack_deadline();
         let Some(link) = self.link.as_mut().filter(|l| l.is_connected()) else {
             return Box::pin(ready(Err(RequestError::NotConnected)));
@@ -837,7 +937,9 @@ impl Handler<Subscribe> for Connection {
 impl Handler<Unsubscribe> for Connection {
     type Result = ResponseFuture<Result<Vec<FilterOutcome>, RequestError>>;
 
-    fn handle(&mut self, msg: Unsubscribe, _ctx: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Unsubscribe, ctx: &mut Self::Context) -> Self::Result {
+        // The request may add a deadline; the timer is re-armed once it is recorded.
+        ctx.notify(Rearm);
         let deadline = self.ack_deadline();
         let Some(link) = self.link.as_mut().filter(|l| l.is_connected()) else {
             return Box::pin(ready(Err(RequestError::NotConnected)));
@@ -874,7 +976,9 @@ impl Handler<Unsubscribe> for Connection {
 impl Handler<FlushQueue> for Connection {
     type Result = ResponseFuture<Result<FlushReport, RequestError>>;
 
-    fn handle(&mut self, _msg: FlushQueue, _ctx: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, _msg: FlushQueue, ctx: &mut Self::Context) -> Self::Result {
+        // The request may add a deadline; the timer is re-armed once it is recorded.
+        ctx.notify(Rearm);
         let Some(link) = self.link.as_mut().filter(|l| l.is_connected()) else {
             return Box::pin(ready(Err(RequestError::NotConnected)));
         };
@@ -940,6 +1044,8 @@ impl Handler<GetStatus> for Connection {
             transports_opened: self.gauge.opened(),
             messages_received: self.gauge.received(),
             publishes_acknowledged: self.gauge.acknowledged(),
+            smoothed_rtt: self.link.as_ref().and_then(|l| l.rtt.smoothed()),
+            ack_timeout: self.link.as_ref().map(|l| l.rtt.timeout()),
         })
     }
 }
@@ -972,4 +1078,12 @@ fn fail_all(filters: Vec<String>, error: &RequestError) -> Vec<FilterOutcome> {
             result: Err(error.clone()),
         })
         .collect()
+}
+
+/// Feeds the round trip of an acknowledged operation to the estimator (from the moment
+/// its packet was written).
+fn sample_round_trip<P>(rtt: &mut RttEstimator, pending: &Pending<P>) {
+    if let Some(sent) = pending.sent_at {
+        rtt.sample(Instant::now().saturating_duration_since(sent));
+    }
 }

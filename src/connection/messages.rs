@@ -228,6 +228,11 @@ pub struct LinkStatus {
     pub messages_received: u64,
     /// Our publishes the broker acknowledged (PUBACK) since the actor was created.
     pub publishes_acknowledged: u64,
+    /// The live link's smoothed round trip (from PUBACK/SUBACK/PINGRESP timings), once
+    /// measured.
+    pub smoothed_rtt: Option<std::time::Duration>,
+    /// The live link's current acknowledgement deadline (adapts to the round trip).
+    pub ack_timeout: Option<std::time::Duration>,
 }
 
 /// Events for the supervisor (and observers).

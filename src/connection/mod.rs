@@ -80,6 +80,7 @@ mod actor;
 mod error;
 mod messages;
 mod poller;
+mod rtt;
 mod settings;
 mod transport;
 

@@ -127,6 +127,11 @@ pub struct ConnectionSettings {
     /// Bound on every PUBACK / SUBACK / UNSUBACK (default 30 s). A timeout on a live link
     /// ends that generation as half-open.
     pub operation_timeout: Duration,
+    /// Lower bound of the adaptive acknowledgement deadline (default 5 s). Once round
+    /// trips are measured, an acknowledgement that takes longer than `SRTT + 4·RTTVAR`
+    /// (never less than this, never more than `operation_timeout`) while nothing else
+    /// arrives ends the link as half-open.
+    pub ack_timeout_floor: Duration,
     /// Bound on a graceful close (DISCONNECT sent) before the transport is dropped (default 2 s).
     pub close_timeout: Duration,
     /// Maximum MQTT packet size in both directions (default 256 KiB; at least 128 KiB).
@@ -155,6 +160,7 @@ impl ConnectionSettings {
             ping_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(20),
             operation_timeout: Duration::from_secs(30),
+            ack_timeout_floor: Duration::from_secs(5),
             close_timeout: Duration::from_secs(2),
             max_packet_size: 256 * 1024,
             request_channel_capacity: 1024,
