@@ -1,26 +1,19 @@
 //! Command-line options and how they become a [`ClientConfig`].
 //!
-//! Defaults shown in `--help` are the library's own (a unit test keeps them in step
-//! with `ClientConfig::default()`), except the poll interval, which is shorter on the
-//! embedded simulator so that a short demo run shows several status reports.
+//! The account, endpoint and link-tuning options are shared with the other examples
+//! (`examples/common/`); the rest is the monitor's own.
 
 use std::time::Duration;
 
 use clap::error::ErrorKind;
 use clap::Parser;
-use nwp500::config::{
-    ClientConfig, ClientConfigBuilder, ConfigError, TemperatureUnit, DEFAULT_API_URL,
-    DEFAULT_MQTT_URL,
-};
+use nwp500::config::{ClientConfig, TemperatureUnit};
+
+pub use crate::cloud_args::{ArgError, CloudArgs, Endpoint};
+use crate::link_args::{parse_seconds, LinkArgs};
 
 /// Exit code for invalid arguments (`EX_USAGE` of sysexits.h).
 pub const EXIT_USAGE: u8 = 64;
-
-/// Poll interval against the real cloud (the reference client's monitor polls every 30 s).
-pub const CLOUD_POLL_INTERVAL: Duration = Duration::from_secs(30);
-
-/// Poll interval on the embedded simulator.
-pub const SIM_POLL_INTERVAL: Duration = Duration::from_secs(5);
 
 const AFTER_HELP: &str = "\
 Without --email/--password (or NAVIEN_EMAIL/NAVIEN_PASSWORD) the monitor starts an embedded
@@ -46,98 +39,13 @@ Log verbosity: RUST_LOG (default `warn`, or `info` with --json); logs go to stde
 #[derive(Debug, Clone, Parser)]
 #[command(name = "monitor", version, after_help = AFTER_HELP)]
 pub struct Args {
-    /// NaviLink account e-mail (with --password; without both, the embedded simulator is used)
-    #[arg(
-        long,
-        env = "NAVIEN_EMAIL",
-        hide_env_values = true,
-        value_name = "EMAIL"
-    )]
-    pub email: Option<String>,
+    /// Account, endpoints, client id, devices.
+    #[command(flatten)]
+    pub cloud: CloudArgs,
 
-    /// NaviLink account password
-    #[arg(
-        long,
-        env = "NAVIEN_PASSWORD",
-        hide_env_values = true,
-        value_name = "PASSWORD"
-    )]
-    pub password: Option<String>,
-
-    /// REST base URL [default: https://nlus.naviensmartcontrol.com/api/v2.1]
-    #[arg(
-        long,
-        env = "NAVIEN_API_URL",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
-    pub api_url: Option<String>,
-
-    /// MQTT URL (wss://, ws://, mqtt://) [default: the NaviLink AWS IoT endpoint,
-    /// wss://a1t30mldyslmuq-ats.iot.us-east-1.amazonaws.com/mqtt]
-    #[arg(
-        long,
-        env = "NAVIEN_MQTT_URL",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
-    pub mqtt_url: Option<String>,
-
-    /// MQTT client id [default: navien-client- plus 8 random hex digits]
-    #[arg(long, value_name = "ID")]
-    pub client_id: Option<String>,
-
-    /// Monitor only this device (MAC; may be repeated) [default: every device of the account]
-    #[arg(long = "device", value_name = "MAC")]
-    pub devices: Vec<String>,
-
-    /// Seconds between status requests per device [default: 30; 5 on the embedded simulator]
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
-    pub poll_interval: Option<Duration>,
-
-    /// MQTT keep-alive, whole seconds
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "60")]
-    pub keep_alive: Duration,
-
-    /// Seconds to wait for each SUBACK/PUBACK
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "30")]
-    pub operation_timeout: Duration,
-
-    /// Base delay of the first reconnect attempt, seconds
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "1")]
-    pub initial_reconnect_delay: Duration,
-
-    /// Cap of the reconnect delay, seconds
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "120")]
-    pub max_reconnect_delay: Duration,
-
-    /// Every N-th reconnect attempt is deep (renews credentials, rebuilds the connection)
-    #[arg(long, value_name = "N", default_value = "10")]
-    pub deep_reconnect_every: u64,
-
-    /// Give up after N attempts in one outage (exit code 2) [default: unlimited]
-    #[arg(long, value_name = "N")]
-    pub max_reconnect_attempts: Option<u64>,
-
-    /// Minimum seconds between two connection attempts (AWS IoT allows one per second)
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "1")]
-    pub min_connect_interval: Duration,
-
-    /// Seconds a connection must stay up before the attempt counter resets
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "30")]
-    pub stable_after: Duration,
-
-    /// Credentials expiring within this many seconds are renewed first
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "300")]
-    pub credential_margin: Duration,
-
-    /// Commands queued while offline are dropped when older than this many seconds
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "300")]
-    pub queue_max_age: Duration,
-
-    /// Seconds between reachability probes while the network is down
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "5")]
-    pub probe_interval: Duration,
+    /// Polling, keep-alive, timeouts, reconnect policy.
+    #[command(flatten)]
+    pub link: LinkArgs,
 
     /// Temperatures in °C (output and the `temperature` command) [default: °F]
     #[arg(long)]
@@ -175,7 +83,7 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     match Args::try_parse_from(argv).map(Args::without_empty_values) {
-        Ok(args) => match args.check() {
+        Ok(args) => match args.cloud.check("the monitor") {
             Ok(()) => Parsed::Run(Box::new(args)),
             Err(message) => Parsed::Usage(format!(
                 "error: {message}\n\nFor more information, try '--help'."
@@ -192,101 +100,17 @@ where
     }
 }
 
-/// Where the monitor connects and as whom.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    /// REST base URL.
-    pub api_url: String,
-    /// MQTT URL.
-    pub mqtt_url: String,
-    /// Account e-mail.
-    pub email: String,
-    /// Account password.
-    pub password: String,
-    /// Whether this is the embedded simulator.
-    pub simulated: bool,
-}
-
-impl Endpoint {
-    /// A local endpoint with the demo account, to check the other options before the
-    /// embedded simulator runs.
-    pub fn local_placeholder() -> Self {
-        Self {
-            api_url: "http://127.0.0.1/api/v2.1".to_owned(),
-            mqtt_url: "ws://127.0.0.1/mqtt".to_owned(),
-            email: "user@example.com".to_owned(),
-            password: "placeholder".to_owned(),
-            simulated: true,
-        }
-    }
-}
-
-impl std::fmt::Debug for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Endpoint")
-            .field("api_url", &self.api_url)
-            .field("mqtt_url", &self.mqtt_url)
-            .field("simulated", &self.simulated)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Args {
     /// An empty value (typically `NAVIEN_EMAIL=` in the environment) counts as not given.
     fn without_empty_values(mut self) -> Self {
-        for value in [
-            &mut self.email,
-            &mut self.password,
-            &mut self.api_url,
-            &mut self.mqtt_url,
-        ] {
-            if value.as_deref().is_some_and(str::is_empty) {
-                *value = None;
-            }
-        }
+        self.cloud.drop_empty_values();
         self
-    }
-
-    /// Checks what clap cannot: option combinations.
-    fn check(&self) -> Result<(), String> {
-        match (&self.email, &self.password) {
-            (Some(_), None) => return Err("--email needs --password (or NAVIEN_PASSWORD)".into()),
-            (None, Some(_)) => return Err("--password needs --email (or NAVIEN_EMAIL)".into()),
-            _ => {}
-        }
-        if self.email.is_none() {
-            for (given, flag) in [
-                (self.api_url.is_some(), "--api-url"),
-                (self.mqtt_url.is_some(), "--mqtt-url"),
-            ] {
-                if given {
-                    return Err(format!(
-                        "{flag} needs --email and --password \
-                         (without credentials the monitor runs its embedded simulator)"
-                    ));
-                }
-            }
-        }
-        Ok(())
     }
 
     /// The cloud endpoint given by the options; `None` without credentials (then the
     /// embedded simulator is used).
     pub fn cloud_endpoint(&self) -> Option<Endpoint> {
-        let (email, password) = (self.email.as_ref()?, self.password.as_ref()?);
-        Some(Endpoint {
-            api_url: self
-                .api_url
-                .clone()
-                .unwrap_or_else(|| DEFAULT_API_URL.to_owned()),
-            mqtt_url: self
-                .mqtt_url
-                .clone()
-                .unwrap_or_else(|| DEFAULT_MQTT_URL.to_owned()),
-            email: email.clone(),
-            password: password.clone(),
-            simulated: false,
-        })
+        self.cloud.cloud_endpoint()
     }
 
     /// The unit of displayed temperatures and of the `temperature` command.
@@ -298,38 +122,12 @@ impl Args {
         }
     }
 
-    /// The poll interval in effect (`simulated`: on the embedded simulator).
-    pub fn poll_interval_for(&self, simulated: bool) -> Duration {
-        self.poll_interval.unwrap_or(if simulated {
-            SIM_POLL_INTERVAL
-        } else {
-            CLOUD_POLL_INTERVAL
-        })
-    }
-
     /// The client configuration for these options and `endpoint`.
     pub fn client_config(&self, endpoint: &Endpoint) -> Result<ClientConfig, ArgError> {
-        let mut builder: ClientConfigBuilder = ClientConfig::builder()
-            .credentials(endpoint.email.clone(), endpoint.password.clone())
-            .api_url(endpoint.api_url.clone())
-            .mqtt_url(endpoint.mqtt_url.clone())
-            .keep_alive(self.keep_alive)
-            .operation_timeout(self.operation_timeout)
-            .initial_reconnect_delay(self.initial_reconnect_delay)
-            .max_reconnect_delay(self.max_reconnect_delay)
-            .deep_reconnect_every(self.deep_reconnect_every)
-            .max_reconnect_attempts(self.max_reconnect_attempts)
-            .min_connect_interval(self.min_connect_interval)
-            .stable_after(self.stable_after)
-            .credential_margin(self.credential_margin)
-            .queue_max_age(self.queue_max_age)
-            .probe_interval(self.probe_interval)
-            .poll_interval(self.poll_interval_for(endpoint.simulated))
-            .temperature_unit(self.unit())
-            .devices(self.devices.iter().cloned());
-        if let Some(id) = &self.client_id {
-            builder = builder.client_id(id.clone());
-        }
+        let mut builder = self
+            .link
+            .apply(self.cloud.builder(endpoint), endpoint.simulated)
+            .temperature_unit(self.unit());
         if let Some(path) = &self.token_file {
             builder = builder.token_file(path.clone());
         }
@@ -337,35 +135,11 @@ impl Args {
     }
 }
 
-/// An option value the library refused, reported with the command-line flag.
-#[derive(Debug, thiserror::Error)]
-#[error("{0} (option {flag})", flag = flag_of(.0.option()))]
-pub struct ArgError(pub ConfigError);
-
-/// The command-line flag that sets a configuration option.
-pub fn flag_of(option: &str) -> String {
-    match option {
-        "credentials" => "--email/--password".to_owned(),
-        "devices" => "--device".to_owned(),
-        other => format!("--{}", other.replace('_', "-")),
-    }
-}
-
-/// Parses seconds with an optional fraction (`30`, `0.2`) into a `Duration`.
-pub fn parse_seconds(text: &str) -> Result<Duration, String> {
-    let secs: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(format!("`{text}` is not a non-negative number of seconds"));
-    }
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` seconds is out of range"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::link_args::{CLOUD_POLL_INTERVAL, SIM_POLL_INTERVAL};
+    use nwp500::config::{DEFAULT_API_URL, DEFAULT_MQTT_URL};
 
     fn run(argv: &[&str]) -> Args {
         let mut full = vec!["monitor"];
@@ -516,7 +290,7 @@ mod tests {
     fn empty_values_count_as_not_given() {
         let args = run(&["--email", "", "--password", "", "--api-url", ""]);
         assert_eq!(args.cloud_endpoint(), None);
-        assert_eq!(args.api_url, None);
+        assert_eq!(args.cloud.api_url, None);
     }
 
     #[test]

@@ -10,12 +10,16 @@
 //! `--help` lists every option with its default, the stdin commands and the exit codes.
 
 mod args;
+#[path = "../common/cloud_args.rs"]
+mod cloud_args;
 mod frame;
 mod input;
+#[path = "../common/link_args.rs"]
+mod link_args;
 mod output;
 mod session;
+#[path = "../common/signals.rs"]
 mod signals;
-mod simulated;
 mod stdin;
 mod summary;
 mod text;

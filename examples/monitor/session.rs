@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use crate::args::{Args, Endpoint, EXIT_USAGE};
 use crate::input::{parse_line, Input, COMMANDS};
 use crate::output::{Output, Style};
-use crate::{signals, simulated, stdin, text};
+use crate::{cloud_args, signals, stdin, text};
 
 /// Exit code: stopped on request (signal, `quit`, `--duration`).
 const EXIT_OK: u8 = 0;
@@ -74,7 +74,7 @@ pub async fn run(args: Args) -> u8 {
     // Keeps the embedded simulator alive until the end of the session.
     let (_simulator, endpoint) = match cloud {
         Some(endpoint) => (None, endpoint),
-        None => match simulated::start() {
+        None => match cloud_args::start_simulator() {
             Ok((sim, endpoint)) => (Some(sim), endpoint),
             Err(error) => {
                 eprintln!("error: cannot start the embedded simulator: {error}");

@@ -38,6 +38,30 @@ fn binary() -> PathBuf {
     PathBuf::from("mosquitto")
 }
 
+/// Runs mosquitto with the configuration in `dir`, appending its log to the log file
+/// there. Without a mosquitto binary the test fails and says so.
+fn spawn(dir: &std::path::Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("mosquitto.log"))
+        .expect("log file");
+    Command::new(binary())
+        .arg("-c")
+        .arg(dir.join("mosquitto.conf"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap_or_else(|error| {
+            panic!(
+                "cannot start mosquitto ({}): {error}; these tests need the mosquitto \
+                 broker (Debian package `mosquitto`)",
+                binary().display()
+            )
+        })
+}
+
 impl Mosquitto {
     /// Starts a broker and waits until both listeners accept connections.
     pub fn start() -> Self {
@@ -58,15 +82,7 @@ impl Mosquitto {
              max_inflight_messages 100\nmax_queued_messages 10000"
         )
         .expect("write config");
-        let log = File::create(dir.path().join("mosquitto.log")).expect("log file");
-        let child = Command::new(binary())
-            .arg("-c")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("start mosquitto");
+        let child = spawn(dir.path());
         let broker = Self {
             child,
             dir,
@@ -76,6 +92,17 @@ impl Mosquitto {
         broker.wait_listening(tcp_port);
         broker.wait_listening(ws_port);
         broker
+    }
+
+    /// Stops the broker and starts it again on the same ports (retained messages and
+    /// sessions are lost, as with a broker without persistence), then waits until both
+    /// listeners accept connections.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(self.dir.path());
+        self.wait_listening(self.tcp_port);
+        self.wait_listening(self.ws_port);
     }
 
     fn wait_listening(&self, port: u16) {

@@ -1,0 +1,112 @@
+//! The cloud link's tuning options (polling, keep-alive, timeouts, reconnect policy),
+//! shared by the examples so that each takes them with the same flags and defaults, and
+//! the seconds parser their values go through.
+//!
+//! Included by each example with `#[path = "../common/link_args.rs"] mod link_args;`
+//! and flattened into its clap `Args`. Defaults shown in `--help` are the library's own
+//! (the monitor's unit tests keep them in step with `ClientConfig::default()`), except the
+//! poll interval, which is shorter on the embedded simulator so that a short demo run
+//! shows several status reports.
+
+use std::time::Duration;
+
+use nwp500::config::ClientConfigBuilder;
+
+/// Poll interval against the real cloud (the reference client's monitor polls every 30 s).
+pub const CLOUD_POLL_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Poll interval on the embedded simulator.
+pub const SIM_POLL_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Polling, keep-alive, timeouts and the reconnect policy.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LinkArgs {
+    /// Seconds between status requests per device [default: 30; 5 on the embedded simulator]
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub poll_interval: Option<Duration>,
+
+    /// MQTT keep-alive, whole seconds
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "60")]
+    pub keep_alive: Duration,
+
+    /// Seconds to wait for each SUBACK/PUBACK
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "30")]
+    pub operation_timeout: Duration,
+
+    /// Base delay of the first reconnect attempt, seconds
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "1")]
+    pub initial_reconnect_delay: Duration,
+
+    /// Cap of the reconnect delay, seconds
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "120")]
+    pub max_reconnect_delay: Duration,
+
+    /// Every N-th reconnect attempt is deep (renews credentials, rebuilds the connection)
+    #[arg(long, value_name = "N", default_value = "10")]
+    pub deep_reconnect_every: u64,
+
+    /// Give up after N attempts in one outage (exit code 2) [default: unlimited]
+    #[arg(long, value_name = "N")]
+    pub max_reconnect_attempts: Option<u64>,
+
+    /// Minimum seconds between two connection attempts (AWS IoT allows one per second)
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "1")]
+    pub min_connect_interval: Duration,
+
+    /// Seconds a connection must stay up before the attempt counter resets
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "30")]
+    pub stable_after: Duration,
+
+    /// Credentials expiring within this many seconds are renewed first
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "300")]
+    pub credential_margin: Duration,
+
+    /// Commands queued while offline are dropped when older than this many seconds
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "300")]
+    pub queue_max_age: Duration,
+
+    /// Seconds between reachability probes while the network is down
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "5")]
+    pub probe_interval: Duration,
+}
+
+impl LinkArgs {
+    /// The poll interval in effect (`simulated`: on the embedded simulator).
+    pub fn poll_interval_for(&self, simulated: bool) -> Duration {
+        self.poll_interval.unwrap_or(if simulated {
+            SIM_POLL_INTERVAL
+        } else {
+            CLOUD_POLL_INTERVAL
+        })
+    }
+
+    /// Sets every option of this group on `builder` (`simulated`: on the embedded
+    /// simulator, for the poll interval's default).
+    pub fn apply(&self, builder: ClientConfigBuilder, simulated: bool) -> ClientConfigBuilder {
+        builder
+            .keep_alive(self.keep_alive)
+            .operation_timeout(self.operation_timeout)
+            .initial_reconnect_delay(self.initial_reconnect_delay)
+            .max_reconnect_delay(self.max_reconnect_delay)
+            .deep_reconnect_every(self.deep_reconnect_every)
+            .max_reconnect_attempts(self.max_reconnect_attempts)
+            .min_connect_interval(self.min_connect_interval)
+            .stable_after(self.stable_after)
+            .credential_margin(self.credential_margin)
+            .queue_max_age(self.queue_max_age)
+            .probe_interval(self.probe_interval)
+            .poll_interval(self.poll_interval_for(simulated))
+    }
+}
+
+/// Parses seconds with an optional fraction (`30`, `0.2`) into a `Duration`.
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("`{text}` is not a non-negative number of seconds"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` seconds is out of range"))
+}
