@@ -194,13 +194,7 @@ fn sigterm_disconnects_cleanly() {
     let sim = simulator();
     let mut monitor = Monitor::start(&args(&sim, &[]), true);
     monitor.wait_for("status", WAIT);
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &monitor.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    monitor.wait_for("disconnected", WAIT);
-    assert_eq!(monitor.wait_exit(WAIT).code(), Some(0));
+    terminate(&mut monitor);
 }
 
 /// Invalid arguments exit with code 64 and a message; `--help` exits with 0.
@@ -236,4 +230,63 @@ fn invalid_arguments_exit_64_and_help_exits_0() {
         text.contains("--poll-interval") && text.contains("[default: 60]"),
         "{text}"
     );
+}
+
+/// Started while the cloud is unreachable, the monitor does not exit: it reports its
+/// scheduled retries (class `credentials`) and connects once the cloud comes up on the
+/// URLs it was given, then reports the device list, `recovered` and statuses.
+#[test]
+fn a_monitor_started_during_an_outage_waits_for_the_cloud() {
+    let free = || {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let (rest_port, ws_port) = (free(), free());
+    let account = SimConfig::default().account;
+    let mut flags: Vec<String> = vec![
+        "--email".into(),
+        account.email.clone(),
+        "--password".into(),
+        account.password.clone(),
+        "--api-url".into(),
+        format!("http://127.0.0.1:{rest_port}/api/v2.1"),
+        "--mqtt-url".into(),
+        format!("ws://127.0.0.1:{ws_port}/mqtt"),
+    ];
+    flags.extend(fast_flags());
+    let mut monitor = Monitor::start(&flags, false);
+    let scheduled = monitor.wait_for("reconnect_scheduled", WAIT);
+    assert_eq!(scheduled["class"], "credentials", "{scheduled}");
+    assert!(scheduled["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    // It keeps trying, and does not exit.
+    monitor.wait_for("reconnect_scheduled", WAIT);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(monitor.count("connected"), 0);
+
+    let sim = Simulator::start(SimConfig {
+        rest_port,
+        ws_port,
+        random_draws: false,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let discovered = monitor.wait_for("devices_discovered", WAIT);
+    assert_eq!(discovered["devices"][0], sim.devices()[0].mac());
+    monitor.wait_for("recovered", WAIT);
+    let status = monitor.wait_for("status", WAIT);
+    assert_eq!(status["device"], sim.devices()[0].mac());
+    if cfg!(unix) {
+        terminate(&mut monitor);
+    }
+}
+
+/// Stops the monitor with SIGTERM and expects a clean stop: `disconnected`, exit code 0.
+fn terminate(monitor: &mut Monitor) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &monitor.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    monitor.wait_for("disconnected", WAIT);
+    assert_eq!(monitor.wait_exit(WAIT).code(), Some(0));
 }

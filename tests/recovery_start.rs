@@ -39,17 +39,28 @@ async fn a_client_started_before_the_cloud_connects_within_seconds_of_it() {
         .unwrap();
 
     let started = Instant::now();
-    let client = Client::start(config).await.expect("a start during an outage is not an error");
-    assert!(started.elapsed() < Duration::from_secs(5), "start took {:?}", started.elapsed());
+    let client = Client::start(config)
+        .await
+        .expect("a start during an outage is not an error");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "start took {:?}",
+        started.elapsed()
+    );
     assert!(client.devices().is_empty());
     assert!(!client.devices_known());
     let rec = Recorder::attach(&client);
-    rec.wait_since(0, Duration::from_secs(10), "a scheduled retry of the sign-in", |events| {
-        events.iter().any(|e| {
+    rec.wait_since(
+        0,
+        Duration::from_secs(10),
+        "a scheduled retry of the sign-in",
+        |events| {
+            events.iter().any(|e| {
             matches!(e, Event::ReconnectScheduled { class: FailureKind::Credentials, reason, .. }
                 if reason.contains("device list") || reason.contains("credentials"))
         })
-    })
+        },
+    )
     .await;
     // Long enough for the backoff to outgrow the probe interval.
     tokio::time::sleep(Duration::from_secs(6)).await;
@@ -63,10 +74,15 @@ async fn a_client_started_before_the_cloud_connects_within_seconds_of_it() {
     .expect("the cloud comes up on the ports the client was given");
     let up = Instant::now();
     let from = rec.len();
-    rec.wait_for(from, "recovered", 1, Duration::from_secs(10)).await;
+    rec.wait_for(from, "recovered", 1, Duration::from_secs(10))
+        .await;
     let back = up.elapsed();
-    assert!(back <= Duration::from_secs(3), "connected {back:?} after the cloud answered");
-    rec.wait_for(from, "status", 1, Duration::from_secs(5)).await;
+    assert!(
+        back <= Duration::from_secs(3),
+        "connected {back:?} after the cloud answered"
+    );
+    rec.wait_for(from, "status", 1, Duration::from_secs(5))
+        .await;
     assert_eq!(rec.count("devices_discovered"), 1);
     assert!(client.devices_known());
     assert_eq!(client.devices().len(), 1);
@@ -103,10 +119,9 @@ async fn invalid_credentials_at_start_are_still_an_error_of_start() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_after_a_reconnection_failure_works_without_the_rest_api() {
-    let (sim, client, rec) = recovery_support::connected(SimConfig::default(), |b| {
-        b.max_reconnect_attempts(Some(2))
-    })
-    .await;
+    let (sim, client, rec) =
+        recovery_support::connected(SimConfig::default(), |b| b.max_reconnect_attempts(Some(2)))
+            .await;
     sim.set_refuse_connections(true);
     sim.drop_all_connections();
     rec.wait_for(0, "reconnection_failed", 1, Duration::from_secs(10))
@@ -117,9 +132,14 @@ async fn a_retry_after_a_reconnection_failure_works_without_the_rest_api() {
     let (sign_ins, refreshes) = (sim.sign_in_count(), sim.refresh_count());
     let from = rec.len();
     assert!(client.retry(None).await.expect("retry needs no REST call"));
-    rec.wait_for(from, "connected", 1, Duration::from_secs(10)).await;
-    rec.wait_for(from, "status", 1, Duration::from_secs(10)).await;
-    assert_eq!((sim.sign_in_count(), sim.refresh_count()), (sign_ins, refreshes));
+    rec.wait_for(from, "connected", 1, Duration::from_secs(10))
+        .await;
+    rec.wait_for(from, "status", 1, Duration::from_secs(10))
+        .await;
+    assert_eq!(
+        (sim.sign_in_count(), sim.refresh_count()),
+        (sign_ins, refreshes)
+    );
     sim.fail_next_rest_requests(0);
     recovery_support::disconnect(&client, &rec).await;
 }
