@@ -65,8 +65,8 @@ pub struct LinkArgs {
     #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "300")]
     pub queue_max_age: Duration,
 
-    /// Seconds between reachability probes while the network is down
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "5")]
+    /// Seconds between reachability probes while the endpoint or the REST API is out
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "2")]
     pub probe_interval: Duration,
 }
 

@@ -91,7 +91,7 @@ impl ClientConfigBuilder {
             credential_margin: Duration::from_secs(300),
             queue_capacity: 100,
             queue_max_age: Duration::from_secs(300),
-            probe_interval: Duration::from_secs(5),
+            probe_interval: Duration::from_secs(2),
             poll_interval: Duration::from_secs(30),
             feature_poll_interval: None,
             handler_buffer: 64,

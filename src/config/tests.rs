@@ -38,7 +38,7 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.credential_margin(), 300 * SEC);
     assert_eq!(c.queue_capacity(), 100);
     assert_eq!(c.queue_max_age(), 300 * SEC);
-    assert_eq!(c.probe_interval(), 5 * SEC);
+    assert_eq!(c.probe_interval(), 2 * SEC);
     assert_eq!(c.poll_interval(), 30 * SEC);
     assert_eq!(c.feature_poll_interval(), None);
     assert_eq!(c.handler_buffer(), 64);
