@@ -90,7 +90,8 @@ mod simulator;
 pub use auth_store::IssuedAwsCredentials;
 pub use config::{Account, DeviceSpec, InvalidCredentialsForm, SimConfig};
 pub use conn_log::{
-    max_concurrent_connections, min_connect_gap, ConnectionOutcome, ConnectionRecord, Transport,
+    connect_times, max_concurrent_connections, min_connect_gap, ConnectionOutcome,
+    ConnectionRecord, Transport,
 };
 pub use device::handle::{DeviceHandle, ReceivedCommand};
 pub use faults::{FaultSnapshot, SignInFault};

@@ -309,9 +309,16 @@ impl Simulator {
         conn_log::max_concurrent_connections(&self.connection_log(), client_id)
     }
 
-    /// The shortest gap between two CONNECTs of `client_id` (`None` with fewer than two).
+    /// The shortest gap between two CONNECT packets of `client_id` as the gateway received
+    /// them, refused and unanswered ones included (`None` with fewer than two).
     pub fn min_connect_gap(&self, client_id: &str) -> Option<Duration> {
         conn_log::min_connect_gap(&self.connection_log(), client_id)
+    }
+
+    /// The instants at which the gateway received the CONNECT packets of `client_id`, in order,
+    /// refused and unanswered ones included.
+    pub fn connect_times(&self, client_id: &str) -> Vec<Instant> {
+        conn_log::connect_times(&self.connection_log(), client_id)
     }
 
     // ---- faults ---------------------------------------------------------------------------

@@ -108,6 +108,11 @@ impl Conn<'_> {
             }
         };
 
+        self.shared.log.set_connect_received(
+            self.id,
+            &connect.client_id,
+            std::time::Instant::now(),
+        );
         if transport == Transport::Tcp && self.net.borrow().reject_upgrades {
             let refusal = codec::to_bytes(&Packet::ConnAck {
                 session_present: false,
