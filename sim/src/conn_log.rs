@@ -45,6 +45,19 @@ pub enum ConnectionOutcome {
     ProtocolError,
     /// The simulator shut down.
     Shutdown,
+    /// The WebSocket upgrade was answered with this HTTP status by
+    /// [`Simulator::set_upgrade_status`](crate::Simulator::set_upgrade_status).
+    UpgradeStatus(u16),
+    /// The upgrade request (WebSocket) or the CONNECT (either listener) was read and the socket
+    /// closed without an answer, by
+    /// [`Simulator::set_close_during_handshake`](crate::Simulator::set_close_during_handshake).
+    ClosedDuringHandshake,
+    /// The CONNECT was answered with a CONNACK carrying this refusal code, then closed, by
+    /// [`Simulator::set_connack_refusal`](crate::Simulator::set_connack_refusal).
+    ConnackRefused(u8),
+    /// Closed a set time after its CONNACK by
+    /// [`Simulator::set_kick_after_connack`](crate::Simulator::set_kick_after_connack).
+    KickedAfterConnack,
 }
 
 /// One entry of the connection log.
@@ -80,6 +93,10 @@ pub struct ConnectionRecord {
     pub outcome: ConnectionOutcome,
     /// Whether it was black-holed at some point (a half-open link).
     pub blackholed: bool,
+    /// SUBSCRIBEs left unanswered on it by
+    /// [`Simulator::set_withhold_suback`](crate::Simulator::set_withhold_suback). The connection
+    /// stays open, so its outcome says how it ended later; this says it never got a SUBACK.
+    pub subacks_withheld: u32,
     /// Open duration in milliseconds, once closed.
     pub duration_ms: Option<u128>,
 }
@@ -125,6 +142,7 @@ impl ConnLog {
             closed: None,
             outcome: ConnectionOutcome::Open,
             blackholed: false,
+            subacks_withheld: 0,
             duration_ms: None,
         });
         id
@@ -145,6 +163,12 @@ impl ConnLog {
             r.client_id = Some(client_id.to_owned());
             r.connect_received = Some(at);
             r.connect_received_at = Some(wall);
+        });
+    }
+
+    pub(crate) fn note_suback_withheld(&self, id: u64) {
+        self.with(id, |r| {
+            r.subacks_withheld = r.subacks_withheld.saturating_add(1)
         });
     }
 
@@ -282,7 +306,7 @@ mod tests {
         let t = Instant::now();
         let a = log.open(Transport::WebSocket, peer());
         log.set_connect_received(a, "c", t);
-        log.close(a, ConnectionOutcome::Rejected("refused".into()), t);
+        log.close(a, ConnectionOutcome::ConnackRefused(3), t);
         let b = log.open(Transport::WebSocket, peer());
         let later = t + Duration::from_millis(40);
         log.set_connect_received(b, "c", later);

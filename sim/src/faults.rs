@@ -21,6 +21,16 @@ pub enum SignInFault {
     ServerError,
 }
 
+/// Whether `status` can be used as an error answer at the upgrade.
+pub(crate) fn is_error_status(status: u16) -> bool {
+    (400..=599).contains(&status)
+}
+
+/// Whether `code` is a CONNACK refusal code of MQTT 3.1.1 (1–5).
+pub(crate) fn is_connack_refusal(code: u8) -> bool {
+    (1..=5).contains(&code)
+}
+
 /// Network faults, read by every gateway connection.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct NetFaults {
@@ -30,6 +40,16 @@ pub(crate) struct NetFaults {
     pub latency: Duration,
     /// New connections are refused until then (broker restart).
     pub down_until: Option<Instant>,
+    /// Every WebSocket upgrade is answered with this status.
+    pub upgrade_status: Option<u16>,
+    /// Upgrade requests (WebSocket) and CONNECTs are read and the socket closed unanswered.
+    pub close_during_handshake: bool,
+    /// Every CONNECT is answered with a CONNACK carrying this code, then closed.
+    pub connack_refusal: Option<u8>,
+    /// SUBSCRIBEs of network sessions are ignored: never applied, never acknowledged.
+    pub withhold_suback: bool,
+    /// Connections are closed this long after their CONNACK.
+    pub kick_after_connack: Option<Duration>,
 }
 
 /// REST faults.
@@ -60,6 +80,20 @@ pub struct FaultSnapshot {
     pub reject_refresh: bool,
     /// REST requests still to fail with 500.
     pub fail_next_rest_requests: u32,
+    /// Every WebSocket upgrade is answered with this HTTP status.
+    pub upgrade_status: Option<u16>,
+    /// Upgrade requests and CONNECTs are read, then the socket is closed without an answer.
+    pub close_during_handshake: bool,
+    /// Every CONNECT is answered with a CONNACK carrying this refusal code.
+    pub connack_refusal: Option<u8>,
+    /// SUBSCRIBEs are never acknowledged.
+    pub withhold_suback: bool,
+    /// Connections are closed this many milliseconds after their CONNACK.
+    pub kick_after_connack_ms: Option<u64>,
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// All fault switches.
@@ -112,11 +146,16 @@ impl Faults {
             refuse_connections: net.refuse,
             blackhole: net.blackhole,
             reject_upgrades: net.reject_upgrades,
-            latency_ms: u64::try_from(net.latency.as_millis()).unwrap_or(u64::MAX),
+            latency_ms: millis(net.latency),
             broker_restarting: net.down_until.is_some_and(|t| Instant::now() < t),
             sign_in: rest.sign_in,
             reject_refresh: rest.reject_refresh,
             fail_next_rest_requests: rest.fail_next,
+            upgrade_status: net.upgrade_status,
+            close_during_handshake: net.close_during_handshake,
+            connack_refusal: net.connack_refusal,
+            withhold_suback: net.withhold_suback,
+            kick_after_connack_ms: net.kick_after_connack.map(millis),
         }
     }
 }

@@ -201,6 +201,31 @@ impl Shared {
         n > 0
     }
 
+    pub(crate) fn set_upgrade_status(&self, status: Option<u16>) {
+        self.faults.update_net(|f| f.upgrade_status = status);
+        tracing::info!(?status, "fault: answer every upgrade with an HTTP status");
+    }
+
+    pub(crate) fn set_close_during_handshake(&self, on: bool) {
+        self.faults.update_net(|f| f.close_during_handshake = on);
+        tracing::info!(on, "fault: close connections during the handshake");
+    }
+
+    pub(crate) fn set_connack_refusal(&self, code: Option<u8>) {
+        self.faults.update_net(|f| f.connack_refusal = code);
+        tracing::info!(?code, "fault: refuse every CONNECT with a CONNACK code");
+    }
+
+    pub(crate) fn set_withhold_suback(&self, on: bool) {
+        self.faults.update_net(|f| f.withhold_suback = on);
+        tracing::info!(on, "fault: withhold every SUBACK");
+    }
+
+    pub(crate) fn set_kick_after_connack(&self, after: Option<Duration>) {
+        self.faults.update_net(|f| f.kick_after_connack = after);
+        tracing::info!(?after, "fault: kick every connection after its CONNACK");
+    }
+
     /// Switches every fault off (issued credentials stay as they are).
     pub(crate) fn clear_faults(&self) {
         self.faults.update_net(|f| *f = Default::default());

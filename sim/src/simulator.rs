@@ -21,6 +21,8 @@ use crate::rest::{API_PREFIX, CONTROL_PREFIX};
 use crate::shared::{Counters, Shared, SimUrls};
 use crate::{gateway, rest};
 
+mod outages;
+
 /// Why the simulator could not start.
 #[derive(Debug, Error)]
 pub enum SimError {

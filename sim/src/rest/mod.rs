@@ -3,6 +3,7 @@
 
 mod account;
 mod control;
+mod control_outages;
 mod devices;
 
 use std::sync::Arc;
