@@ -1,4 +1,4 @@
-//! Fault switches shared by the gateway and the REST server.
+//! Fault switches shared by the gateway, the REST server and the REST front.
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -21,7 +21,25 @@ pub enum SignInFault {
     ServerError,
 }
 
-/// Whether `status` can be used as an error answer at the upgrade.
+/// How the REST server is down (see [`Simulator::set_rest_outage`](crate::Simulator::set_rest_outage)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "status")]
+pub enum RestOutage {
+    /// Every TCP connection to the REST port is reset at once, open ones included, as if the
+    /// server process were down.
+    Refuse,
+    /// Every REST request (sign-in, refresh and device calls included) is answered with this
+    /// HTTP status and a small HTML body, as a load balancer in front of a failed service
+    /// answers. Must be 400–599.
+    Status(u16),
+    /// Connections are accepted and requests never answered; open connections stop forwarding
+    /// too. Nothing sent meanwhile ever reaches the server: when the outage ends, a connection
+    /// on which the client sent anything (a request, or its close) is reset, and an idle one
+    /// (e.g. a pooled keep-alive connection) carries on.
+    Blackhole,
+}
+
+/// Whether `status` can be used as an error answer (upgrade or REST outage).
 pub(crate) fn is_error_status(status: u16) -> bool {
     (400..=599).contains(&status)
 }
@@ -59,6 +77,8 @@ pub(crate) struct RestFaults {
     pub reject_refresh: bool,
     /// The next this-many REST requests (any endpoint) get HTTP 500.
     pub fail_next: u32,
+    /// Added to every REST answer (on top of the network latency).
+    pub latency: Duration,
 }
 
 /// A serialisable view of every fault switch.
@@ -90,6 +110,10 @@ pub struct FaultSnapshot {
     pub withhold_suback: bool,
     /// Connections are closed this many milliseconds after their CONNACK.
     pub kick_after_connack_ms: Option<u64>,
+    /// The REST outage in force.
+    pub rest_outage: Option<RestOutage>,
+    /// Delay added to REST answers only, in milliseconds.
+    pub rest_latency_ms: u64,
 }
 
 fn millis(d: Duration) -> u64 {
@@ -100,6 +124,8 @@ fn millis(d: Duration) -> u64 {
 pub(crate) struct Faults {
     net: watch::Sender<NetFaults>,
     rest: Mutex<RestFaults>,
+    /// Watched by every connection through the REST front, which must react to a change.
+    rest_outage: watch::Sender<Option<RestOutage>>,
 }
 
 impl Default for Faults {
@@ -107,6 +133,7 @@ impl Default for Faults {
         Faults {
             net: watch::Sender::new(NetFaults::default()),
             rest: Mutex::default(),
+            rest_outage: watch::Sender::new(None),
         }
     }
 }
@@ -122,6 +149,18 @@ impl Faults {
 
     pub(crate) fn update_net(&self, f: impl FnOnce(&mut NetFaults)) {
         self.net.send_modify(f);
+    }
+
+    pub(crate) fn rest_outage(&self) -> Option<RestOutage> {
+        *self.rest_outage.borrow()
+    }
+
+    pub(crate) fn watch_rest_outage(&self) -> watch::Receiver<Option<RestOutage>> {
+        self.rest_outage.subscribe()
+    }
+
+    pub(crate) fn set_rest_outage(&self, outage: Option<RestOutage>) {
+        self.rest_outage.send_replace(outage);
     }
 
     pub(crate) fn rest(&self) -> MutexGuard<'_, RestFaults> {
@@ -156,6 +195,8 @@ impl Faults {
             connack_refusal: net.connack_refusal,
             withhold_suback: net.withhold_suback,
             kick_after_connack_ms: net.kick_after_connack.map(millis),
+            rest_outage: self.rest_outage(),
+            rest_latency_ms: millis(rest.latency),
         }
     }
 }

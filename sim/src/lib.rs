@@ -94,6 +94,6 @@ pub use conn_log::{
     ConnectionRecord, Transport,
 };
 pub use device::handle::{DeviceHandle, ReceivedCommand};
-pub use faults::{FaultSnapshot, SignInFault};
+pub use faults::{FaultSnapshot, RestOutage, SignInFault};
 pub use shared::{Counters, SimUrls};
 pub use simulator::{SimError, Simulator};

@@ -1,12 +1,12 @@
-//! The control actions of the handshake and session outages (`/_sim/upgrade-status`,
-//! `/_sim/connack-refusal`, …). Kept apart from `control.rs` so each file stays about one thing;
+//! The control actions of the handshake, session and REST outages (`/_sim/upgrade-status`,
+//! `/_sim/rest-outage`, …). Kept apart from `control.rs` so each file stays about one thing;
 //! the endpoints are listed in the crate documentation.
 
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use crate::faults::{is_connack_refusal, is_error_status};
+use crate::faults::{is_connack_refusal, is_error_status, RestOutage};
 use crate::shared::Shared;
 
 type Body = Map<String, Value>;
@@ -47,6 +47,16 @@ pub(super) fn action(
             .map(|after| shared.set_kick_after_connack(after))
             .map(done)
             .ok_or("expected {\"ms\": integer | null}"),
+        "rest-outage" => rest_outage(body)
+            .map(|outage| shared.set_rest_outage(outage))
+            .map(done)
+            .ok_or("expected {\"outage\": none|refuse|blackhole} or {\"outage\": \"status\", \"status\": 400..599}"),
+        "rest-latency" => body
+            .get("ms")
+            .and_then(Value::as_u64)
+            .map(|ms| shared.set_rest_latency(Duration::from_millis(ms)))
+            .map(done)
+            .ok_or("expected {\"ms\": integer}"),
         _ => return None,
     };
     Some(result)
@@ -66,5 +76,20 @@ fn optional<T>(
     match body.get(key)? {
         Value::Null => Some(None),
         value => parse(value).map(Some),
+    }
+}
+
+fn rest_outage(body: &Body) -> Option<Option<RestOutage>> {
+    match body.get("outage").and_then(Value::as_str)? {
+        "none" => Some(None),
+        "refuse" => Some(Some(RestOutage::Refuse)),
+        "blackhole" => Some(Some(RestOutage::Blackhole)),
+        "status" => body
+            .get("status")
+            .and_then(Value::as_u64)
+            .and_then(|s| u16::try_from(s).ok())
+            .filter(|s| is_error_status(*s))
+            .map(|s| Some(RestOutage::Status(s))),
+        _ => None,
     }
 }

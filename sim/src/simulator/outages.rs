@@ -1,11 +1,11 @@
-//! The outage switches of [`Simulator`]: failures at the WebSocket upgrade and during the MQTT
-//! handshake and session. Every one is also reachable over the control
+//! The outage switches of [`Simulator`]: failures at the WebSocket upgrade, during the MQTT
+//! handshake and session, and of the REST server. Every one is also reachable over the control
 //! API, is cleared by [`Simulator::clear_faults`] and shows in [`Simulator::faults`].
 
 use std::time::Duration;
 
 use super::Simulator;
-use crate::faults::{is_connack_refusal, is_error_status};
+use crate::faults::{is_connack_refusal, is_error_status, RestOutage};
 
 impl Simulator {
     /// While `Some(status)`, every WebSocket upgrade request is answered with that HTTP status
@@ -71,5 +71,39 @@ impl Simulator {
     /// [`ConnectionOutcome::KickedAfterConnack`](crate::ConnectionOutcome::KickedAfterConnack).
     pub fn set_kick_after_connack(&self, after: Option<Duration>) {
         self.shared.set_kick_after_connack(after);
+    }
+
+    /// Puts the REST server out of service in the given way, or back with `None`:
+    ///
+    /// * [`RestOutage::Refuse`]: every connection to the REST port is reset at once, open
+    ///   keep-alive connections included;
+    /// * [`RestOutage::Status`]: every REST request (sign-in, refresh, device calls, unknown
+    ///   paths) is answered with that status and an HTML page;
+    /// * [`RestOutage::Blackhole`]: connections are accepted and nothing is answered; open
+    ///   connections stop forwarding too.
+    ///
+    /// The control API ([`Simulator::control_url`]) has its own port and keeps working. The
+    /// REST port is not in the connection log; the effects are counted in [`Counters`]
+    /// (`rest_connections_refused`, `rest_connections_blackholed`, `rest_outage_answers`).
+    ///
+    /// [`Counters`]: crate::Counters
+    ///
+    /// # Panics
+    ///
+    /// If a [`RestOutage::Status`] is not in 400–599.
+    pub fn set_rest_outage(&self, outage: Option<RestOutage>) {
+        if let Some(RestOutage::Status(s)) = outage {
+            assert!(
+                is_error_status(s),
+                "REST outage status {s} is not in 400..=599"
+            );
+        }
+        self.shared.set_rest_outage(outage);
+    }
+
+    /// Delays every REST answer (sign-in and refresh included) by this much, on top of
+    /// [`Simulator::set_latency`]; MQTT traffic is not affected. `Duration::ZERO` removes it.
+    pub fn set_rest_latency(&self, latency: Duration) {
+        self.shared.set_rest_latency(latency);
     }
 }
