@@ -86,6 +86,11 @@ fn main() -> ExitCode {
         sim.control_url(),
         sim.control_url()
     );
+    println!(
+        "  Faults:       POST {}/<action>, e.g. upgrade-status, connack-refusal, rest-outage",
+        sim.control_url()
+    );
+    println!("                (every action: cargo doc -p nwp500-sim, section Faults)");
     println!("  Account:      {} / {}", account.email, account.password);
     for d in sim.devices() {
         println!(
