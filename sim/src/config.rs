@@ -122,8 +122,11 @@ pub struct SimConfig {
     pub signature_max_skew: Option<Duration>,
     /// Region expected in the signature scope. Default `us-east-1`.
     pub region: String,
-    /// Port of the REST + control server; 0 = ephemeral (default).
+    /// Port of the REST server; 0 = ephemeral (default).
     pub rest_port: u16,
+    /// Port of the control API (`/_sim/…`), apart from the REST port so that it stays
+    /// reachable during a REST outage; 0 = ephemeral (default).
+    pub control_port: u16,
     /// Port of the signing WebSocket gateway (`ws://…/mqtt`); 0 = ephemeral (default).
     pub ws_port: u16,
     /// Port of the plain MQTT-over-TCP pass-through; 0 = ephemeral (default).
@@ -156,6 +159,7 @@ impl Default for SimConfig {
             signature_max_skew: Some(Duration::from_secs(300)),
             region: "us-east-1".into(),
             rest_port: 0,
+            control_port: 0,
             ws_port: 0,
             tcp_port: 0,
             broker_restart_downtime: Duration::from_millis(250),

@@ -45,6 +45,19 @@ pub enum ConnectionOutcome {
     ProtocolError,
     /// The simulator shut down.
     Shutdown,
+    /// The WebSocket upgrade was answered with this HTTP status by
+    /// [`Simulator::set_upgrade_status`](crate::Simulator::set_upgrade_status).
+    UpgradeStatus(u16),
+    /// The upgrade request (WebSocket) or the CONNECT (either listener) was read and the socket
+    /// closed without an answer, by
+    /// [`Simulator::set_close_during_handshake`](crate::Simulator::set_close_during_handshake).
+    ClosedDuringHandshake,
+    /// The CONNECT was answered with a CONNACK carrying this refusal code, then closed, by
+    /// [`Simulator::set_connack_refusal`](crate::Simulator::set_connack_refusal).
+    ConnackRefused(u8),
+    /// Closed a set time after its CONNACK by
+    /// [`Simulator::set_kick_after_connack`](crate::Simulator::set_kick_after_connack).
+    KickedAfterConnack,
 }
 
 /// One entry of the connection log.
@@ -63,6 +76,12 @@ pub struct ConnectionRecord {
     /// Monotonic time of the TCP accept.
     #[serde(skip)]
     pub opened: Instant,
+    /// Monotonic time at which the gateway had the whole CONNECT packet, whatever was answered
+    /// (accepted, refused by CONNACK code, closed unanswered). `None` if no CONNECT arrived.
+    #[serde(skip)]
+    pub connect_received: Option<Instant>,
+    /// Wall-clock time of [`connect_received`](Self::connect_received).
+    pub connect_received_at: Option<SystemTime>,
     /// Monotonic time at which the CONNECT was forwarded to the broker (the connection became
     /// live for its client id).
     #[serde(skip)]
@@ -74,6 +93,10 @@ pub struct ConnectionRecord {
     pub outcome: ConnectionOutcome,
     /// Whether it was black-holed at some point (a half-open link).
     pub blackholed: bool,
+    /// SUBSCRIBEs left unanswered on it by
+    /// [`Simulator::set_withhold_suback`](crate::Simulator::set_withhold_suback). The connection
+    /// stays open, so its outcome says how it ended later; this says it never got a SUBACK.
+    pub subacks_withheld: u32,
     /// Open duration in milliseconds, once closed.
     pub duration_ms: Option<u128>,
 }
@@ -113,10 +136,13 @@ impl ConnLog {
             client_id: None,
             opened_at: SystemTime::now(),
             opened: Instant::now(),
+            connect_received: None,
+            connect_received_at: None,
             connected: None,
             closed: None,
             outcome: ConnectionOutcome::Open,
             blackholed: false,
+            subacks_withheld: 0,
             duration_ms: None,
         });
         id
@@ -128,6 +154,22 @@ impl ConnLog {
             .ok()
             .and_then(|i| records.get_mut(i))
             .map(f)
+    }
+
+    /// Records the arrival of the CONNECT packet, before anything is decided about it.
+    pub(crate) fn set_connect_received(&self, id: u64, client_id: &str, at: Instant) {
+        let wall = SystemTime::now();
+        self.with(id, |r| {
+            r.client_id = Some(client_id.to_owned());
+            r.connect_received = Some(at);
+            r.connect_received_at = Some(wall);
+        });
+    }
+
+    pub(crate) fn note_suback_withheld(&self, id: u64) {
+        self.with(id, |r| {
+            r.subacks_withheld = r.subacks_withheld.saturating_add(1)
+        });
     }
 
     pub(crate) fn set_connected(&self, id: u64, client_id: &str, at: Instant) {
@@ -190,15 +232,23 @@ pub fn max_concurrent_connections(records: &[ConnectionRecord], client_id: &str)
     usize::try_from(max).unwrap_or(0)
 }
 
-/// The shortest time between two consecutive CONNECTs of `client_id` (`None` with fewer than two).
-pub fn min_connect_gap(records: &[ConnectionRecord], client_id: &str) -> Option<Duration> {
+/// The instants at which CONNECT packets of `client_id` arrived, in order: every CONNECT the
+/// gateway read, including refused ones and ones closed unanswered.
+pub fn connect_times(records: &[ConnectionRecord], client_id: &str) -> Vec<Instant> {
     let mut times: Vec<Instant> = records
         .iter()
         .filter(|r| r.client_id.as_deref() == Some(client_id))
-        .filter_map(|r| r.connected)
+        // `connected` alone only for records built by hand without the CONNECT instant.
+        .filter_map(|r| r.connect_received.or(r.connected))
         .collect();
     times.sort();
     times
+}
+
+/// The shortest time between two consecutive CONNECT packets of `client_id` as the gateway
+/// received them, refused ones included (`None` with fewer than two).
+pub fn min_connect_gap(records: &[ConnectionRecord], client_id: &str) -> Option<Duration> {
+    connect_times(records, client_id)
         .windows(2)
         .map(|w| w[1].saturating_duration_since(w[0]))
         .min()
@@ -248,6 +298,26 @@ mod tests {
             min_connect_gap(&records, "c"),
             Some(Duration::from_millis(300))
         );
+    }
+
+    #[test]
+    fn refused_connects_count_for_the_gap_but_not_as_live() {
+        let log = ConnLog::default();
+        let t = Instant::now();
+        let a = log.open(Transport::WebSocket, peer());
+        log.set_connect_received(a, "c", t);
+        log.close(a, ConnectionOutcome::ConnackRefused(3), t);
+        let b = log.open(Transport::WebSocket, peer());
+        let later = t + Duration::from_millis(40);
+        log.set_connect_received(b, "c", later);
+        log.set_connected(b, "c", later);
+        let records = log.snapshot();
+        assert_eq!(connect_times(&records, "c"), vec![t, later]);
+        assert_eq!(
+            min_connect_gap(&records, "c"),
+            Some(Duration::from_millis(40))
+        );
+        assert_eq!(max_concurrent_connections(&records, "c"), 1);
     }
 
     #[test]

@@ -11,7 +11,8 @@ Starts a simulated NaviLink cloud on 127.0.0.1 and runs until interrupted.
 
 Options:
   --devices N        number of simulated water heaters (default 1)
-  --rest-port P      port of the REST + control server (default: ephemeral)
+  --rest-port P      port of the REST server (default: ephemeral)
+  --control-port P   port of the control API, /_sim/... (default: ephemeral)
   --ws-port P        port of the signing WebSocket gateway (default: ephemeral)
   --tcp-port P       port of the plain MQTT/TCP listener (default: ephemeral)
   --time-scale X     simulated seconds per real second for the heater physics (default 1)
@@ -36,6 +37,7 @@ fn parse(args: &[String]) -> Result<Option<SimConfig>, String> {
                 config.devices = SimConfig::with_devices(n).devices;
             }
             "--rest-port" => config.rest_port = port(&value(arg)?)?,
+            "--control-port" => config.control_port = port(&value(arg)?)?,
             "--ws-port" => config.ws_port = port(&value(arg)?)?,
             "--tcp-port" => config.tcp_port = port(&value(arg)?)?,
             "--time-scale" => {
@@ -84,6 +86,11 @@ fn main() -> ExitCode {
         sim.control_url(),
         sim.control_url()
     );
+    println!(
+        "  Faults:       POST {}/<action>, e.g. upgrade-status, connack-refusal, rest-outage",
+        sim.control_url()
+    );
+    println!("                (every action: cargo doc -p nwp500-sim, section Faults)");
     println!("  Account:      {} / {}", account.email, account.password);
     for d in sim.devices() {
         println!(

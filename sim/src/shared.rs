@@ -13,7 +13,7 @@ use crate::auth_store::AuthStore;
 use crate::config::SimConfig;
 use crate::conn_log::{ConnLog, ConnectionOutcome};
 use crate::device::handle::DeviceHandle;
-use crate::faults::{Faults, SignInFault};
+use crate::faults::{Faults, RestOutage, SignInFault};
 use crate::gateway::registry::LiveRegistry;
 use crate::mqtt::broker::Broker;
 
@@ -26,7 +26,8 @@ pub struct SimUrls {
     pub mqtt_ws: String,
     /// Plain MQTT over TCP, e.g. `mqtt://127.0.0.1:41236`.
     pub mqtt_tcp: String,
-    /// Control endpoint base, e.g. `http://127.0.0.1:41234/_sim`.
+    /// Control endpoint base, on its own port so that it stays reachable during a REST outage,
+    /// e.g. `http://127.0.0.1:41237/_sim`.
     pub control: String,
 }
 
@@ -46,6 +47,12 @@ pub struct Counters {
     /// Authenticated requests refused with 401 (missing, unknown, expired or `Bearer`-prefixed
     /// token).
     pub unauthorized: u64,
+    /// Connections to the REST port reset by [`RestOutage::Refuse`].
+    pub rest_connections_refused: u64,
+    /// Connections to the REST port held unanswered by [`RestOutage::Blackhole`].
+    pub rest_connections_blackholed: u64,
+    /// REST requests answered with the status of [`RestOutage::Status`].
+    pub rest_outage_answers: u64,
 }
 
 #[derive(Default)]
@@ -56,6 +63,9 @@ pub(crate) struct CounterCells {
     pub refreshes: AtomicU64,
     pub api_requests: AtomicU64,
     pub unauthorized: AtomicU64,
+    pub rest_connections_refused: AtomicU64,
+    pub rest_connections_blackholed: AtomicU64,
+    pub rest_outage_answers: AtomicU64,
 }
 
 impl CounterCells {
@@ -72,6 +82,9 @@ impl CounterCells {
             refreshes: get(&self.refreshes),
             api_requests: get(&self.api_requests),
             unauthorized: get(&self.unauthorized),
+            rest_connections_refused: get(&self.rest_connections_refused),
+            rest_connections_blackholed: get(&self.rest_connections_blackholed),
+            rest_outage_answers: get(&self.rest_outage_answers),
         }
     }
 }
@@ -201,10 +214,49 @@ impl Shared {
         n > 0
     }
 
+    pub(crate) fn set_upgrade_status(&self, status: Option<u16>) {
+        self.faults.update_net(|f| f.upgrade_status = status);
+        tracing::info!(?status, "fault: answer every upgrade with an HTTP status");
+    }
+
+    pub(crate) fn set_close_during_handshake(&self, on: bool) {
+        self.faults.update_net(|f| f.close_during_handshake = on);
+        tracing::info!(on, "fault: close connections during the handshake");
+    }
+
+    pub(crate) fn set_connack_refusal(&self, code: Option<u8>) {
+        self.faults.update_net(|f| f.connack_refusal = code);
+        tracing::info!(?code, "fault: refuse every CONNECT with a CONNACK code");
+    }
+
+    pub(crate) fn set_withhold_suback(&self, on: bool) {
+        self.faults.update_net(|f| f.withhold_suback = on);
+        tracing::info!(on, "fault: withhold every SUBACK");
+    }
+
+    pub(crate) fn set_kick_after_connack(&self, after: Option<Duration>) {
+        self.faults.update_net(|f| f.kick_after_connack = after);
+        tracing::info!(?after, "fault: kick every connection after its CONNACK");
+    }
+
+    pub(crate) fn set_rest_outage(&self, outage: Option<RestOutage>) {
+        self.faults.set_rest_outage(outage);
+        tracing::info!(?outage, "fault: REST outage");
+    }
+
+    pub(crate) fn set_rest_latency(&self, latency: Duration) {
+        self.faults.rest().latency = latency;
+        tracing::info!(
+            latency_ms = latency.as_millis() as u64,
+            "fault: REST latency"
+        );
+    }
+
     /// Switches every fault off (issued credentials stay as they are).
     pub(crate) fn clear_faults(&self) {
         self.faults.update_net(|f| *f = Default::default());
         *self.faults.rest() = Default::default();
+        self.faults.set_rest_outage(None);
         for d in &self.devices {
             d.set_responsive(true);
         }

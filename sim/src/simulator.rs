@@ -21,6 +21,8 @@ use crate::rest::{API_PREFIX, CONTROL_PREFIX};
 use crate::shared::{Counters, Shared, SimUrls};
 use crate::{gateway, rest};
 
+mod outages;
+
 /// Why the simulator could not start.
 #[derive(Debug, Error)]
 pub enum SimError {
@@ -98,13 +100,17 @@ impl Simulator {
     pub fn start(config: SimConfig) -> Result<Simulator, SimError> {
         validate(&config)?;
         let (rest_listener, rest_addr) = bind("REST server", config.rest_port)?;
+        // The REST server proper sits behind the front on the REST port (which applies the
+        // REST outages), and serves the control API on a port of its own.
+        let (upstream_listener, upstream_addr) = bind("REST server (behind its front)", 0)?;
+        let (control_listener, control_addr) = bind("control server", config.control_port)?;
         let (ws_listener, ws_addr) = bind("WebSocket gateway", config.ws_port)?;
         let (tcp_listener, tcp_addr) = bind("MQTT/TCP gateway", config.tcp_port)?;
         let urls = SimUrls {
             rest: format!("http://{rest_addr}{API_PREFIX}"),
             mqtt_ws: format!("ws://{ws_addr}/mqtt"),
             mqtt_tcp: format!("mqtt://{tcp_addr}"),
-            control: format!("http://{rest_addr}{CONTROL_PREFIX}"),
+            control: format!("http://{control_addr}{CONTROL_PREFIX}"),
         };
 
         let broker = Broker::new(BrokerSettings {
@@ -147,10 +153,12 @@ impl Simulator {
                     let listeners = (|| {
                         let ws = tokio::net::TcpListener::from_std(ws_listener)?;
                         let tcp = tokio::net::TcpListener::from_std(tcp_listener)?;
-                        let server = rest::server(shared.clone(), rest_listener)?;
-                        Ok::<_, std::io::Error>((ws, tcp, server))
+                        let front = tokio::net::TcpListener::from_std(rest_listener)?;
+                        let server =
+                            rest::server(shared.clone(), upstream_listener, control_listener)?;
+                        Ok::<_, std::io::Error>((ws, tcp, front, server))
                     })();
-                    let (ws, tcp, server) = match listeners {
+                    let (ws, tcp, front, server) = match listeners {
                         Ok(l) => l,
                         Err(e) => {
                             let _ = ready_tx.send(Err(e.to_string()));
@@ -159,6 +167,7 @@ impl Simulator {
                     };
                     let server_handle = server.handle();
                     actix_web::rt::spawn(server);
+                    tokio::spawn(rest::front::serve(shared.clone(), front, upstream_addr));
                     tokio::spawn(gateway::serve(shared.clone(), ws, Transport::WebSocket));
                     tokio::spawn(gateway::serve(shared.clone(), tcp, Transport::Tcp));
                     for (device, client) in device_tasks {
@@ -232,7 +241,9 @@ impl Simulator {
         &self.shared.urls.mqtt_tcp
     }
 
-    /// Control endpoint base URL (`http://127.0.0.1:PORT/_sim`).
+    /// Control endpoint base URL (`http://127.0.0.1:PORT/_sim`). The control API has its own
+    /// port ([`SimConfig::control_port`]), so it stays reachable during a
+    /// [REST outage](Simulator::set_rest_outage).
     pub fn control_url(&self) -> &str {
         &self.shared.urls.control
     }
@@ -309,9 +320,16 @@ impl Simulator {
         conn_log::max_concurrent_connections(&self.connection_log(), client_id)
     }
 
-    /// The shortest gap between two CONNECTs of `client_id` (`None` with fewer than two).
+    /// The shortest gap between two CONNECT packets of `client_id` as the gateway received
+    /// them, refused and unanswered ones included (`None` with fewer than two).
     pub fn min_connect_gap(&self, client_id: &str) -> Option<Duration> {
         conn_log::min_connect_gap(&self.connection_log(), client_id)
+    }
+
+    /// The instants at which the gateway received the CONNECT packets of `client_id`, in order,
+    /// refused and unanswered ones included.
+    pub fn connect_times(&self, client_id: &str) -> Vec<Instant> {
+        conn_log::connect_times(&self.connection_log(), client_id)
     }
 
     // ---- faults ---------------------------------------------------------------------------
@@ -341,7 +359,7 @@ impl Simulator {
     }
 
     /// Adds this one-way delay to everything the gateway forwards and to every REST answer.
-    /// `Duration::ZERO` removes it.
+    /// `Duration::ZERO` removes it. For REST answers alone see [`Simulator::set_rest_latency`].
     pub fn set_latency(&self, latency: Duration) {
         self.shared.set_latency(latency);
     }

@@ -3,6 +3,7 @@
 //! connection.
 
 mod delay;
+mod handshake;
 mod link;
 mod proxy;
 pub(crate) mod registry;
@@ -13,13 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 
 use crate::conn_log::{ConnectionOutcome, Transport};
 use crate::shared::Shared;
-
-/// Longest time a client may take for the WebSocket handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Accepts connections on `listener` forever.
 pub(crate) async fn serve(shared: Arc<Shared>, listener: TcpListener, transport: Transport) {
@@ -50,8 +47,6 @@ pub(crate) async fn serve(shared: Arc<Shared>, listener: TcpListener, transport:
     }
 }
 
-// The upgrade callback's error type (`http::Response`) is fixed by tungstenite.
-#[allow(clippy::result_large_err)]
 async fn handle(
     shared: Arc<Shared>,
     id: u64,
@@ -67,39 +62,10 @@ async fn handle(
     }
     let (rx, tx) = match transport {
         Transport::Tcp => link::from_tcp(stream),
-        Transport::WebSocket => {
-            let mut rejection: Option<String> = None;
-            let callback =
-                |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
-                    match upgrade::check(&shared, request) {
-                        Ok(()) => Ok(upgrade::accept_subprotocol(request, response)),
-                        Err(reason) => {
-                            let answer = upgrade::forbidden(&reason);
-                            rejection = Some(reason);
-                            Err(answer)
-                        }
-                    }
-                };
-            let handshake = tokio::time::timeout(
-                HANDSHAKE_TIMEOUT,
-                tokio_tungstenite::accept_hdr_async(stream, callback),
-            )
-            .await;
-            match handshake {
-                Ok(Ok(ws)) => link::from_ws(ws),
-                Ok(Err(_)) | Err(_) => {
-                    let outcome = match rejection {
-                        Some(reason) => {
-                            tracing::info!(conn = id, %peer, %reason, "gateway: upgrade rejected with 403");
-                            ConnectionOutcome::Rejected(reason)
-                        }
-                        None => ConnectionOutcome::ProtocolError,
-                    };
-                    shared.log.close(id, outcome, Instant::now());
-                    return;
-                }
-            }
-        }
+        Transport::WebSocket => match handshake::websocket(&shared, id, stream, peer).await {
+            Some(link) => link,
+            None => return,
+        },
     };
     proxy::run(shared, id, rx, tx, transport, false).await;
 }

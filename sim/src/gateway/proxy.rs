@@ -13,8 +13,35 @@ use super::link::{ClientRx, ClientTx};
 use crate::conn_log::{ConnectionOutcome, Transport};
 use crate::faults::NetFaults;
 use crate::mqtt::codec::{self, Packet};
-use crate::mqtt::session::{self, SessionEnd};
+use crate::mqtt::session::{self, SessionEnd, SessionHooks};
 use crate::shared::Shared;
+
+/// First byte of a CONNACK (type 2, no flags).
+const CONNACK_FIRST_BYTE: u8 = 0x20;
+
+/// Sleeps until `at`, or forever when there is no such instant.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The gateway's faults as the broker session sees them.
+struct Hooks {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl SessionHooks for Hooks {
+    fn withhold_suback(&self) -> bool {
+        self.shared.faults.net().withhold_suback
+    }
+
+    fn suback_withheld(&self, _packet_id: u16) {
+        self.shared.log.note_suback_withheld(self.id);
+    }
+}
 
 /// Runs a connection whose transport is established, until it ends, and logs the outcome.
 /// `blackholed` = the link is dead from the start (accepted during a black hole).
@@ -32,7 +59,7 @@ pub(crate) async fn run(
         .checked_add(lifetime)
         .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86400));
     let mut conn = Conn {
-        shared: &shared,
+        shared: shared.clone(),
         id,
         kill,
         deadline,
@@ -48,8 +75,8 @@ pub(crate) async fn run(
     shared.live.remove(id);
 }
 
-struct Conn<'a> {
-    shared: &'a Shared,
+struct Conn {
+    shared: Arc<Shared>,
     id: u64,
     kill: oneshot::Receiver<ConnectionOutcome>,
     deadline: Instant,
@@ -57,7 +84,7 @@ struct Conn<'a> {
     net_open: bool,
 }
 
-impl Conn<'_> {
+impl Conn {
     fn latency(&self) -> Duration {
         self.net.borrow().latency
     }
@@ -108,13 +135,14 @@ impl Conn<'_> {
             }
         };
 
-        if transport == Transport::Tcp && self.net.borrow().reject_upgrades {
-            let refusal = codec::to_bytes(&Packet::ConnAck {
-                session_present: false,
-                code: codec::CONNACK_NOT_AUTHORIZED,
-            });
-            tx.send(refusal).await;
-            return ConnectionOutcome::Rejected("CONNECT refused by fault injection".into());
+        self.shared.log.set_connect_received(
+            self.id,
+            &connect.client_id,
+            std::time::Instant::now(),
+        );
+        if let Some(outcome) = self.refuse_connect(tx, transport).await {
+            tracing::info!(conn = self.id, client_id = %connect.client_id, ?outcome, "gateway: CONNECT refused");
+            return outcome;
         }
 
         // Phase 2: the connection becomes the live one for its client id.
@@ -124,18 +152,33 @@ impl Conn<'_> {
         tracing::info!(conn = self.id, client_id = %connect.client_id, ?transport, "gateway: client connected");
         let (gateway_side, broker_side) = tokio::io::duplex(64 * 1024);
         let broker = self.shared.broker.clone();
-        let session = tokio::spawn(session::serve(broker, broker_side));
+        let hooks = Hooks {
+            shared: self.shared.clone(),
+            id: self.id,
+        };
+        let session = tokio::spawn(session::serve(broker, broker_side, hooks));
         let (mut broker_rd, mut broker_wr) = tokio::io::split(gateway_side);
         let mut up = DelayLine::default();
         let mut down = DelayLine::default();
         up.push(pending, self.latency());
         let mut buf = vec![0u8; 8192];
+        // The broker's first bytes are the CONNACK; the kick-after-CONNACK fault counts from it.
+        let mut first_down = true;
+        let mut kick_at: Option<Instant> = None;
 
         loop {
             tokio::select! {
                 outcome = &mut self.kill => return outcome.unwrap_or(ConnectionOutcome::Shutdown),
                 () = sleep_until(self.deadline) => return ConnectionOutcome::LifetimeExceeded,
+                () = sleep_until_some(kick_at) => {
+                    tracing::info!(conn = self.id, "gateway: kicked after CONNACK");
+                    return ConnectionOutcome::KickedAfterConnack;
+                }
                 changed = self.net.changed(), if self.net_open => {
+                    if self.net.borrow().kick_after_connack.is_none() {
+                        // The fault was switched off before it struck: this connection stays.
+                        kick_at = None;
+                    }
                     if self.blackhole_after_change(changed) {
                         // The broker forgets the session (as AWS would once the link is dead);
                         // the client keeps an open socket that never answers again.
@@ -170,12 +213,48 @@ impl Conn<'_> {
                     }
                 }
                 data = down.next_due() => {
+                    let is_connack = first_down && data.first() == Some(&CONNACK_FIRST_BYTE);
+                    first_down = false;
                     if !tx.send(data).await {
                         return ConnectionOutcome::ClientClosed;
+                    }
+                    if is_connack {
+                        let kick_after = self.net.borrow().kick_after_connack;
+                        kick_at = kick_after.map(|d| Instant::now() + d);
                     }
                 }
             }
         }
+    }
+
+    /// Applies the faults that answer a CONNECT with anything but a session; `Some(outcome)`
+    /// when the connection ends here.
+    async fn refuse_connect(
+        &self,
+        tx: &mut ClientTx,
+        transport: Transport,
+    ) -> Option<ConnectionOutcome> {
+        let net = self.net.borrow().clone();
+        if net.close_during_handshake {
+            // Nothing is sent: the client sees the connection closed before any CONNACK.
+            return Some(ConnectionOutcome::ClosedDuringHandshake);
+        }
+        let (code, outcome) = if transport == Transport::Tcp && net.reject_upgrades {
+            (
+                codec::CONNACK_NOT_AUTHORIZED,
+                ConnectionOutcome::Rejected("CONNECT refused by fault injection".into()),
+            )
+        } else if let Some(code) = net.connack_refusal {
+            (code, ConnectionOutcome::ConnackRefused(code))
+        } else {
+            return None;
+        };
+        let refusal = codec::to_bytes(&Packet::ConnAck {
+            session_present: false,
+            code,
+        });
+        tx.send(refusal).await;
+        Some(outcome)
     }
 
     /// A black-holed link: read and discard everything, answer nothing, until the client gives

@@ -67,6 +67,23 @@ pub(crate) fn accept_subprotocol(request: &Request, mut response: Response) -> R
     response
 }
 
+/// The answer of a failing front end: `status` (400–599) with its reason phrase as body.
+pub(crate) fn error_status(status: u16) -> ErrorResponse {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let body = format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Error")
+    );
+    let mut response = ErrorResponse::new(None);
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert("Content-Type", HeaderValue::from_static("text/plain"));
+    headers.insert("Content-Length", HeaderValue::from(body.len()));
+    *response.body_mut() = Some(body);
+    response
+}
+
 /// The 403 answer.
 pub(crate) fn forbidden(reason: &str) -> ErrorResponse {
     let mut response = ErrorResponse::new(Some(format!("Forbidden: {reason}")));

@@ -26,10 +26,20 @@ pub(crate) enum SessionEnd {
     Io,
 }
 
+/// What a network session asks of whoever opened it (the gateway applies its faults here, so
+/// the broker itself stays free of them).
+pub(crate) trait SessionHooks {
+    /// Whether a SUBSCRIBE arriving now is to be ignored: neither applied nor acknowledged.
+    fn withhold_suback(&self) -> bool;
+    /// A SUBSCRIBE was ignored.
+    fn suback_withheld(&self, packet_id: u16);
+}
+
 /// Serves one MQTT 3.1.1 session over `stream` until it ends.
-pub(crate) async fn serve<S>(broker: Broker, stream: S) -> SessionEnd
+pub(crate) async fn serve<S, H>(broker: Broker, stream: S, hooks: H) -> SessionEnd
 where
     S: AsyncRead + AsyncWrite + Unpin,
+    H: SessionHooks,
 {
     let (mut rd, mut wr) = tokio::io::split(stream);
     let settings = broker.settings().clone();
@@ -78,6 +88,7 @@ where
         &mut wr,
         &mut rx,
         buf,
+        &hooks,
     )
     .await;
     broker.unregister(session);
@@ -99,7 +110,7 @@ async fn write<W: AsyncWrite + Unpin>(wr: &mut W, bytes: &[u8]) -> std::io::Resu
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn run<R, W>(
+async fn run<R, W, H>(
     broker: &Broker,
     session: u64,
     client_id: &str,
@@ -108,10 +119,12 @@ async fn run<R, W>(
     wr: &mut W,
     rx: &mut tokio::sync::mpsc::UnboundedReceiver<Delivery>,
     mut buf: Vec<u8>,
+    hooks: &H,
 ) -> SessionEnd
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
+    H: SessionHooks,
 {
     let max_packet = broker.settings().max_packet_size;
     let max_filters = broker.settings().max_filters_per_subscribe;
@@ -154,6 +167,10 @@ where
                     if let (1, Some(id)) = (p.qos, p.packet_id) {
                         codec::encode(&Packet::PubAck(id), &mut out);
                     }
+                }
+                Packet::Subscribe { packet_id, .. } if hooks.withhold_suback() => {
+                    tracing::info!(client_id, packet_id, "broker: SUBSCRIBE withheld");
+                    hooks.suback_withheld(packet_id);
                 }
                 Packet::Subscribe { packet_id, filters } => {
                     let too_many = filters.len() > max_filters;

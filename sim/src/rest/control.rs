@@ -8,14 +8,16 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-use super::json_object;
+use super::{control_outages, json_object};
 use crate::config::InvalidCredentialsForm;
+use crate::conn_log;
 use crate::faults::SignInFault;
 use crate::shared::Shared;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/state", web::get().to(state))
         .route("/connections", web::get().to(connections))
+        .route("/clients/{client_id}", web::get().to(client))
         .route("/devices/{mac}/commands", web::get().to(device_commands))
         .route("/devices/{mac}/status", web::get().to(device_status))
         .route(
@@ -57,6 +59,28 @@ async fn connections(shared: web::Data<Shared>) -> HttpResponse {
     HttpResponse::Ok().json(shared.log.snapshot())
 }
 
+/// What the log says about one client id: its CONNECT times as the gateway saw them (in
+/// milliseconds after the first), the shortest gap, and the most connections live at once.
+async fn client(shared: web::Data<Shared>, client_id: web::Path<String>) -> HttpResponse {
+    let log = shared.log.snapshot();
+    let times = conn_log::connect_times(&log, &client_id);
+    let offsets: Vec<u128> = times
+        .first()
+        .map(|first| {
+            times
+                .iter()
+                .map(|t| t.saturating_duration_since(*first).as_millis())
+                .collect()
+        })
+        .unwrap_or_default();
+    HttpResponse::Ok().json(json!({
+        "clientId": client_id.as_str(),
+        "connectOffsetsMs": offsets,
+        "minConnectGapMs": conn_log::min_connect_gap(&log, &client_id).map(|g| g.as_millis()),
+        "maxConcurrentConnections": conn_log::max_concurrent_connections(&log, &client_id),
+    }))
+}
+
 async fn device_commands(shared: web::Data<Shared>, mac: web::Path<String>) -> HttpResponse {
     match shared.device(&mac) {
         Some(d) => HttpResponse::Ok().json(d.commands()),
@@ -94,6 +118,9 @@ async fn action(
     body: web::Bytes,
 ) -> HttpResponse {
     let body = json_object(&body).unwrap_or_default();
+    if let Some(result) = control_outages::action(&shared, action.as_str(), &body) {
+        return answer(result);
+    }
     let flag = || body.get("on").and_then(Value::as_bool);
     let result: Result<Value, &str> = match action.as_str() {
         "drop-connections" => Ok(json!({"dropped": shared.drop_all_connections()})),
@@ -165,6 +192,10 @@ async fn action(
         }
         _ => return error(StatusCode::NOT_FOUND, "unknown action"),
     };
+    answer(result)
+}
+
+fn answer(result: Result<Value, &str>) -> HttpResponse {
     match result {
         Ok(v) => HttpResponse::Ok().json(v),
         Err(message) => error(StatusCode::BAD_REQUEST, message),

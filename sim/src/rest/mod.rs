@@ -3,7 +3,10 @@
 
 mod account;
 mod control;
+mod control_outages;
 mod devices;
+pub(crate) mod front;
+mod outage;
 
 use std::sync::Arc;
 
@@ -19,14 +22,18 @@ pub(crate) const API_PREFIX: &str = "/api/v2.1";
 /// Path prefix of the control endpoint.
 pub(crate) const CONTROL_PREFIX: &str = "/_sim";
 
-/// Builds the HTTP server on an already bound listener. Must run inside an actix `System`.
+/// Builds the HTTP server on already bound listeners: `api` (reached through the REST front)
+/// and `control` (the control port, reached directly). Both serve every route; the control
+/// port is documented for `/_sim` only. Must run inside an actix `System`.
 pub(crate) fn server(
     shared: Arc<Shared>,
-    listener: std::net::TcpListener,
+    api: std::net::TcpListener,
+    control: std::net::TcpListener,
 ) -> std::io::Result<actix_web::dev::Server> {
     let data = web::Data::from(shared);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(outage::middleware))
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(1 << 20))
             .service(
@@ -39,7 +46,8 @@ pub(crate) fn server(
     .workers(1)
     .disable_signals()
     .shutdown_timeout(0)
-    .listen(listener)?
+    .listen(api)?
+    .listen(control)?
     .run();
     Ok(server)
 }
@@ -83,9 +91,11 @@ pub(crate) fn server_error() -> HttpResponse {
     )
 }
 
-/// Applies the latency fault and the "fail next requests" fault to a REST request.
+/// Applies the latency faults (network and REST-only) and the "fail next requests" fault to a
+/// REST request.
 pub(crate) async fn preamble(shared: &Shared) -> Option<HttpResponse> {
-    let latency = shared.faults.net().latency;
+    let rest_latency = shared.faults.rest().latency;
+    let latency = shared.faults.net().latency.saturating_add(rest_latency);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
