@@ -83,6 +83,9 @@ pub struct ReconnectPolicy {
     last_connect_started: Option<Instant>,
     auth_shortcut: AuthShortcut,
     last_attempt_renewed: bool,
+    /// The last attempt was to renew the credentials and could not (the REST API
+    /// failed): the next one renews again instead of reusing refused credentials.
+    renew_pending: bool,
     last_failure: Option<FailureKind>,
     gave_up: bool,
 }
@@ -109,6 +112,7 @@ impl ReconnectPolicy {
             last_connect_started: None,
             auth_shortcut: AuthShortcut::Available,
             last_attempt_renewed: false,
+            renew_pending: false,
             last_failure: None,
             gave_up: false,
         }
@@ -173,7 +177,8 @@ impl ReconnectPolicy {
         } else {
             self.jittered(base)
         };
-        let renew_credentials = shortcut || kind == AttemptKind::Deep;
+        let renew_credentials =
+            shortcut || kind == AttemptKind::Deep || std::mem::take(&mut self.renew_pending);
         self.last_attempt_renewed = renew_credentials;
         Decision::Attempt(Attempt {
             number,
@@ -197,8 +202,12 @@ impl ReconnectPolicy {
     /// as [`on_auth_rejected`](Self::on_auth_rejected).
     pub fn on_attempt_failed(&mut self, failure: FailureKind) {
         self.last_failure = Some(failure);
-        if failure == FailureKind::AuthRejected {
-            self.on_auth_rejected();
+        match failure {
+            FailureKind::AuthRejected => self.on_auth_rejected(),
+            // A renewal that could not be done is still owed (the next attempt renews,
+            // under the normal backoff), rather than reusing credentials already refused.
+            FailureKind::Credentials if self.last_attempt_renewed => self.renew_pending = true,
+            _ => {}
         }
     }
 
@@ -245,6 +254,7 @@ impl ReconnectPolicy {
     pub fn on_connack(&mut self) {
         self.auth_shortcut = AuthShortcut::Available;
         self.last_attempt_renewed = false;
+        self.renew_pending = false;
         self.last_failure = None;
         self.gave_up = false;
     }
@@ -318,6 +328,7 @@ impl ReconnectPolicy {
         self.gave_up = false;
         self.auth_shortcut = AuthShortcut::Available;
         self.last_attempt_renewed = false;
+        self.renew_pending = false;
         self.last_failure = None;
     }
 

@@ -373,6 +373,29 @@ async fn rejection_of_the_first_connect_earns_the_shortcut() {
     assert!(a.renew_credentials);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_renewal_the_rest_api_could_not_do_is_owed_to_the_next_attempt() {
+    let c = clock();
+    let mut p = ReconnectPolicy::with_seed(no_jitter(), 1);
+    attempt(p.next_attempt(c.now()));
+    p.on_attempt_failed(FailureKind::AuthRejected);
+    let renewing = attempt(p.next_attempt(c.now()));
+    assert!(renewing.renew_credentials);
+    // The REST API failed: the renewal did not happen.
+    p.on_attempt_failed(FailureKind::Credentials);
+    let next = attempt(p.next_attempt(c.now()));
+    assert!(next.renew_credentials, "would reuse refused credentials");
+    assert!(
+        next.delay > Duration::ZERO,
+        "no immediate retry against a failing API"
+    );
+    p.on_attempt_failed(FailureKind::Credentials);
+    assert!(attempt(p.next_attempt(c.now())).renew_credentials);
+    // Renewed and connected: owed no more.
+    p.on_connack();
+    assert!(!attempt(p.next_attempt(c.now())).renew_credentials);
+}
+
 #[test]
 fn only_unreachable_endpoints_and_apis_are_outages() {
     assert!(FailureKind::Unreachable.is_outage());
