@@ -119,6 +119,16 @@ impl Diagnostics {
         }
     }
 
+    /// The client started while the cloud was out (its first attempt failed): an outage
+    /// that began at `since` (unless one is already running).
+    pub fn on_start_failed(&mut self, since: Instant, error: impl Into<String>) {
+        self.last_error = Some(error.into());
+        if self.connected_since.is_none() && self.outage_started.is_none() {
+            self.outages = self.outages.saturating_add(1);
+            self.outage_started = Some(since);
+        }
+    }
+
     /// A connection attempt starts.
     pub fn on_attempt(&mut self, kind: AttemptKind) {
         self.total_attempts = self.total_attempts.saturating_add(1);

@@ -373,6 +373,7 @@ impl Reconnector {
             // a failure), and its length counts from the start.
             self.in_outage = true;
             self.outage_started = Some(started);
+            self.diagnostics.on_start_failed(started, message.clone());
         }
         self.policy.on_attempt_failed(class);
         self.schedule_next(ctx, class, message);
