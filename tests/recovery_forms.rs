@@ -343,3 +343,27 @@ async fn a_flaky_link_that_serves_between_faults_is_back_fast_after_each() {
     recovery_support::disconnect(&client, &rec).await;
     assert_invariants(&sim, &client, &rec.all(), Duration::from_millis(50));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_hanging_in_a_black_hole_is_abandoned_once_the_endpoint_answers() {
+    let (sim, client, rec) = connected(SimConfig::default(), |b| {
+        realistic(b).connect_timeout(Duration::from_secs(10))
+    })
+    .await;
+    let from = rec.len();
+    sim.set_blackhole(true);
+    sim.drop_all_connections();
+    // The first attempt (1 s after the drop) hangs in the black hole.
+    rec.wait_for(from, "connecting", 1, WAIT).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    sim.set_blackhole(false);
+    let end = Instant::now();
+    rec.wait_for(from, "recovered", 1, WAIT).await;
+    let back = end.elapsed();
+    assert!(
+        back < Duration::from_millis(1_500),
+        "back {back:?} after the black hole ended (the connect timeout is 10 s)"
+    );
+    recovery_support::disconnect(&client, &rec).await;
+    assert_invariants(&sim, &client, &rec.all(), Duration::from_millis(100));
+}

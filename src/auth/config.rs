@@ -12,8 +12,10 @@ use super::secret::{redact_email, Secret};
 pub const DEFAULT_API_BASE_URL: &str = "https://nlus.naviensmartcontrol.com/api/v2.1";
 /// Default early-renewal margin: tokens count as expired this long before their expiry.
 pub const DEFAULT_SAFETY_MARGIN: Duration = Duration::from_secs(300);
-/// Default total timeout of one HTTP request.
-pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default total timeout of one HTTP request. The API answers in well under a second; a
+/// request stuck in a black-holed API holds up the reconnect that needs it, so the bound
+/// is short.
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Account and transport settings for signing in.
 ///
@@ -110,7 +112,7 @@ mod tests {
         let c = AuthConfig::new("user@example.com", "correct-horse");
         assert_eq!(c.api_base_url.as_str(), DEFAULT_API_BASE_URL);
         assert_eq!(c.safety_margin, Duration::from_secs(300));
-        assert_eq!(c.http_timeout, Duration::from_secs(30));
+        assert_eq!(c.http_timeout, Duration::from_secs(10));
         assert!(c.token_file.is_none());
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("correct-horse"));

@@ -226,6 +226,91 @@ impl Reconnector {
                 .map(move |result, act, ctx| act.on_attempt_done(ctx, generation, result)),
         );
         self.pending = Some(handle);
+        self.watch_attempt(ctx, generation);
+    }
+
+    /// Probes the endpoint while attempt `generation` is under way. An attempt started
+    /// into a black hole hangs until the connect timeout (20 s); if meanwhile the probe
+    /// sees the endpoint go from unreachable to healthy, the stalled attempt is abandoned
+    /// for a fresh one. A slow attempt to a healthy endpoint is left alone: the probe sees
+    /// it healthy from the start.
+    fn watch_attempt(&mut self, ctx: &mut Context<Self>, generation: u64) {
+        let Some(target) = self.settings.probe_target.clone() else {
+            return;
+        };
+        let interval = self.settings.probe_interval;
+        let timeout = interval.min(Duration::from_secs(2));
+        self.probe_saw_unreachable = false;
+        self.probe = Some(ctx.run_interval(interval, move |act, ctx| {
+            if act.phase != Phase::Attempting || act.generation != generation {
+                return;
+            }
+            let target = target.clone();
+            ctx.spawn(
+                async move { is_reachable(&target, timeout).await }
+                    .into_actor(act)
+                    .map(move |reachable, act, ctx| {
+                        if act.phase != Phase::Attempting || act.generation != generation {
+                            return; // that attempt is over
+                        }
+                        if !reachable {
+                            act.probe_saw_unreachable = true;
+                        } else if act.probe_saw_unreachable {
+                            act.abandon_stalled_attempt(ctx);
+                        }
+                    }),
+            );
+        }));
+    }
+
+    /// The endpoint answers again while the current attempt still hangs in the outage:
+    /// that attempt failed; the next one starts now (its CONNECT still no sooner than the
+    /// minimum interval after the last).
+    fn abandon_stalled_attempt(&mut self, ctx: &mut Context<Self>) {
+        info!(
+            attempt = self.attempt_number,
+            "endpoint healthy again while an attempt hangs; starting a fresh one"
+        );
+        for handle in [self.pending.take(), self.probe.take()]
+            .into_iter()
+            .flatten()
+        {
+            ctx.cancel_future(handle);
+        }
+        let now = self.now();
+        self.policy.on_connect_started(now);
+        let reason = "attempt stalled in the outage; the endpoint answers again".to_owned();
+        self.diagnostics.on_attempt_failed(reason.clone());
+        if self.attempt_kind == ConnectKind::Initial {
+            self.policy.count_unscheduled_attempt();
+        }
+        if let Some(started) = self.started_at.take() {
+            self.in_outage = true;
+            self.outage_started = Some(started);
+            self.diagnostics.on_start_failed(started, reason.clone());
+        }
+        self.policy.on_attempt_failed(FailureKind::Unreachable);
+        self.wait_id = self.wait_id.wrapping_add(1);
+        match self.policy.next_attempt(now) {
+            Decision::Attempt(attempt) => {
+                self.emit(Event::ReconnectScheduled {
+                    attempt: attempt.number,
+                    kind: attempt.kind,
+                    delay: Duration::ZERO,
+                    class: FailureKind::Unreachable,
+                    reason,
+                });
+                self.phase = Phase::Waiting;
+                self.begin_attempt(
+                    ctx,
+                    attempt.kind.into(),
+                    attempt.number,
+                    attempt.renew_credentials,
+                );
+            }
+            Decision::GiveUp { .. } => self.fail(ctx, FailureReason::AttemptLimit),
+            Decision::Stopped => self.phase = Phase::Failed,
+        }
     }
 
     fn on_attempt_done(
@@ -245,6 +330,9 @@ impl Reconnector {
             return; // superseded or disconnected meanwhile
         }
         self.pending = None;
+        if let Some(watch) = self.probe.take() {
+            ctx.cancel_future(watch);
+        }
         // The attempt's CONNECT, if one went out, went out before now.
         let now = self.now();
         self.policy.on_connect_started(now);
@@ -479,6 +567,9 @@ impl Reconnector {
         let timeout = interval.min(Duration::from_secs(2));
         let wait = self.wait_id;
         self.probe_saw_unreachable = seen_unreachable;
+        if let Some(previous) = self.probe.take() {
+            ctx.cancel_future(previous);
+        }
         self.probe = Some(ctx.run_interval(interval, move |act, ctx| {
             if act.phase != Phase::Waiting || act.wait_id != wait {
                 return;
