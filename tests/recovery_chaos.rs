@@ -1,0 +1,160 @@
+//! A seeded chaos run: faults of every kind the simulator has, in quick random
+//! succession, against one client with sub-second timings. Whatever the sequence, the
+//! client never holds two connections, never sends two CONNECTs closer than the minimum
+//! interval, ends every outage with exactly one outcome, and is back with fresh statuses
+//! soon after the last fault.
+
+mod recovery_support;
+
+use std::time::{Duration, Instant};
+
+use nwp500_sim::{RestOutage, SimConfig, Simulator};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use recovery_support::{check_outcomes, connected};
+
+/// One fault: switched on, held for a while, switched off.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    Drop,
+    Kick,
+    RestartBroker,
+    ExpireCredentials,
+    Refuse,
+    Blackhole,
+    Upgrade5xx,
+    HandshakeClose,
+    ConnackUnavailable,
+    ConnackNotAuthorized,
+    RestDown,
+    RestBlackhole,
+    WithholdSuback,
+    KickAfterConnack,
+}
+
+const FAULTS: [Fault; 14] = [
+    Fault::Drop,
+    Fault::Kick,
+    Fault::RestartBroker,
+    Fault::ExpireCredentials,
+    Fault::Refuse,
+    Fault::Blackhole,
+    Fault::Upgrade5xx,
+    Fault::HandshakeClose,
+    Fault::ConnackUnavailable,
+    Fault::ConnackNotAuthorized,
+    Fault::RestDown,
+    Fault::RestBlackhole,
+    Fault::WithholdSuback,
+    Fault::KickAfterConnack,
+];
+
+fn start(sim: &Simulator, client_id: &str, fault: Fault) {
+    match fault {
+        Fault::Drop => {
+            sim.drop_all_connections();
+        }
+        Fault::Kick => {
+            sim.kick(client_id);
+        }
+        Fault::RestartBroker => {
+            sim.restart_broker();
+        }
+        Fault::ExpireCredentials => {
+            sim.expire_credentials();
+            sim.drop_all_connections();
+        }
+        Fault::Refuse => {
+            sim.set_refuse_connections(true);
+            sim.drop_all_connections();
+        }
+        Fault::Blackhole => sim.set_blackhole(true),
+        Fault::Upgrade5xx => {
+            sim.set_upgrade_status(Some(503));
+            sim.drop_all_connections();
+        }
+        Fault::HandshakeClose => {
+            sim.set_close_during_handshake(true);
+            sim.drop_all_connections();
+        }
+        Fault::ConnackUnavailable => {
+            sim.set_connack_refusal(Some(3));
+            sim.drop_all_connections();
+        }
+        Fault::ConnackNotAuthorized => {
+            sim.set_connack_refusal(Some(5));
+            sim.drop_all_connections();
+        }
+        Fault::RestDown => {
+            sim.set_rest_outage(Some(RestOutage::Status(503)));
+            sim.expire_credentials();
+            sim.drop_all_connections();
+        }
+        Fault::RestBlackhole => {
+            sim.set_rest_outage(Some(RestOutage::Blackhole));
+            sim.expire_credentials();
+            sim.drop_all_connections();
+        }
+        Fault::WithholdSuback => {
+            sim.set_withhold_suback(true);
+            sim.drop_all_connections();
+        }
+        Fault::KickAfterConnack => {
+            sim.set_kick_after_connack(Some(Duration::from_millis(100)));
+            sim.drop_all_connections();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_faults_of_every_kind_leave_the_invariants_intact() {
+    let (sim, client, rec) = connected(SimConfig::default(), |b| {
+        b.max_reconnect_delay(Duration::from_secs(1))
+            .stable_after(Duration::from_secs(3))
+            .operation_timeout(Duration::from_millis(1_500))
+    })
+    .await;
+    let id = client.client_id().to_owned();
+    let mut rng = StdRng::seed_from_u64(0x6e77_7035);
+    let run_until = Instant::now() + Duration::from_secs(40);
+    let mut sequence = Vec::new();
+    while Instant::now() < run_until {
+        let fault = FAULTS[rng.random_range(0..FAULTS.len())];
+        sequence.push(fault);
+        start(&sim, &id, fault);
+        tokio::time::sleep(Duration::from_millis(rng.random_range(200..2_000))).await;
+        sim.clear_faults();
+        tokio::time::sleep(Duration::from_millis(rng.random_range(500..2_500))).await;
+    }
+    sim.clear_faults();
+    // Back, restored and polled soon after the last fault.
+    let from = rec.len();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !client.is_connected().await {
+        assert!(
+            Instant::now() < deadline,
+            "not back 15 s after the last fault; faults {sequence:?}; events {:?}",
+            rec.all().iter().map(|e| e.name()).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    rec.wait_for(from, "status", 1, Duration::from_secs(10))
+        .await;
+    recovery_support::disconnect(&client, &rec).await;
+
+    let events = rec.all();
+    if let Err(violation) = check_outcomes(&events) {
+        panic!("{violation}; faults {sequence:?}");
+    }
+    assert!(
+        sim.max_concurrent_connections(&id) <= 1,
+        "two live connections; faults {sequence:?}"
+    );
+    if let Some(gap) = sim.min_connect_gap(&id) {
+        assert!(
+            gap >= Duration::from_millis(95),
+            "two CONNECTs {gap:?} apart; faults {sequence:?}"
+        );
+    }
+    assert!(rec.count("interrupted") >= sequence.len() / 3, "{sequence:?}");
+}
