@@ -66,7 +66,13 @@ impl Mosquitto {
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
             .spawn()
-            .expect("start mosquitto");
+            .unwrap_or_else(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => panic!(
+                    "mosquitto not found (looked in /usr/sbin, /usr/local/sbin and PATH): \
+                     run ./test, which installs it, or apt-get install mosquitto"
+                ),
+                _ => panic!("cannot start mosquitto ({}): {e}", binary().display()),
+            });
         let broker = Self {
             child,
             dir,
