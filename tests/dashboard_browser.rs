@@ -57,8 +57,9 @@ fn the_page_shows_the_simulated_temperature_and_follows_its_changes() {
             return;
         }
         panic!(
-            "this test needs Debian's chromium (apt-get install chromium); \
-             set {SKIP_BROWSER_VAR}=1 to skip it on a machine without it"
+            "chromium not found (looked for chromium and chromium-browser on PATH): \
+             run ./test, which installs it, or apt-get install chromium; \
+             set {SKIP_BROWSER_VAR}=1 to skip this test on a machine without it"
         );
     };
     let mut sim = quiet_simulator();

@@ -15,7 +15,7 @@ use nwp500::subscriptions::{AddFilterHandler, AddHandler, HandlerSink, StatusUpd
 use nwp500_sim::SimConfig;
 use support::{assert_invariants, connected, Recorder};
 
-const WAIT: Duration = Duration::from_secs(20);
+const WAIT: Duration = Duration::from_secs(60);
 
 fn resident_kib() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;

@@ -257,12 +257,16 @@ pub fn next_data(reader: &mut BufReader<TcpStream>) -> Value {
     }
 }
 
-/// Debian's chromium, if installed (`chromium` on `PATH`).
+/// Chromium, if installed: `chromium` (Debian) or `chromium-browser` (Ubuntu) on `PATH`.
 pub fn find_chromium() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("chromium"))
-        .find(|candidate| candidate.is_file())
+    ["chromium", "chromium-browser"]
+        .into_iter()
+        .find_map(|name| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(name))
+                .find(|candidate| candidate.is_file())
+        })
 }
 
 /// Headless chromium showing one page, driven through the DevTools protocol.

@@ -53,12 +53,12 @@ fn spawn(dir: &std::path::Path) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::from(log))
         .spawn()
-        .unwrap_or_else(|error| {
-            panic!(
-                "cannot start mosquitto ({}): {error}; these tests need the mosquitto \
-                 broker (Debian package `mosquitto`)",
-                binary().display()
-            )
+        .unwrap_or_else(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => panic!(
+                "mosquitto not found (looked in /usr/sbin, /usr/local/sbin and PATH): \
+                 run ./test, which installs it, or apt-get install mosquitto"
+            ),
+            _ => panic!("cannot start mosquitto ({}): {e}", binary().display()),
         })
 }
 
