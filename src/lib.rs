@@ -1,7 +1,4 @@
-//! `nwp500`: an always-connected client for Navien NWP500 heat-pump water heaters
-//! through the NaviLink cloud, built as a system of actix actors.
-//!
-//! See `ARCHITECTURE.md` for the actors, their messages and the invariants.
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 pub mod auth;
@@ -22,6 +19,23 @@ pub mod registry;
 pub mod rest;
 pub mod sigv4;
 pub mod subscriptions;
+
+pub use client::{Client, ClientError, DeviceSummary};
+pub use config::{ClientConfig, ClientConfigBuilder, ConfigError, TemperatureUnit};
+pub use diagnostics::DiagnosticsSnapshot;
+pub use events::{Event, FailureReason, TimestampedEvent};
+pub use policy::FailureKind;
+pub use protocol::{Command, CommandError, DhwMode, Feature, MacAddress, Status, UnitSystem};
+
+// What an application shares between threads and tasks must stay shareable.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Client>();
+    assert_send_sync::<Event>();
+    assert_send_sync::<TimestampedEvent>();
+    assert_send_sync::<ClientConfig>();
+    assert_send_sync::<ClientError>();
+};
 
 /// Log directives that keep third-party crates from logging secrets: at DEBUG, rumqttc
 /// logs topics (device MACs, the client id); at TRACE, tungstenite logs the presigned

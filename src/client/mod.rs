@@ -155,6 +155,7 @@ impl Client {
     /// calls see events from the moment of the call. A receiver that falls more than the
     /// bus capacity behind (the `event_capacity` option; by default 4 events per device,
     /// at least 1 024) is told how many it missed (`RecvError::Lagged`).
+    #[must_use = "events are only seen through the receiver"]
     pub fn events(&self) -> broadcast::Receiver<TimestampedEvent> {
         self.inner
             .first_receiver

@@ -22,6 +22,7 @@ const MAX_CLIENT_ID_LEN: usize = 128;
 /// Builds a [`ClientConfig`]. Setters take plain values; [`build`](Self::build)
 /// checks them all and names the first refused option.
 #[derive(Clone)]
+#[must_use = "a builder does nothing until `build()` is called"]
 pub struct ClientConfigBuilder {
     email: Option<String>,
     password: Option<Secret>,
