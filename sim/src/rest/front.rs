@@ -1,7 +1,9 @@
-//! The REST port's TCP front: relays every connection to the actix-web server behind it, and
-//! applies the REST outages that strike below HTTP — connections reset as if the server were
-//! down, or held unanswered (a black hole). The control API has its own port, so it stays
-//! reachable meanwhile.
+//! The TCP fronts of the REST server. The REST port's front relays every connection to the
+//! actix-web server behind it and applies the REST outages that strike below HTTP: connections
+//! reset as if the server were down, or held unanswered (a black hole). The control port's
+//! front relays untouched, so the control API stays reachable meanwhile. (One actix listener
+//! behind two fronts, rather than two actix listeners: a second listener doubles the cost of
+//! starting and stopping a simulator.)
 //!
 //! Black-hole semantics: while it lasts nothing is read on either side, so nothing sent meanwhile
 //! ever reaches the server; when it lifts, a connection on which the client sent anything (a
@@ -19,19 +21,40 @@ use tokio::sync::watch;
 use crate::faults::RestOutage;
 use crate::shared::{CounterCells, Shared};
 
-/// Accepts connections on the public REST port forever, relaying them to `upstream`.
-pub(crate) async fn serve(shared: Arc<Shared>, listener: TcpListener, upstream: SocketAddr) {
+/// The next connection on `listener`.
+async fn accept(listener: &TcpListener) -> TcpStream {
     loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let _ = stream.set_nodelay(true);
+                return stream;
+            }
             Err(e) => {
                 // Typically EMFILE; back off briefly instead of spinning.
                 tracing::warn!(error = %e, "REST front: accept failed");
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
             }
-        };
-        let _ = stream.set_nodelay(true);
+        }
+    }
+}
+
+/// Accepts connections on the control port forever, relaying them to `upstream` untouched.
+pub(crate) async fn serve_control(listener: TcpListener, upstream: SocketAddr) {
+    loop {
+        let mut client = accept(&listener).await;
+        tokio::spawn(async move {
+            if let Ok(mut server) = TcpStream::connect(upstream).await {
+                let _ = server.set_nodelay(true);
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            }
+        });
+    }
+}
+
+/// Accepts connections on the public REST port forever, relaying them to `upstream`.
+pub(crate) async fn serve(shared: Arc<Shared>, listener: TcpListener, upstream: SocketAddr) {
+    loop {
+        let stream = accept(&listener).await;
         if shared.faults.rest_outage() == Some(RestOutage::Refuse) {
             reset(&stream);
             CounterCells::bump(&shared.counters.rest_connections_refused);
