@@ -100,8 +100,8 @@ impl Simulator {
     pub fn start(config: SimConfig) -> Result<Simulator, SimError> {
         validate(&config)?;
         let (rest_listener, rest_addr) = bind("REST server", config.rest_port)?;
-        // The REST server proper sits behind the front on the REST port (which applies the
-        // REST outages), and serves the control API on a port of its own.
+        // The REST server proper listens on a private port behind two fronts: the REST port's,
+        // which applies the REST outages, and the control port's, which never does.
         let (upstream_listener, upstream_addr) = bind("REST server (behind its front)", 0)?;
         let (control_listener, control_addr) = bind("control server", config.control_port)?;
         let (ws_listener, ws_addr) = bind("WebSocket gateway", config.ws_port)?;
@@ -154,11 +154,11 @@ impl Simulator {
                         let ws = tokio::net::TcpListener::from_std(ws_listener)?;
                         let tcp = tokio::net::TcpListener::from_std(tcp_listener)?;
                         let front = tokio::net::TcpListener::from_std(rest_listener)?;
-                        let server =
-                            rest::server(shared.clone(), upstream_listener, control_listener)?;
-                        Ok::<_, std::io::Error>((ws, tcp, front, server))
+                        let control = tokio::net::TcpListener::from_std(control_listener)?;
+                        let server = rest::server(shared.clone(), upstream_listener)?;
+                        Ok::<_, std::io::Error>((ws, tcp, front, control, server))
                     })();
-                    let (ws, tcp, front, server) = match listeners {
+                    let (ws, tcp, front, control, server) = match listeners {
                         Ok(l) => l,
                         Err(e) => {
                             let _ = ready_tx.send(Err(e.to_string()));
@@ -168,6 +168,7 @@ impl Simulator {
                     let server_handle = server.handle();
                     actix_web::rt::spawn(server);
                     tokio::spawn(rest::front::serve(shared.clone(), front, upstream_addr));
+                    tokio::spawn(rest::front::serve_control(control, upstream_addr));
                     tokio::spawn(gateway::serve(shared.clone(), ws, Transport::WebSocket));
                     tokio::spawn(gateway::serve(shared.clone(), tcp, Transport::Tcp));
                     for (device, client) in device_tasks {

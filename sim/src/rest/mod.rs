@@ -22,13 +22,11 @@ pub(crate) const API_PREFIX: &str = "/api/v2.1";
 /// Path prefix of the control endpoint.
 pub(crate) const CONTROL_PREFIX: &str = "/_sim";
 
-/// Builds the HTTP server on already bound listeners: `api` (reached through the REST front)
-/// and `control` (the control port, reached directly). Both serve every route; the control
-/// port is documented for `/_sim` only. Must run inside an actix `System`.
+/// Builds the HTTP server on an already bound listener, which only the fronts of the REST port
+/// and of the control port reach (see `front`). Must run inside an actix `System`.
 pub(crate) fn server(
     shared: Arc<Shared>,
-    api: std::net::TcpListener,
-    control: std::net::TcpListener,
+    listener: std::net::TcpListener,
 ) -> std::io::Result<actix_web::dev::Server> {
     let data = web::Data::from(shared);
     let server = HttpServer::new(move || {
@@ -46,8 +44,7 @@ pub(crate) fn server(
     .workers(1)
     .disable_signals()
     .shutdown_timeout(0)
-    .listen(api)?
-    .listen(control)?
+    .listen(listener)?
     .run();
     Ok(server)
 }
