@@ -115,7 +115,12 @@ async fn random_faults_of_every_kind_leave_the_invariants_intact() {
     })
     .await;
     let id = client.client_id().to_owned();
-    let mut rng = StdRng::seed_from_u64(0x6e77_7035);
+    // `NWP500_CHAOS_SEED` replays another sequence (the seed is printed on failure).
+    let seed = std::env::var("NWP500_CHAOS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x6e77_7035_u64);
+    let mut rng = StdRng::seed_from_u64(seed);
     let run_until = Instant::now() + Duration::from_secs(40);
     let mut sequence = Vec::new();
     while Instant::now() < run_until {
@@ -133,7 +138,7 @@ async fn random_faults_of_every_kind_leave_the_invariants_intact() {
     while !client.is_connected().await {
         assert!(
             Instant::now() < deadline,
-            "not back 15 s after the last fault; faults {sequence:?}; events {:?}",
+            "not back 15 s after the last fault (seed {seed}); faults {sequence:?}; events {:?}",
             rec.all().iter().map(|e| e.name()).collect::<Vec<_>>()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -144,7 +149,7 @@ async fn random_faults_of_every_kind_leave_the_invariants_intact() {
 
     let events = rec.all();
     if let Err(violation) = check_outcomes(&events) {
-        panic!("{violation}; faults {sequence:?}");
+        panic!("{violation}; seed {seed}, faults {sequence:?}");
     }
     assert!(
         sim.max_concurrent_connections(&id) <= 1,
@@ -156,5 +161,8 @@ async fn random_faults_of_every_kind_leave_the_invariants_intact() {
             "two CONNECTs {gap:?} apart; faults {sequence:?}"
         );
     }
-    assert!(rec.count("interrupted") >= sequence.len() / 3, "{sequence:?}");
+    assert!(
+        rec.count("interrupted") >= sequence.len() / 3,
+        "{sequence:?}"
+    );
 }

@@ -85,17 +85,5 @@ async fn a_late_probe_result_never_replaces_the_next_scheduled_attempt() {
             assert_eq!(*kind == ConnectKind::Deep, deep, "attempts {attempts:?}");
         }
     }
-    // Every `reconnect_scheduled` announces the `connecting` that follows it.
-    let mut announced = None;
-    for event in &events {
-        match event {
-            Event::ReconnectScheduled { attempt, .. } => announced = Some(*attempt),
-            Event::Connecting { attempt, .. } => {
-                if let Some(expected) = announced.take() {
-                    assert_eq!(*attempt, expected, "{events:?}");
-                }
-            }
-            _ => {}
-        }
-    }
+    recovery_support::assert_attempt_numbers_agree(&events);
 }

@@ -87,20 +87,7 @@ async fn a_client_started_before_the_cloud_connects_within_seconds_of_it() {
     assert!(client.devices_known());
     assert_eq!(client.devices().len(), 1);
     assert_eq!(client.devices()[0].mac, sim.config().devices[0].mac);
-    // Attempt numbers agree: each `reconnect_scheduled` announces the next `connecting`.
-    let events = rec.all();
-    let mut announced = None;
-    for event in &events {
-        match event {
-            Event::ReconnectScheduled { attempt, .. } => announced = Some(*attempt),
-            Event::Connecting { attempt, .. } => {
-                if let Some(expected) = announced.take() {
-                    assert_eq!(*attempt, expected, "{events:?}");
-                }
-            }
-            _ => {}
-        }
-    }
+    recovery_support::assert_attempt_numbers_agree(&rec.all());
     recovery_support::disconnect(&client, &rec).await;
     check_outcomes(&rec.all()).unwrap();
     assert_eq!(sim.max_concurrent_connections(client.client_id()), 1);

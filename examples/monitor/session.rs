@@ -189,10 +189,10 @@ impl Session {
                         }
                         match &event.event {
                             Event::ReconnectionFailed { .. } => break Stop::ReconnectionFailed,
-                            Event::DevicesDiscovered { .. } => {
-                                if self.devices_discovered(output).is_err() {
-                                    break Stop::OutputGone;
-                                }
+                            Event::DevicesDiscovered { .. }
+                                if self.devices_discovered(output).is_err() =>
+                            {
+                                break Stop::OutputGone;
                             }
                             _ => {}
                         }

@@ -103,6 +103,8 @@ pub struct Reconnector {
     failure: Option<FailureReason>,
     /// When `Start` arrived, until the first connection is in service or fails.
     started_at: Option<tokio::time::Instant>,
+    /// The next scheduled attempt starts at once (a stalled attempt was abandoned).
+    skip_backoff: bool,
 }
 
 impl std::fmt::Debug for Reconnector {
@@ -142,6 +144,7 @@ impl Reconnector {
             probe_saw_unreachable: false,
             failure: None,
             started_at: None,
+            skip_backoff: false,
         }
     }
 
@@ -235,32 +238,9 @@ impl Reconnector {
     /// for a fresh one. A slow attempt to a healthy endpoint is left alone: the probe sees
     /// it healthy from the start.
     fn watch_attempt(&mut self, ctx: &mut Context<Self>, generation: u64) {
-        let Some(target) = self.settings.probe_target.clone() else {
-            return;
-        };
-        let interval = self.settings.probe_interval;
-        let timeout = interval.min(Duration::from_secs(2));
-        self.probe_saw_unreachable = false;
-        self.probe = Some(ctx.run_interval(interval, move |act, ctx| {
-            if act.phase != Phase::Attempting || act.generation != generation {
-                return;
-            }
-            let target = target.clone();
-            ctx.spawn(
-                async move { is_reachable(&target, timeout).await }
-                    .into_actor(act)
-                    .map(move |reachable, act, ctx| {
-                        if act.phase != Phase::Attempting || act.generation != generation {
-                            return; // that attempt is over
-                        }
-                        if !reachable {
-                            act.probe_saw_unreachable = true;
-                        } else if act.probe_saw_unreachable {
-                            act.abandon_stalled_attempt(ctx);
-                        }
-                    }),
-            );
-        }));
+        if let Some(target) = self.settings.probe_target.clone() {
+            self.run_probe(ctx, target, false, ProbeScope::Attempt { generation });
+        }
     }
 
     /// The endpoint answers again while the current attempt still hangs in the outage:
@@ -277,40 +257,10 @@ impl Reconnector {
         {
             ctx.cancel_future(handle);
         }
-        let now = self.now();
-        self.policy.on_connect_started(now);
-        let reason = "attempt stalled in the outage; the endpoint answers again".to_owned();
-        self.diagnostics.on_attempt_failed(reason.clone());
-        if self.attempt_kind == ConnectKind::Initial {
-            self.policy.count_unscheduled_attempt();
-        }
-        if let Some(started) = self.started_at.take() {
-            self.in_outage = true;
-            self.outage_started = Some(started);
-            self.diagnostics.on_start_failed(started, reason.clone());
-        }
-        self.policy.on_attempt_failed(FailureKind::Unreachable);
-        self.wait_id = self.wait_id.wrapping_add(1);
-        match self.policy.next_attempt(now) {
-            Decision::Attempt(attempt) => {
-                self.emit(Event::ReconnectScheduled {
-                    attempt: attempt.number,
-                    kind: attempt.kind,
-                    delay: Duration::ZERO,
-                    class: FailureKind::Unreachable,
-                    reason,
-                });
-                self.phase = Phase::Waiting;
-                self.begin_attempt(
-                    ctx,
-                    attempt.kind.into(),
-                    attempt.number,
-                    attempt.renew_credentials,
-                );
-            }
-            Decision::GiveUp { .. } => self.fail(ctx, FailureReason::AttemptLimit),
-            Decision::Stopped => self.phase = Phase::Failed,
-        }
+        self.policy.on_connect_started(self.now());
+        // The outage is over: no backoff before the fresh attempt.
+        self.skip_backoff = true;
+        self.on_attempt_failed(ctx, StepError::Stalled);
     }
 
     fn on_attempt_done(
@@ -471,6 +421,7 @@ impl Reconnector {
         self.cancel(ctx);
         self.phase = Phase::Failed;
         self.failure = Some(reason);
+        self.skip_backoff = false;
         // The failure is this outage's one outcome; a later `Retry` that succeeds
         // reports `connected`, not a second outcome.
         self.in_outage = false;
@@ -488,7 +439,11 @@ impl Reconnector {
         let now = self.now();
         self.wait_id = self.wait_id.wrapping_add(1);
         match self.policy.next_attempt(now) {
-            Decision::Attempt(attempt) => {
+            Decision::Attempt(mut attempt) => {
+                if std::mem::take(&mut self.skip_backoff) {
+                    // The attempt still waits for the minimum interval before its CONNECT.
+                    attempt.delay = Duration::ZERO;
+                }
                 self.phase = Phase::Waiting;
                 info!(
                     attempt = attempt.number,
@@ -563,15 +518,30 @@ impl Reconnector {
         target: ProbeTarget,
         seen_unreachable: bool,
     ) {
+        let scope = ProbeScope::Wait {
+            id: self.wait_id,
+            attempt,
+        };
+        self.run_probe(ctx, target, seen_unreachable, scope);
+    }
+
+    /// Probes `target` every `probe_interval` for as long as `scope` is current, and acts
+    /// on a change from unreachable (or `seen_unreachable`) to healthy.
+    fn run_probe(
+        &mut self,
+        ctx: &mut Context<Self>,
+        target: ProbeTarget,
+        seen_unreachable: bool,
+        scope: ProbeScope,
+    ) {
         let interval = self.settings.probe_interval;
         let timeout = interval.min(Duration::from_secs(2));
-        let wait = self.wait_id;
         self.probe_saw_unreachable = seen_unreachable;
         if let Some(previous) = self.probe.take() {
             ctx.cancel_future(previous);
         }
         self.probe = Some(ctx.run_interval(interval, move |act, ctx| {
-            if act.phase != Phase::Waiting || act.wait_id != wait {
+            if !scope.is_current(act) {
                 return;
             }
             let target = target.clone();
@@ -579,13 +549,16 @@ impl Reconnector {
                 async move { is_reachable(&target, timeout).await }
                     .into_actor(act)
                     .map(move |reachable, act, ctx| {
-                        if act.phase != Phase::Waiting || act.wait_id != wait {
-                            return; // this wait is over: the result is stale
+                        if !scope.is_current(act) {
+                            return; // its wait or attempt is over: the result is stale
                         }
                         if !reachable {
                             act.probe_saw_unreachable = true;
                         } else if act.probe_saw_unreachable {
-                            act.on_reachable(ctx, attempt);
+                            match scope {
+                                ProbeScope::Wait { attempt, .. } => act.on_reachable(ctx, attempt),
+                                ProbeScope::Attempt { .. } => act.abandon_stalled_attempt(ctx),
+                            }
                         }
                     }),
             );
@@ -814,6 +787,26 @@ impl Handler<GetPhase> for Reconnector {
 
     fn handle(&mut self, _: GetPhase, _: &mut Context<Self>) -> Self::Result {
         MessageResult(self.phase)
+    }
+}
+
+/// What a running probe belongs to; its results count only while that is current.
+#[derive(Debug, Clone, Copy)]
+enum ProbeScope {
+    /// The wait numbered `id` before `attempt`.
+    Wait { id: u64, attempt: Attempt },
+    /// The attempt of this generation, while it is under way.
+    Attempt { generation: u64 },
+}
+
+impl ProbeScope {
+    fn is_current(&self, act: &Reconnector) -> bool {
+        match *self {
+            Self::Wait { id, .. } => act.phase == Phase::Waiting && act.wait_id == id,
+            Self::Attempt { generation } => {
+                act.phase == Phase::Attempting && act.generation == generation
+            }
+        }
     }
 }
 

@@ -50,6 +50,10 @@ pub enum StepError {
     /// A peer actor is gone.
     #[error("{0} actor unavailable")]
     Unavailable(&'static str),
+    /// The attempt hung in an outage that has ended meanwhile (the probe saw the
+    /// endpoint answer again); it is abandoned for a fresh one.
+    #[error("attempt stalled in the outage; the endpoint answers again")]
+    Stalled,
 }
 
 impl StepError {
@@ -63,6 +67,7 @@ impl StepError {
                 ConnectErrorKind::Cancelled => FailureKind::Other,
             },
             Self::Replay(_) | Self::Flush(_) | Self::Lost(_) => FailureKind::Restore,
+            Self::Stalled => FailureKind::Unreachable,
             Self::Unavailable(_) => FailureKind::Other,
         }
     }

@@ -212,6 +212,23 @@ pub fn check_outcomes(events: &[Event]) -> Result<(), String> {
     }
 }
 
+/// Every `reconnect_scheduled` announces the `connecting` that follows it: their attempt
+/// numbers agree.
+pub fn assert_attempt_numbers_agree(events: &[Event]) {
+    let mut announced = None;
+    for event in events {
+        match event {
+            Event::ReconnectScheduled { attempt, .. } => announced = Some(*attempt),
+            Event::Connecting { attempt, .. } => {
+                if let Some(expected) = announced.take() {
+                    assert_eq!(*attempt, expected, "{events:?}");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// A TCP forwarder whose "network" can be switched off (listener closed, every link cut:
 /// connection refused, like a dead route) and on again on the same port.
 pub struct NetworkSwitch {
