@@ -16,65 +16,17 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use nwp500_sim::Simulator;
+
+#[path = "../support/example.rs"]
+mod example;
 use serde_json::Value;
 
 /// Builds the example once per test process and returns its path.
 pub fn monitor_binary() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(build_monitor).clone()
-}
-
-/// Prefixes of the variables cargo sets when it runs a test.
-const SET_FOR_TESTS: &[&str] = &[
-    "CARGO_MANIFEST_",
-    "CARGO_PKG_",
-    "CARGO_CRATE_NAME",
-    "CARGO_BIN_",
-    "CARGO_PRIMARY_PACKAGE",
-    "CARGO_TARGET_TMPDIR",
-    "CARGO_RUSTC_CURRENT_DIR",
-];
-
-fn build_monitor() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("test executable under <target>/<profile>/deps")
-        .to_path_buf();
-    let target_dir = profile_dir
-        .parent()
-        .expect("profile directory under the target directory");
-    let mut build = Command::new(env!("CARGO"));
-    build
-        .args([
-            "build",
-            "--quiet",
-            "--example",
-            "monitor",
-            "--manifest-path",
-        ])
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
-        .env("CARGO_TARGET_DIR", target_dir);
-    // Variables cargo sets for the test process: some build scripts (ring's) rerun
-    // when they differ from the outer build's, which would make this build and the
-    // next `cargo test` rebuild each other's dependencies.
-    for (key, _) in std::env::vars_os() {
-        let name = key.to_string_lossy();
-        if name == "OUT_DIR" || SET_FOR_TESTS.iter().any(|p| name.starts_with(p)) {
-            build.env_remove(&key);
-        }
-    }
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    let status = build.status().expect("run cargo build");
-    assert!(status.success(), "cargo build --example monitor failed");
-    let binary = profile_dir
-        .join("examples")
-        .join(format!("monitor{}", std::env::consts::EXE_SUFFIX));
-    assert!(binary.exists(), "no monitor binary at {}", binary.display());
-    binary
+    BINARY
+        .get_or_init(|| example::example_binary("monitor"))
+        .clone()
 }
 
 /// The flags that point the monitor at `sim` with its demo account.
