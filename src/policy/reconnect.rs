@@ -45,17 +45,19 @@ enum AuthShortcut {
 ///   Every attempt moves the step up by one.
 /// * **Healthy time pays the step back** (the flaky-link rule). A connection that was
 ///   restored (subscriptions acknowledged, queue flushed: [`on_connected`](Self::on_connected))
-///   and then lost at [`on_interrupted`](Self::on_interrupted) lowers the step by one for
-///   every [`decay_period`](Self::decay_period) (`stable_after / 6`, 5 s by default) it
-///   stayed up; one that stayed up for `stable_after` resets the cycle.
+///   and then lost at [`on_interrupted`](Self::on_interrupted) halves the step for every
+///   [`decay_period`](Self::decay_period) (`stable_after / 6`, 5 s by default) it stayed
+///   up; one that stayed up for `stable_after` resets the cycle.
 ///
 ///   Why: the backoff exists to spare a server that keeps refusing us or a link that
 ///   cannot hold a connection, not to punish a link that works between independent
 ///   faults. A connection closed right after every CONNACK (a kick loop, a policy
 ///   rejection) never earns a step back, so it still backs off to the maximum delay; a
-///   link that serves requests for 8–25 s between faults pays back about as many steps
-///   as each fault costs, so every fault is followed by a delay of about a second instead
-///   of a delay that doubles with every fault of the day.
+///   link that serves requests for 8–25 s between faults halves its step at least once
+///   between faults, so every fault is followed by a delay of a second or two instead of
+///   a delay that doubles with every fault of the day. Halving rather than subtracting
+///   means a long outage (step at the cap) followed by a few healthy seconds does not
+///   leave the next independent fault with the long outage's delay.
 /// * **Kind**: attempt `n` is [`AttemptKind::Deep`] iff `n` is a multiple of
 ///   `deep_every`. The attempt counter counts every attempt since the last reset and is
 ///   not lowered by healthy time (only a stable connection resets it), so a link that
@@ -268,7 +270,7 @@ impl ReconnectPolicy {
         self.connected_since = Some(now);
     }
 
-    /// How much healthy connected time pays back one backoff step: a sixth of the
+    /// How much healthy connected time halves the backoff step: a sixth of the
     /// stability window (5 s by default), at least 1 ms.
     pub fn decay_period(&self) -> Duration {
         (self.config.stable_after / 6).max(Duration::from_millis(1))
@@ -304,8 +306,8 @@ impl ReconnectPolicy {
     }
 
     /// Records the loss of an established connection. A connection that was stable
-    /// resets the counter first (in case no stability check ran); a shorter one pays
-    /// back one backoff step per [`decay_period`](Self::decay_period) it stayed in
+    /// resets the counter first (in case no stability check ran); a shorter one halves
+    /// the backoff step for every [`decay_period`](Self::decay_period) it stayed in
     /// service. Without a connection in service (lost while restoring) nothing changes.
     pub fn on_interrupted(&mut self, now: Instant) {
         if let Some(since) = self.connected_since.take() {
@@ -313,9 +315,11 @@ impl ReconnectPolicy {
             if lived >= self.config.stable_after {
                 self.reset_counter();
             } else {
-                let paid = lived.as_nanos() / self.decay_period().as_nanos().max(1);
-                let paid = u32::try_from(paid).unwrap_or(u32::MAX);
-                self.step = self.step.saturating_sub(paid);
+                let periods = lived.as_nanos() / self.decay_period().as_nanos().max(1);
+                let periods = u32::try_from(periods).unwrap_or(u32::MAX);
+                // Each period in service halves the step: a connection that served a
+                // while is back near the initial delay however long the outage before it.
+                self.step = self.step.checked_shr(periods).unwrap_or(0);
             }
         }
     }

@@ -169,11 +169,11 @@ async fn connect_then_drop_within_the_window_keeps_the_counter_and_pays_back_ste
     c.advance(12 * SEC);
     assert!(!p.on_stable_check(c.now()));
     p.on_interrupted(c.now());
-    // 12 s in service paid back two 5 s periods: step 3, and the counter is kept.
-    assert_eq!(p.backoff_step(), 3);
+    // 12 s in service: two 5 s periods halve step 5 twice, to 1; the counter is kept.
+    assert_eq!(p.backoff_step(), 1);
     let a = attempt(p.next_attempt(c.now()));
     assert_eq!(a.number, 6);
-    assert_eq!(a.delay, 8 * SEC);
+    assert_eq!(a.delay, 2 * SEC);
 }
 
 #[tokio::test(start_paused = true)]
