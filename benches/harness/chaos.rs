@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use nwp500_sim::{SimConfig, Simulator};
 
 use crate::chaos_plan::{schedule, Planned, RESTART_DOWNTIME};
+use crate::chaos_trail;
 use crate::cli::Options;
 use crate::error::{BenchError, BenchResult};
 use crate::faults::Fault;
@@ -34,12 +35,17 @@ const HALF_OPEN_TARGET: Duration = Duration::from_secs(35);
 /// After the last fault, how long the soak waits for every client's fresh status.
 const TAIL: Duration = Duration::from_secs(90);
 
+/// Longest waits listed with their event trail.
+const SLOWEST: usize = 6;
+
 /// The seed used without `--seed`.
 pub const DEFAULT_SEED: u64 = 13;
 
 /// One fault as it happened.
 struct Happened {
     planned: Planned,
+    /// The instant the fault began.
+    start: Instant,
     /// The instant the endpoint was healthy again.
     end: Instant,
 }
@@ -82,11 +88,13 @@ async fn soak(opts: &Options, case: &str, seed: u64, length: Duration) -> BenchR
             .iter()
             .map(|&i| fleet[i].id.clone())
             .collect();
+        let start = Instant::now();
         planned.fault.start(&sim, &ids);
         tokio::time::sleep(planned.length).await;
         planned.fault.end(&sim);
         happened.push(Happened {
             planned,
+            start,
             end: Instant::now(),
         });
     }
@@ -120,13 +128,29 @@ struct Family {
     faults: usize,
     samples: Vec<Duration>,
     missing: usize,
+    /// Clients a fault hit while they were still without a status since an earlier fault:
+    /// their wait is the earlier fault's sample, not this one's.
+    overlapping: usize,
 }
 
 impl Family {
-    fn add(&mut self, h: &Happened, fleet: &[FleetClient]) {
+    /// Adds fault `k` of `happened`.
+    fn add(&mut self, happened: &[Happened], k: usize, fleet: &[FleetClient]) {
+        let h = &happened[k];
         self.faults += 1;
         for &i in &h.planned.targets {
-            match fleet[i].timeline.first_status_after(h.end) {
+            let timeline = &fleet[i].timeline;
+            let still_out = happened[..k].iter().any(|earlier| {
+                earlier.planned.targets.contains(&i)
+                    && timeline
+                        .first_status_after(earlier.end)
+                        .is_none_or(|at| at > h.start)
+            });
+            if still_out {
+                self.overlapping += 1;
+                continue;
+            }
+            match timeline.first_status_after(h.end) {
                 Some(at) => self.samples.push(at - h.end),
                 None => self.missing += 1,
             }
@@ -151,20 +175,41 @@ fn report(
     let mut all = Family::default();
     let mut flaky = Family::default();
     let mut half_open = Family::default();
-    for h in happened {
+    for (k, h) in happened.iter().enumerate() {
         let f = h.planned.fault;
         by_kind
             .entry(f.id())
             .or_insert_with(|| (f.label(), Family::default()))
             .1
-            .add(h, fleet);
-        all.add(h, fleet);
+            .add(happened, k, fleet);
+        all.add(happened, k, fleet);
         if f == Fault::Blackhole {
-            half_open.add(h, fleet);
+            half_open.add(happened, k, fleet);
         } else {
-            flaky.add(h, fleet);
+            flaky.add(happened, k, fleet);
         }
     }
+    let slow = chaos_trail::slowest(
+        happened
+            .iter()
+            .flat_map(|h| {
+                h.planned.targets.iter().filter_map(move |&i| {
+                    let t = &fleet[i].timeline;
+                    let at = t.first_status_after(h.end)?;
+                    let what = format!(
+                        "{} at {:.1} s (lasted {}), client {i}: {} — {}",
+                        h.planned.fault.label(),
+                        h.planned.at.as_secs_f64(),
+                        fmt_duration(h.end - h.start),
+                        fmt_duration(at - h.end),
+                        chaos_trail::trail(t, h.end, h.start, at)
+                    );
+                    Some((at - h.end, what))
+                })
+            })
+            .collect(),
+        SLOWEST,
+    );
     let mut per_fault = Table::new(
         "6a. Chaos soak: fault's end → next fresh status, per client",
         &[
@@ -198,7 +243,9 @@ fn report(
          (31 s). A sample is one client's time from the instant the endpoint was healthy again \
          (the fault lifted; a drop's or kick's own instant; a restart's end of downtime) to \
          the next status delivered to its typed handler, whatever happened in between (a \
-         later fault included); every client is a target of every fault but kicks, which \
+         later fault included). A client a fault hits while it has had no status since an \
+         earlier fault is not a sample of the later fault (\"hit while still out\"): its wait \
+         is already counted, whole, in the earlier fault's sample. Every client is a target of every fault but kicks, which \
          close a random non-empty subset. Every fault but the black hole drops the live \
          connections as it starts (see section 3). Statuses come from the client's own \
          polls (every 30 s) and the poll made at once after each recovery.",
@@ -206,6 +253,13 @@ fn report(
         fmt_duration(length),
         fmt_duration(RESTART_DOWNTIME),
     ));
+    per_fault.note(format!(
+        "The {SLOWEST} longest waits, with the client's events from the fault's start to the \
+         status (offsets from the end of the fault; `scheduled #n class in delay (reason)`):"
+    ));
+    for (_, what) in &slow {
+        per_fault.note(format!("- {what}"));
+    }
     per_fault.note(
         "Targets: flaky link (every fault but black holes) median ≤ 3 s and worst ≤ 15 s; a \
          black hole leaves a half-open link found at the next status poll, target ≤ poll \
@@ -222,11 +276,13 @@ fn report(
 fn family_row(case: &str, label: &str, f: &Family, target: &str, command: &str) -> Vec<String> {
     let s = Summary::of(&f.samples);
     let cell = |pick: fn(&Summary) -> Duration| s.map_or("–".into(), |s| fmt_duration(pick(&s)));
-    let samples = if f.missing > 0 {
-        format!("{} ({} without a status)", f.samples.len(), f.missing)
-    } else {
-        f.samples.len().to_string()
-    };
+    let mut samples = f.samples.len().to_string();
+    if f.missing > 0 {
+        samples.push_str(&format!(" ({} without a status)", f.missing));
+    }
+    if f.overlapping > 0 {
+        samples.push_str(&format!(" (+{} hit while still out)", f.overlapping));
+    }
     vec![
         case.to_owned(),
         f.faults.to_string(),

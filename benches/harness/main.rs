@@ -13,6 +13,7 @@ mod bare;
 mod brokers;
 mod chaos;
 mod chaos_plan;
+mod chaos_trail;
 mod child;
 mod cli;
 mod client;
