@@ -46,7 +46,7 @@ pub fn trail(timeline: &Timeline, zero: Instant, from: Instant, to: Instant) -> 
 
 /// The `n` longest of `samples` (wait, description), longest first.
 pub fn slowest(mut samples: Vec<(Duration, String)>, n: usize) -> Vec<(Duration, String)> {
-    samples.sort_by(|a, b| b.0.cmp(&a.0));
+    samples.sort_by_key(|s| std::cmp::Reverse(s.0));
     samples.truncate(n);
     samples
 }
