@@ -15,6 +15,8 @@ pub enum Section {
     Footprint,
     /// 5. Scale: 1 000 devices on one connection.
     Scale,
+    /// 6. Chaos: a seeded soak of random faults, and a kick loop.
+    Chaos,
     /// Every section in order.
     All,
 }
@@ -29,6 +31,7 @@ impl Section {
                 Section::Recovery,
                 Section::Footprint,
                 Section::Scale,
+                Section::Chaos,
             ],
             one => vec![one],
         }
@@ -42,12 +45,13 @@ impl Section {
             Section::Recovery => "recovery",
             Section::Footprint => "footprint",
             Section::Scale => "scale",
+            Section::Chaos => "chaos",
             Section::All => "all",
         }
     }
 }
 
-/// `cargo bench --bench harness -- <section> [--quick] [--only <case>]`.
+/// `cargo bench --bench harness -- <section> [--quick] [--only <case>] [--seed <n>] [--minutes <n>]`.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "harness",
@@ -65,6 +69,13 @@ pub struct Options {
     /// `embedded/100`; `embedded/1` selects only `embedded/1`).
     #[arg(long)]
     pub only: Option<String>,
+    /// Seed of the chaos soak's fault schedule (default 13): the same seed draws the same
+    /// faults at the same times.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Length of the chaos soak in minutes (default 10; 3 with `--quick`).
+    #[arg(long)]
+    pub minutes: Option<u64>,
     /// Appended by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     pub bench: bool,

@@ -18,6 +18,7 @@ use crate::procstat::{sample, ProcSample};
 use crate::publisher;
 use crate::report::{case_command, Table};
 use crate::stats::{fmt_duration, fmt_mib};
+use crate::threads;
 
 /// Reconnect cycles of the memory-growth test.
 const CYCLES: usize = 10_000;
@@ -59,6 +60,8 @@ pub struct WindowRates {
     pub cpu: Duration,
     /// The window.
     pub window: Duration,
+    /// Wake-ups per minute by thread name (see [`threads::breakdown`]).
+    pub by_thread: String,
 }
 
 impl WindowRates {
@@ -79,8 +82,10 @@ impl WindowRates {
 /// Context switches and CPU time of `pid` over `window`.
 pub async fn idle_rates(pid: u32, window: Duration) -> BenchResult<WindowRates> {
     let before = sample(pid)?;
+    let threads_before = threads::sample(pid);
     tokio::time::sleep(window).await;
     let end = sample(pid)?;
+    let by_thread = threads::breakdown(&threads_before, &threads::sample(pid), window);
     let per_minute = 60.0 / window.as_secs_f64();
     Ok(WindowRates {
         wakeups_per_minute: end.context_switches.saturating_sub(before.context_switches) as f64
@@ -88,6 +93,7 @@ pub async fn idle_rates(pid: u32, window: Duration) -> BenchResult<WindowRates> 
         cpu: end.cpu.saturating_sub(before.cpu),
         end,
         window,
+        by_thread,
     })
 }
 
@@ -102,6 +108,7 @@ async fn idle(opts: &Options) -> BenchResult<Table> {
             "RSS (peak)",
             "threads",
             "wake-ups / min",
+            "by thread: total (voluntary + involuntary) / min",
             "CPU per minute",
             "command",
         ],
@@ -175,10 +182,12 @@ async fn idle(opts: &Options) -> BenchResult<Table> {
                     format!("{} ({})", fmt_mib(r.end.rss), fmt_mib(r.end.rss_peak)),
                     r.end.threads.to_string(),
                     format!("{:.0}", r.wakeups_per_minute),
+                    r.by_thread.clone(),
                     r.cpu_per_minute(),
                 ]),
                 Err(e) => cells.extend([
                     format!("not measured: {e}"),
+                    "–".into(),
                     "–".into(),
                     "–".into(),
                     "–".into(),
@@ -197,7 +206,9 @@ async fn idle(opts: &Options) -> BenchResult<Table> {
          process is the harness binary re-run as a child holding one `Client` and nothing \
          else. RSS is `VmRSS` from `/proc` after start-up and a 3 s settle; wake-ups are \
          the voluntary + involuntary context switches of all threads over a {} window, scaled \
-         to one minute (each is one time a thread went to sleep and was woken); CPU is user + \
+         to one minute (each is one time a thread went to sleep and was woken), and split by \
+         thread name (`/proc/<pid>/task/*/status`, busiest first, `×n` for n threads of one \
+         name); CPU is user + \
          system time over the same window. The client signs in over REST and connects through \
          the simulator's signing WebSocket gateway with default settings (keep-alive 60 s, \
          status poll every 30 s per device, feature refresh every 30 min), the monitor too; \

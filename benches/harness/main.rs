@@ -2,7 +2,7 @@
 //! on one machine, and prints markdown tables for BENCHMARKS.md.
 //!
 //! ```text
-//! cargo bench --bench harness -- <throughput|replay|recovery|footprint|scale|all> [--quick] [--only <case>]
+//! cargo bench --bench harness -- <throughput|replay|recovery|footprint|scale|chaos|all> [--quick] [--only <case>] [--seed <n>] [--minutes <n>]
 //! ```
 //!
 //! Brokers (mosquitto, the simulator) run on ephemeral 127.0.0.1 ports; nothing else is
@@ -11,26 +11,35 @@
 mod arrivals;
 mod bare;
 mod brokers;
+mod chaos;
+mod chaos_plan;
+mod chaos_trail;
 mod child;
 mod cli;
 mod client;
 mod decoding;
 mod error;
+mod faults;
+mod fleet;
 mod footprint;
+mod kick_loop;
 mod link;
 mod machine;
 mod monitor_proc;
+mod outcomes;
 mod payload;
 mod procstat;
 mod profiles;
 mod publisher;
 mod recovery;
+mod recovery_scenario;
 mod replay;
 mod report;
 mod scale;
 mod select;
 mod stack;
 mod stats;
+mod threads;
 mod throughput;
 
 use clap::Parser;
@@ -59,6 +68,12 @@ fn main() {
     }
     if let Some(only) = &opts.only {
         command.push_str(&format!(" --only {only}"));
+    }
+    if let Some(seed) = opts.seed {
+        command.push_str(&format!(" --seed {seed}"));
+    }
+    if let Some(minutes) = opts.minutes {
+        command.push_str(&format!(" --minutes {minutes}"));
     }
     println!("{}", machine::header(&command));
 
@@ -98,6 +113,7 @@ async fn run_section(section: Section, opts: &Options) -> BenchResult<Vec<Table>
         Section::Recovery => recovery::run(opts).await,
         Section::Footprint => footprint::run(opts).await,
         Section::Scale => scale::run(opts).await,
+        Section::Chaos => chaos::run(opts).await,
         Section::All => Ok(Vec::new()),
     }
 }

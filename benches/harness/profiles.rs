@@ -60,9 +60,9 @@ impl Profile {
     /// What the profile changes, for table notes.
     pub fn description(self) -> &'static str {
         match self {
-            Profile::Default => "every timing at its default (initial reconnect delay 1 s, ×2, jitter 0.5, max 120 s, deep every 10th, min connect interval 1 s, probe 5 s, keep-alive 60 s, ping timeout 10 s, connect timeout 20 s, operation timeout 30 s, status poll 30 s)",
+            Profile::Default => "every timing at its default (initial reconnect delay 1 s, ×2, jitter 0.5, max 120 s, deep every 10th, min connect interval 1 s, probe 2 s, stable after 30 s, keep-alive 60 s, ping timeout 10 s, connect timeout 20 s, operation timeout 30 s, status poll 30 s)",
             Profile::Tuned => "initial reconnect delay 0.5 s, max 10 s, probe 1 s, keep-alive 30 s (AWS minimum), connect and operation timeouts 5 s, status poll 10 s; min connect interval stays 1 s",
-            Profile::DefaultTenth => "every default timing ÷10 (initial delay 0.1 s, max 12 s, probe 0.5 s, min connect interval 0.1 s, stable after 3 s, keep-alive 6 s, connect timeout 2 s, operation timeout 3 s, status poll 3 s)",
+            Profile::DefaultTenth => "every default timing ÷10 (initial delay 0.1 s, max 12 s, probe 0.2 s, min connect interval 0.1 s, stable after 3 s, keep-alive 6 s, connect timeout 2 s, operation timeout 3 s, status poll 3 s)",
             Profile::DeepEveryAttempt => "every default, except `deep_reconnect_every(1)`: each reconnect renews credentials, restarts the Connection actor and replays the registry",
             Profile::Churn => "initial reconnect delay 1 ms, jitter 0, max delay 10 ms, min connect interval 0, stable after 1 ms",
         }
@@ -97,7 +97,7 @@ impl Profile {
             Profile::DefaultTenth => builder
                 .initial_reconnect_delay(ms(100))
                 .max_reconnect_delay(s(12))
-                .probe_interval(ms(500))
+                .probe_interval(ms(200))
                 .min_connect_interval(ms(100))
                 .stable_after(s(3))
                 .keep_alive(s(6))
