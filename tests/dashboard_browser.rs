@@ -11,8 +11,8 @@ use nwp500_sim::{SimConfig, Simulator};
 use serde_json::Value;
 
 use dashboard_support::{
-    fahrenheit, find_chromium, leading_number, next_data, open_event_stream, wait_until, Browser,
-    Dashboard, SKIP_BROWSER_VAR,
+    chromium_or_skip, fahrenheit, leading_number, next_data, open_event_stream, wait_until,
+    Browser, Dashboard,
 };
 
 const MAC: &str = "aabbccddeeff";
@@ -51,15 +51,8 @@ fn shown_temperature(status: &Value) -> Option<f64> {
 
 #[test]
 fn the_page_shows_the_simulated_temperature_and_follows_its_changes() {
-    let Some(chromium) = find_chromium() else {
-        if std::env::var(SKIP_BROWSER_VAR).as_deref() == Ok("1") {
-            eprintln!("SKIPPED: chromium is not installed and {SKIP_BROWSER_VAR}=1");
-            return;
-        }
-        panic!(
-            "this test needs Debian's chromium (apt-get install chromium); \
-             set {SKIP_BROWSER_VAR}=1 to skip it on a machine without it"
-        );
+    let Some(chromium) = chromium_or_skip() else {
+        return;
     };
     let mut sim = quiet_simulator();
     let device = sim.devices()[0].clone();
