@@ -13,7 +13,7 @@ use nwp500_sim::{DeviceHandle, SimConfig, Simulator};
 use serde_json::{json, Value};
 
 use dashboard_support::{
-    chromium_or_skip, fahrenheit, leading_number, wait_until, Browser, Dashboard,
+    chromium_or_skip, fahrenheit, http_post, leading_number, wait_until, Browser, Dashboard,
 };
 
 const MAC: &str = "aabbccddeeff";
@@ -408,6 +408,15 @@ fn the_control_endpoints_answer_with_the_library_s_words() {
         )
         .unwrap();
     assert_eq!(code, 404);
+    // What a form of another site could make a browser send is not a control.
+    let (code, _) = http_post(
+        &dashboard.url,
+        &path("mode"),
+        "text/plain",
+        r#"{"mode": "electric"}"#,
+    )
+    .unwrap();
+    assert_eq!(code, 415);
     assert_eq!(
         device.command_count(DHW_MODE),
         0,

@@ -177,11 +177,20 @@ function renderCard(device, snapshot) {
   renderControls(device, snapshot.unit);
 }
 
+// The class of the latest failed attempt, in words.
+const FAILURE_CLASSES = {
+  unreachable: "cloud unreachable",
+  auth_rejected: "credentials refused by the cloud",
+  credentials: "no credentials (sign-in or renewal failed)",
+  restore: "restoring the session failed",
+  other: "connection failed",
+};
+
 function outcomeText(outage) {
   switch (outage.outcome) {
     case "recovered":
       if (outage.networkBack !== null) {
-        return `back ${duration(outage.backAfterMs)} after the network (the probe saw the cloud answer at ${clock(outage.networkBack)})`;
+        return `back ${duration(outage.backAfterMs)} after the cloud answered again (seen by the probe at ${clock(outage.networkBack)})`;
       }
       return outage.backAfterMs !== null ? `recovered ${duration(outage.backAfterMs)} after its last attempt started` : "recovered";
     case "failed":
@@ -215,6 +224,9 @@ function episodeItem(episode, now) {
     if (episode.attemptCount > 0) {
       const deep = episode.deepCount > 0 ? ` (${episode.deepCount} deep)` : "";
       parts.push(`${episode.attemptCount} attempt${episode.attemptCount === 1 ? "" : "s"}${deep}`);
+    }
+    if (FAILURE_CLASSES[episode.class]) {
+      parts.push(FAILURE_CLASSES[episode.class]);
     }
     if (episode.renewals.length > 0) {
       parts.push(`credentials renewed ×${episode.renewals.length}`);

@@ -3,7 +3,8 @@
 // Charts.draw(svg, spec) redraws one chart:
 //   spec.from, spec.to   the time axis, ms since the Unix epoch
 //   spec.series          [{cls, label, points: [[t, value or null], ...], step}]
-//                        (null breaks the line; step draws a staircase, as for a setpoint)
+//                        (null breaks the line, and so does a gap of several missed polls,
+//                        as in an outage; step draws a staircase, as for a setpoint)
 //   spec.bands           [{start, end or null (under way), cls, title}], shaded behind the lines
 //   spec.marks           [{at, cls, title}], ticks at the foot of the plot
 //   spec.yMin, spec.yMax fixed bounds (else from the data), spec.unit for the labels
@@ -60,6 +61,15 @@ const Charts = (() => {
     }
     const room = spec.yMin === undefined ? (high - low) * 0.08 : 0;
     return [low - room, high + (spec.yMax === undefined ? room : 0)];
+  }
+
+  // Longest time between two samples still joined by a line: a few typical intervals.
+  function longestJoin(points) {
+    const gaps = [];
+    for (let i = 1; i < points.length; i += 1) gaps.push(points[i][0] - points[i - 1][0]);
+    if (gaps.length === 0) return Infinity;
+    gaps.sort((a, b) => a - b);
+    return Math.max(1000, 4 * gaps[Math.floor(gaps.length / 2)]);
   }
 
   function draw(svg, spec) {
@@ -120,6 +130,9 @@ const Charts = (() => {
       let d = "";
       let count = 0;
       let previous = null;
+      let previousT = null;
+      const visible = series.points.filter(([t, value]) => value !== null && t >= spec.from && t <= spec.to);
+      const join = longestJoin(visible);
       for (const [t, value] of series.points) {
         if (t < spec.from || t > spec.to) continue;
         if (value === null) {
@@ -128,7 +141,7 @@ const Charts = (() => {
         }
         const px = x(t).toFixed(1);
         const py = y(value).toFixed(1);
-        if (previous === null) {
+        if (previous === null || t - previousT > join) {
           d += `M${px} ${py}`;
         } else if (series.step) {
           d += `H${px}V${py}`;
@@ -136,6 +149,7 @@ const Charts = (() => {
           d += `L${px} ${py}`;
         }
         previous = value;
+        previousT = t;
         count += 1;
       }
       // A lone point would be invisible as a path: give it a dot.

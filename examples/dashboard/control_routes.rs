@@ -4,10 +4,15 @@
 //! a value it refuses is answered 400 with its error text, a command given while
 //! offline is answered as queued. The hub follows the setting from there (sent,
 //! expired, refused by the heater) through the client's events.
+//!
+//! A control changes a real heater, so a request must be one the page could have made:
+//! a JSON body (`Content-Type: application/json`, which no plain HTML form can send and
+//! which a script of another site cannot send without the dashboard's consent) and, when
+//! the browser names its origin, this dashboard's own.
 
 use actix::Addr;
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 use serde_json::json;
 use tracing::{info, warn};
@@ -33,31 +38,75 @@ pub fn configure(config: &mut web::ServiceConfig) {
 }
 
 async fn temperature(
+    request: HttpRequest,
     mac: web::Path<String>,
     body: Bytes,
     hub: web::Data<Addr<Hub>>,
     client: web::Data<Client>,
 ) -> HttpResponse {
+    if let Some((status, why)) = not_from_the_page(&request) {
+        return error(status, why);
+    }
     let parsed = requests::temperature(&body, client.unit());
     control(mac.into_inner(), parsed, &hub, &client).await
 }
 
 async fn mode(
+    request: HttpRequest,
     mac: web::Path<String>,
     body: Bytes,
     hub: web::Data<Addr<Hub>>,
     client: web::Data<Client>,
 ) -> HttpResponse {
+    if let Some((status, why)) = not_from_the_page(&request) {
+        return error(status, why);
+    }
     control(mac.into_inner(), requests::mode(&body), &hub, &client).await
 }
 
 async fn vacation(
+    request: HttpRequest,
     mac: web::Path<String>,
     body: Bytes,
     hub: web::Data<Addr<Hub>>,
     client: web::Data<Client>,
 ) -> HttpResponse {
+    if let Some((status, why)) = not_from_the_page(&request) {
+        return error(status, why);
+    }
     control(mac.into_inner(), requests::vacation(&body), &hub, &client).await
+}
+
+/// Why a request is one another site could have made a browser send, if it is: a body
+/// not declared as JSON (415), or an `Origin` that is not this dashboard (403).
+pub fn not_from_the_page(request: &HttpRequest) -> Option<(StatusCode, &'static str)> {
+    let headers = request.headers();
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Some((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the body must be JSON (Content-Type: application/json)",
+        ));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default();
+        let authority = origin.split_once("://").map_or("", |(_, rest)| rest);
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if authority.is_empty() || !authority.eq_ignore_ascii_case(host) {
+            return Some((
+                StatusCode::FORBIDDEN,
+                "controls are only accepted from the dashboard's own page",
+            ));
+        }
+    }
+    None
 }
 
 /// Records the request with the hub, sends the command and reports the client's answer
@@ -148,6 +197,8 @@ fn error(status: StatusCode, text: &str) -> HttpResponse {
 mod tests {
     use std::time::Duration;
 
+    use actix_web::test::TestRequest;
+
     use nwp500::connection::RequestError;
     use nwp500::protocol::{CommandError, ValidationError};
 
@@ -166,6 +217,43 @@ mod tests {
         assert_eq!(answer, Answer::Invalid(text.into()));
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body, json!({ "error": text }));
+    }
+
+    #[test]
+    fn only_json_from_the_dashboard_s_own_origin_is_a_control() {
+        let status = |request: TestRequest| {
+            not_from_the_page(&request.to_http_request()).map(|(status, _)| status)
+        };
+        let json = || {
+            TestRequest::post()
+                .insert_header((header::HOST, "127.0.0.1:8080"))
+                .insert_header((header::CONTENT_TYPE, "application/json"))
+        };
+        assert_eq!(status(json()), None, "a script, curl: no Origin");
+        assert_eq!(
+            status(json().insert_header((header::ORIGIN, "http://127.0.0.1:8080"))),
+            None
+        );
+        assert_eq!(
+            status(json().insert_header((header::ORIGIN, "https://elsewhere.example"))),
+            Some(StatusCode::FORBIDDEN)
+        );
+        assert_eq!(
+            status(json().insert_header((header::ORIGIN, "null"))),
+            Some(StatusCode::FORBIDDEN)
+        );
+        // What an HTML form of another site can send.
+        let form = TestRequest::post()
+            .insert_header((header::HOST, "127.0.0.1:8080"))
+            .insert_header((header::CONTENT_TYPE, "text/plain"));
+        assert_eq!(status(form), Some(StatusCode::UNSUPPORTED_MEDIA_TYPE));
+        assert_eq!(
+            status(
+                TestRequest::post()
+                    .insert_header((header::CONTENT_TYPE, "application/json; charset=utf-8"))
+            ),
+            None
+        );
     }
 
     #[test]

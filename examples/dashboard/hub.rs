@@ -409,4 +409,78 @@ mod tests {
         let first = data_of(&next(&mut stream).await);
         assert_eq!(first["devices"][0]["waterTemperature"], 110.0);
     }
+
+    #[actix::test]
+    async fn the_opening_frame_has_the_history_and_each_status_frame_its_sample() {
+        let (events, hub) = start();
+        events.send(status(100.0)).unwrap();
+        applied(&hub, 100.0).await;
+        let mut stream = hub.send(OpenStream).await.unwrap().unwrap();
+        let first = data_of(&next(&mut stream).await);
+        assert_eq!(
+            first["history"]["devices"][MAC].as_array().unwrap().len(),
+            1
+        );
+        assert!(first.get("appended").is_none());
+
+        events
+            .send(TimestampedEvent::new(
+                SystemTime::now(),
+                Event::Status {
+                    device: MAC.into(),
+                    status: json!({ "dhwTemperature": 101.0, "tankUpperTemperature": 120.5 })
+                        .into(),
+                },
+            ))
+            .unwrap();
+        let update = data_of(&next(&mut stream).await);
+        assert!(
+            update.get("history").is_none(),
+            "a history only opens a stream"
+        );
+        assert_eq!(update["appended"]["device"], MAC);
+        assert_eq!(update["appended"]["sample"]["upper"], 120.5);
+    }
+
+    #[actix::test]
+    async fn control_requests_and_answers_are_pushed() {
+        let (_events, hub) = start();
+        let mut stream = hub.send(OpenStream).await.unwrap().unwrap();
+        next(&mut stream).await;
+        let unknown = ControlRequested {
+            mac: "020000000001".into(),
+            control: Control::Mode,
+            value: "Electric".into(),
+            code: 33_554_437,
+        };
+        assert!(!hub.send(unknown).await.unwrap());
+        let requested = ControlRequested {
+            mac: MAC.into(),
+            control: Control::Temperature,
+            value: "125 °F".into(),
+            code: 33_554_464,
+        };
+        assert!(hub.send(requested).await.unwrap());
+        let frame = data_of(&next(&mut stream).await);
+        assert_eq!(
+            frame["devices"][0]["controls"]["temperature"]["stage"],
+            "sending"
+        );
+        hub.send(ControlAnswered {
+            mac: MAC.into(),
+            control: Control::Temperature,
+            answer: Answer::Invalid(
+                "command: temperature must be between 95 and 150 (got 170)".into(),
+            ),
+        })
+        .await
+        .unwrap();
+        let frame = data_of(&next(&mut stream).await);
+        let setting = &frame["devices"][0]["controls"]["temperature"];
+        assert_eq!(setting["stage"], "invalid");
+        assert_eq!(
+            setting["text"],
+            "command: temperature must be between 95 and 150 (got 170)"
+        );
+    }
 }

@@ -224,6 +224,18 @@ mod tests {
         assert_eq!(seen["devices"][0]["waterTemperature"], 118.5);
         assert_eq!(seen["devices"][0]["status"]["dhwTemperature"], 118.5);
         assert_eq!(seen["connection"]["state"], "connecting");
+
+        let response = test::call_service(
+            &app,
+            test::TestRequest::get().uri("/api/history").to_request(),
+        )
+        .await;
+        let history: Value = test::read_body_json(response).await;
+        assert_eq!(history["windowMs"], 3_600_000);
+        assert_eq!(
+            history["devices"]["aabbccddeeff"].as_array().map(Vec::len),
+            Some(1)
+        );
     }
 
     #[actix_web::test]

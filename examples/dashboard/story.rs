@@ -150,8 +150,8 @@ impl Outage {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Episode {
-    /// The link was down.
-    Outage(Outage),
+    /// The link was down (boxed: far larger than a renewal).
+    Outage(Box<Outage>),
     /// Credentials were renewed while the link was up.
     Renewal(Renewal),
 }
@@ -206,7 +206,7 @@ impl Story {
     /// `Some`).
     fn outage_at(&mut self, at: u64, cause: &str) -> Option<&mut Outage> {
         if self.ongoing().is_none() {
-            self.push(Episode::Outage(Outage::new(at, cause.to_owned())));
+            self.push(Episode::Outage(Box::new(Outage::new(at, cause.to_owned()))));
         }
         self.ongoing_mut()
     }
@@ -226,7 +226,7 @@ impl Story {
                 if self.ongoing().is_some() {
                     return false;
                 }
-                self.push(Episode::Outage(Outage::new(at, error.clone())));
+                self.push(Episode::Outage(Box::new(Outage::new(at, error.clone()))));
             }
             Event::ReconnectScheduled {
                 delay,

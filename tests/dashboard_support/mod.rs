@@ -165,7 +165,7 @@ impl Dashboard {
 
     /// `POST path` with a JSON `body`: the status code and the parsed answer.
     pub fn post(&self, path: &str, body: &Value) -> Result<(u16, Value), String> {
-        let (status, text) = http_post(&self.url, path, &body.to_string())?;
+        let (status, text) = http_post(&self.url, path, "application/json", &body.to_string())?;
         let value = serde_json::from_str(&text).map_err(|e| format!("{path}: not JSON: {e}"))?;
         Ok((status, value))
     }
@@ -237,9 +237,14 @@ pub fn http_get(base: &str, path: &str) -> Result<String, String> {
     String::from_utf8(body).map_err(|e| format!("{path}: {e}"))
 }
 
-/// A bare HTTP POST of a JSON `body` with `Connection: close`: the status code and the
-/// body (read to `Content-Length`, or to the end of the connection).
-pub fn http_post(base: &str, path: &str, body: &str) -> Result<(u16, String), String> {
+/// A bare HTTP POST of `body` as `content_type` with `Connection: close`: the status
+/// code and the body (read to `Content-Length`, or to the end of the connection).
+pub fn http_post(
+    base: &str,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> Result<(u16, String), String> {
     let host = authority(base);
     let mut stream = TcpStream::connect(host).map_err(|e| format!("connect {host}: {e}"))?;
     stream
@@ -247,7 +252,7 @@ pub fn http_post(base: &str, path: &str, body: &str) -> Result<(u16, String), St
         .map_err(|e| e.to_string())?;
     write!(
         stream,
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
