@@ -1,7 +1,7 @@
 //! The dashboard example end to end: a simulator in this process, the example as a child
 //! process pointed at it, and Debian's headless chromium showing its page.
 //!
-//! Without chromium the browser test fails, unless `NWP500_SKIP_BROWSER=1` is set.
+//! Without chromium the browser test fails with a message naming what is missing.
 
 mod dashboard_support;
 
@@ -11,8 +11,8 @@ use nwp500_sim::{SimConfig, Simulator};
 use serde_json::Value;
 
 use dashboard_support::{
-    fahrenheit, find_chromium, leading_number, next_data, open_event_stream, wait_until, Browser,
-    Dashboard, SKIP_BROWSER_VAR,
+    fahrenheit, leading_number, next_data, open_event_stream, require_chromium, wait_until,
+    Browser, Dashboard,
 };
 
 const MAC: &str = "aabbccddeeff";
@@ -51,17 +51,7 @@ fn shown_temperature(status: &Value) -> Option<f64> {
 
 #[test]
 fn the_page_shows_the_simulated_temperature_and_follows_its_changes() {
-    let Some(chromium) = find_chromium() else {
-        if std::env::var(SKIP_BROWSER_VAR).as_deref() == Ok("1") {
-            eprintln!("SKIPPED: chromium is not installed and {SKIP_BROWSER_VAR}=1");
-            return;
-        }
-        panic!(
-            "chromium not found (looked for chromium and chromium-browser on PATH): \
-             run ./test, which installs it, or apt-get install chromium; \
-             set {SKIP_BROWSER_VAR}=1 to skip this test on a machine without it"
-        );
-    };
+    let chromium = require_chromium();
     let mut sim = quiet_simulator();
     let device = sim.devices()[0].clone();
     device.set_tank_temperature(FIRST_C);

@@ -14,15 +14,20 @@ pub const CLOUD_POLL_INTERVAL: Duration = Duration::from_secs(30);
 /// Poll interval on the embedded simulator, so the page visibly moves.
 pub const SIM_POLL_INTERVAL: Duration = Duration::from_secs(5);
 
-const AFTER_HELP: &str = "\
-Without --email/--password (or NAVIEN_EMAIL/NAVIEN_PASSWORD) the dashboard starts an embedded
+/// Longest history window accepted (`--history-hours`): a week.
+pub const MAX_HISTORY_HOURS: f64 = 168.0;
+
+const AFTER_HELP: &str = r#"Without --email/--password (or NAVIEN_EMAIL/NAVIEN_PASSWORD) the dashboard starts an embedded
 simulated NaviLink cloud with one water heater and shows that.
 
-Endpoints: GET / (the page), GET /api/status (JSON), GET /events (server-sent events).
+Endpoints: GET / (the page), GET /api/status (JSON), GET /api/history (every kept sample),
+GET /events (server-sent events), POST /api/devices/MAC/temperature {"temperature": 125},
+POST /api/devices/MAC/mode {"mode": "energy_saver"}, POST /api/devices/MAC/vacation {"days": 7}.
 The first line on stdout is `dashboard listening on http://ADDRESS`.
-Log verbosity: RUST_LOG (default `warn,dashboard=info`); logs go to stderr.";
+Log verbosity: RUST_LOG (default `warn,dashboard=info`); logs go to stderr."#;
 
-/// Web dashboard for Navien NWP500 water heaters: live status over server-sent events.
+/// Web dashboard for Navien NWP500 water heaters: live status, history charts, the
+/// connection's story and controls, over server-sent events.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "dashboard", version, after_help = AFTER_HELP)]
 pub struct Args {
@@ -63,6 +68,15 @@ pub struct Args {
     /// Temperatures in °C [default: °F]
     #[arg(long)]
     pub celsius: bool,
+
+    /// Hours of history the charts and the connection story keep (fractions allowed,
+    /// at most 168)
+    #[arg(long, value_name = "HOURS", default_value = "24", value_parser = parse_hours)]
+    pub history_hours: Duration,
+
+    /// Samples kept per device, whatever the window (at least 2)
+    #[arg(long, value_name = "COUNT", default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(2..))]
+    pub history_points: u32,
 }
 
 /// Where the client connects and as whom.
@@ -165,6 +179,22 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` seconds is out of range"))
 }
 
+/// Parses a history window in hours (`24`, `0.05`), above zero and at most
+/// [`MAX_HISTORY_HOURS`].
+pub fn parse_hours(text: &str) -> Result<Duration, String> {
+    let hours: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of hours"))?;
+    if !(hours > 0.0 && hours <= MAX_HISTORY_HOURS) {
+        return Err(format!(
+            "`{text}`: the history window must be above 0 and at most {MAX_HISTORY_HOURS} hours"
+        ));
+    }
+    Duration::try_from_secs_f64(hours * 3600.0)
+        .map_err(|_| format!("`{text}` hours is out of range"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +222,19 @@ mod tests {
         assert_eq!(config.poll_interval(), SIM_POLL_INTERVAL);
         assert_eq!(config.temperature_unit(), TemperatureUnit::Fahrenheit);
         assert_eq!(config.api_url().as_str(), "http://127.0.0.1:9/api/v2.1");
+        assert_eq!(args.history_hours, Duration::from_secs(24 * 3600));
+        assert_eq!(args.history_points, 20_000);
+    }
+
+    #[test]
+    fn the_history_window_takes_fractions_within_a_week() {
+        let args = parse(&["--history-hours", "0.05", "--history-points", "100"]).unwrap();
+        assert_eq!(args.history_hours, Duration::from_secs(180));
+        assert_eq!(args.history_points, 100);
+        for bad in ["0", "-1", "169", "a day", "NaN"] {
+            assert!(parse(&["--history-hours", bad]).is_err(), "{bad}");
+        }
+        assert!(parse(&["--history-points", "1"]).is_err());
     }
 
     #[test]

@@ -1,8 +1,12 @@
 //! What the page shows of one device: a few fields picked out of its latest status, plus
-//! labels that would otherwise need logic in the page's script.
+//! labels that would otherwise need logic in the page's script, what its controls accept
+//! and what became of the settings given through them.
 
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::controls::ControlPanel;
+use crate::limits::Limits;
 
 /// One device as the page and the JSON endpoint show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -32,6 +36,16 @@ pub struct DeviceCard {
     pub power_watts: Option<f64>,
     /// Tank charge (`dhwChargePer`), %.
     pub tank_charge_percent: Option<f64>,
+    /// Upper tank temperature (`tankUpperTemperature`), in the dashboard's unit.
+    pub upper_temperature: Option<f64>,
+    /// Lower tank temperature (`tankLowerTemperature`), in the dashboard's unit.
+    pub lower_temperature: Option<f64>,
+    /// The values are the last known ones, not current: the link is not up.
+    pub stale: bool,
+    /// What the controls accept.
+    pub limits: Limits,
+    /// What became of the settings given through the controls.
+    pub controls: ControlPanel,
     /// The whole latest status, as the client decoded it.
     pub status: Option<Value>,
 }
@@ -52,6 +66,11 @@ impl DeviceCard {
             heating: None,
             power_watts: None,
             tank_charge_percent: None,
+            upper_temperature: None,
+            lower_temperature: None,
+            stale: false,
+            limits: Limits::default(),
+            controls: ControlPanel::default(),
             status: None,
         }
     }
@@ -66,6 +85,8 @@ impl DeviceCard {
         self.heating = heating_label(&status);
         self.power_watts = number(&status, "currentInstPower");
         self.tank_charge_percent = number(&status, "dhwChargePer");
+        self.upper_temperature = number(&status, "tankUpperTemperature");
+        self.lower_temperature = number(&status, "tankLowerTemperature");
         self.updated = updated;
         self.status = Some(status);
     }
@@ -160,7 +181,9 @@ mod tests {
                 "heatUpperUse": false,
                 "heatLowerUse": true,
                 "currentInstPower": 466,
-                "dhwChargePer": 87.5
+                "dhwChargePer": 87.5,
+                "tankUpperTemperature": 130.5,
+                "tankLowerTemperature": 101
             }),
             Some("2026-01-01T00:00:00.000Z".into()),
         );
@@ -171,6 +194,8 @@ mod tests {
         assert_eq!(card.heating.as_deref(), Some("heat pump + lower element"));
         assert_eq!(card.power_watts, Some(466.0));
         assert_eq!(card.tank_charge_percent, Some(87.5));
+        assert_eq!(card.upper_temperature, Some(130.5));
+        assert_eq!(card.lower_temperature, Some(101.0));
         assert_eq!(card.updated.as_deref(), Some("2026-01-01T00:00:00.000Z"));
         assert_eq!(
             card.status.as_ref().unwrap()["dhwTemperature"],

@@ -1,11 +1,14 @@
-//! The state actor: it consumes the client's event stream, keeps the [`DashboardState`]
-//! and pushes a fresh snapshot to every open server-sent-event stream on each change.
+//! The state actor: it consumes the client's event stream and the controls' requests,
+//! keeps the [`DashboardState`] and pushes a fresh snapshot to every open
+//! server-sent-event stream on each change. A stream's first frame also carries every
+//! device's history; a status's frame carries the sample it added, so a page extends its
+//! charts without ever receiving a whole history again.
 //!
 //! Each browser gets a small bounded channel. A browser that does not keep up is cut
 //! off rather than fed stale frames: its `EventSource` reconnects by itself and starts
 //! again from the current snapshot, so nothing it shows is ever older than the state.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use actix::{Actor, AsyncContext, Context, Handler, Message, StreamHandler};
 use bytes::Bytes;
@@ -15,6 +18,7 @@ use tracing::{debug, info, warn};
 
 use nwp500::events::TimestampedEvent;
 
+use crate::controls::{Answer, Control};
 use crate::state::DashboardState;
 
 /// Frames buffered per browser before it counts as too slow.
@@ -29,6 +33,10 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// How long a browser waits before reconnecting a lost stream (the SSE `retry` field).
 pub const RETRY_MS: u64 = 2_000;
+
+/// How often samples and episodes that left the history window are forgotten (while no
+/// status arrives, during an outage, nothing else would).
+pub const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 const KEEP_ALIVE_FRAME: &[u8] = b": keep-alive\n\n";
 
@@ -49,6 +57,12 @@ impl Hub {
             events: Some(events),
             clients: Vec::new(),
         }
+    }
+
+    /// Sends the current state to every browser.
+    fn push_state(&mut self) {
+        let frame = data_frame(&self.state.update_json(SystemTime::now(), None));
+        self.push(frame);
     }
 
     /// Sends `frame` to every browser; drops the closed and the slow ones.
@@ -101,18 +115,22 @@ impl Actor for Hub {
         ctx.run_interval(KEEP_ALIVE, |hub, _| {
             hub.push(Bytes::from_static(KEEP_ALIVE_FRAME))
         });
+        ctx.run_interval(PRUNE_EVERY, |hub, _| hub.state.prune(SystemTime::now()));
     }
 }
 
 impl StreamHandler<TimestampedEvent> for Hub {
     fn handle(&mut self, event: TimestampedEvent, _: &mut Self::Context) {
         let link_before = self.state.link().clone();
-        if self.state.apply(event) {
+        let applied = self.state.apply(event);
+        if applied.changed {
             if *self.state.link() != link_before {
                 info!(connection = %self.state.link().label(), "connection state");
             }
-            let frame = data_frame(&self.state.snapshot_json());
-            self.push(frame);
+            let json = self
+                .state
+                .update_json(SystemTime::now(), applied.appended.as_ref());
+            self.push(data_frame(&json));
         }
     }
 
@@ -131,12 +149,81 @@ impl Handler<GetSnapshot> for Hub {
     type Result = String;
 
     fn handle(&mut self, _: GetSnapshot, _: &mut Self::Context) -> String {
-        self.state.snapshot_json()
+        self.state.snapshot_json(SystemTime::now())
     }
 }
 
-/// Opens an event stream for one browser: its first frame is the current snapshot
-/// (with the reconnection delay), then one frame per change. `None` when
+/// Asks for every kept sample of every device, as JSON.
+#[derive(Debug, Message)]
+#[rtype(result = "String")]
+pub struct GetHistory;
+
+impl Handler<GetHistory> for Hub {
+    type Result = String;
+
+    fn handle(&mut self, _: GetHistory, _: &mut Self::Context) -> String {
+        self.state.prune(SystemTime::now());
+        self.state.history_json()
+    }
+}
+
+/// A setting was given through a control; answers `false` when the dashboard does not
+/// show the device (nothing is to be sent then).
+#[derive(Debug, Message)]
+#[rtype(result = "bool")]
+pub struct ControlRequested {
+    /// The device's MAC.
+    pub mac: String,
+    /// The control.
+    pub control: Control,
+    /// The value, for people.
+    pub value: String,
+    /// The command code it sends.
+    pub code: u32,
+}
+
+impl Handler<ControlRequested> for Hub {
+    type Result = bool;
+
+    fn handle(&mut self, msg: ControlRequested, _: &mut Self::Context) -> bool {
+        let shown = self.state.control_requested(
+            &msg.mac,
+            msg.control,
+            msg.value,
+            msg.code,
+            SystemTime::now(),
+        );
+        if shown {
+            self.push_state();
+        }
+        shown
+    }
+}
+
+/// The client answered a control's request.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct ControlAnswered {
+    /// The device's MAC.
+    pub mac: String,
+    /// The control.
+    pub control: Control,
+    /// What the client said.
+    pub answer: Answer,
+}
+
+impl Handler<ControlAnswered> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, msg: ControlAnswered, _: &mut Self::Context) {
+        self.state
+            .control_answered(&msg.mac, msg.control, msg.answer, SystemTime::now());
+        self.push_state();
+    }
+}
+
+/// Opens an event stream for one browser: its first frame is the current snapshot with
+/// every device's history (and the reconnection delay), then one frame per change. `None` when
 /// [`MAX_CLIENTS`] streams are open.
 #[derive(Debug, Message)]
 #[rtype(result = "Option<mpsc::Receiver<Bytes>>")]
@@ -155,9 +242,11 @@ impl Handler<OpenStream> for Hub {
             return None;
         }
         let (sender, receiver) = mpsc::channel(CLIENT_BUFFER);
+        let now = SystemTime::now();
+        self.state.prune(now);
         let first = format!(
             "retry: {RETRY_MS}\ndata: {}\n\n",
-            self.state.snapshot_json()
+            self.state.opening_json(now)
         );
         // A fresh channel has room for one frame.
         sender.try_send(Bytes::from(first)).ok()?;
@@ -183,7 +272,12 @@ mod tests {
     fn start() -> (broadcast::Sender<TimestampedEvent>, Addr<Hub>) {
         let (sender, receiver) = broadcast::channel(64);
         let devices = [DeviceSummary::from_mac(MAC)];
-        let state = DashboardState::new(&devices, UnitSystem::UsCustomary);
+        let state = DashboardState::new(
+            &devices,
+            UnitSystem::UsCustomary,
+            Duration::from_secs(3600),
+            100,
+        );
         (sender, Hub::new(state, receiver).start())
     }
 
@@ -314,5 +408,79 @@ mod tests {
         let mut stream = hub.send(OpenStream).await.unwrap().unwrap();
         let first = data_of(&next(&mut stream).await);
         assert_eq!(first["devices"][0]["waterTemperature"], 110.0);
+    }
+
+    #[actix::test]
+    async fn the_opening_frame_has_the_history_and_each_status_frame_its_sample() {
+        let (events, hub) = start();
+        events.send(status(100.0)).unwrap();
+        applied(&hub, 100.0).await;
+        let mut stream = hub.send(OpenStream).await.unwrap().unwrap();
+        let first = data_of(&next(&mut stream).await);
+        assert_eq!(
+            first["history"]["devices"][MAC].as_array().unwrap().len(),
+            1
+        );
+        assert!(first.get("appended").is_none());
+
+        events
+            .send(TimestampedEvent::new(
+                SystemTime::now(),
+                Event::Status {
+                    device: MAC.into(),
+                    status: json!({ "dhwTemperature": 101.0, "tankUpperTemperature": 120.5 })
+                        .into(),
+                },
+            ))
+            .unwrap();
+        let update = data_of(&next(&mut stream).await);
+        assert!(
+            update.get("history").is_none(),
+            "a history only opens a stream"
+        );
+        assert_eq!(update["appended"]["device"], MAC);
+        assert_eq!(update["appended"]["sample"]["upper"], 120.5);
+    }
+
+    #[actix::test]
+    async fn control_requests_and_answers_are_pushed() {
+        let (_events, hub) = start();
+        let mut stream = hub.send(OpenStream).await.unwrap().unwrap();
+        next(&mut stream).await;
+        let unknown = ControlRequested {
+            mac: "020000000001".into(),
+            control: Control::Mode,
+            value: "Electric".into(),
+            code: 33_554_437,
+        };
+        assert!(!hub.send(unknown).await.unwrap());
+        let requested = ControlRequested {
+            mac: MAC.into(),
+            control: Control::Temperature,
+            value: "125 °F".into(),
+            code: 33_554_464,
+        };
+        assert!(hub.send(requested).await.unwrap());
+        let frame = data_of(&next(&mut stream).await);
+        assert_eq!(
+            frame["devices"][0]["controls"]["temperature"]["stage"],
+            "sending"
+        );
+        hub.send(ControlAnswered {
+            mac: MAC.into(),
+            control: Control::Temperature,
+            answer: Answer::Invalid(
+                "command: temperature must be between 95 and 150 (got 170)".into(),
+            ),
+        })
+        .await
+        .unwrap();
+        let frame = data_of(&next(&mut stream).await);
+        let setting = &frame["devices"][0]["controls"]["temperature"];
+        assert_eq!(setting["stage"], "invalid");
+        assert_eq!(
+            setting["text"],
+            "command: temperature must be between 95 and 150 (got 170)"
+        );
     }
 }

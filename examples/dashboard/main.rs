@@ -1,6 +1,8 @@
 //! `dashboard`: an actix-web application that embeds the nwp500 actors and serves the
-//! live state of each water heater: a page updated by server-sent events, and the same
-//! data as JSON.
+//! page an owner keeps open: the live state of each water heater, its history charts
+//! (tank temperatures, setpoint, power, tank charge), what the connection went through
+//! (outages as bands on the charts and as a list) and controls (setpoint, mode, vacation),
+//! updated by server-sent events; the same data as JSON.
 //!
 //! ```text
 //! cargo run --example dashboard                     # embedded simulator, http://127.0.0.1:8080
@@ -14,10 +16,16 @@
 
 mod args;
 mod card;
+mod control_routes;
+mod controls;
+mod history;
 mod hub;
+mod limits;
+mod requests;
 mod routes;
 mod simulated;
 mod state;
+mod story;
 
 use std::process::ExitCode;
 
@@ -71,13 +79,21 @@ async fn run(args: Args) -> Result<(), DashboardError> {
 
     // Inside this System: the client's actors start on the current arbiter.
     let client = Client::start(config).await?;
-    let state = DashboardState::new(&client.devices(), client.unit());
+    let state = DashboardState::new(
+        &client.devices(),
+        client.unit(),
+        args.history_hours,
+        usize::try_from(args.history_points).unwrap_or(usize::MAX),
+    );
     let hub = Hub::new(state, client.events()).start();
 
+    let app_client = client.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(hub.clone()))
+            .app_data(web::Data::new(app_client.clone()))
             .configure(routes::configure)
+            .configure(control_routes::configure)
     })
     // Open event streams never end by themselves: do not wait long for them on exit.
     .shutdown_timeout(1)

@@ -1,4 +1,5 @@
-//! The HTTP endpoints: the page, the JSON status and the server-sent events.
+//! The HTTP endpoints: the page and its two scripts, the JSON status and history, and
+//! the server-sent events. (The controls' endpoints are in `control_routes`.)
 
 use std::convert::Infallible;
 
@@ -8,17 +9,27 @@ use actix_web::{web, HttpResponse};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use crate::hub::{GetSnapshot, Hub, OpenStream};
+use crate::hub::{GetHistory, GetSnapshot, Hub, OpenStream};
 
-/// The page: plain HTML and a little script, no external assets.
+/// The page: HTML and CSS; its scripts are the two below. Nothing is fetched from
+/// anywhere but this server.
 pub const PAGE: &str = include_str!("page.html");
 
-/// Registers `GET /`, `GET /api/status` and `GET /events`; the app data must hold the
-/// hub's address (`web::Data<Addr<Hub>>`).
+/// The page's script: the event stream, the cards, the story and the controls.
+pub const APP_JS: &str = include_str!("app.js");
+
+/// The chart renderer (SVG, written for this page).
+pub const CHARTS_JS: &str = include_str!("charts.js");
+
+/// Registers `GET /`, `/app.js`, `/charts.js`, `/api/status`, `/api/history` and
+/// `/events`; the app data must hold the hub's address (`web::Data<Addr<Hub>>`).
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/", web::get().to(page))
+        .route("/app.js", web::get().to(|| script(APP_JS)))
+        .route("/charts.js", web::get().to(|| script(CHARTS_JS)))
         .route("/api/status", web::get().to(status))
+        .route("/api/history", web::get().to(history))
         .route("/events", web::get().to(events));
 }
 
@@ -29,9 +40,27 @@ async fn page() -> HttpResponse {
         .body(PAGE)
 }
 
+async fn script(source: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(source)
+}
+
 /// The connection state and the latest status of every device.
 async fn status(hub: web::Data<Addr<Hub>>) -> HttpResponse {
     match hub.send(GetSnapshot).await {
+        Ok(json) => HttpResponse::Ok()
+            .content_type(ContentType::json())
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(json),
+        Err(_) => unavailable("the dashboard is stopping"),
+    }
+}
+
+/// Every kept sample of every device: `{"windowMs": …, "devices": {key: [sample, …]}}`.
+async fn history(hub: web::Data<Addr<Hub>>) -> HttpResponse {
+    match hub.send(GetHistory).await {
         Ok(json) => HttpResponse::Ok()
             .content_type(ContentType::json())
             .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -88,6 +117,8 @@ mod tests {
         let state = DashboardState::new(
             &[DeviceSummary::from_mac("aabbccddeeff")],
             UnitSystem::UsCustomary,
+            Duration::from_secs(3600),
+            100,
         );
         (sender, Hub::new(state, receiver).start())
     }
@@ -124,15 +155,37 @@ mod tests {
         );
         let body = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
         for needle in [
-            "new EventSource(\"/events\")",
+            "<script src=\"/charts.js\">",
+            "<script src=\"/app.js\">",
             "id=\"connection\"",
             "data-field=\"temp\"",
+            "id=\"episodes\"",
         ] {
             assert!(body.contains(needle), "page lacks {needle}");
         }
-        // No external assets: nothing is fetched from anywhere but this server.
-        for external in ["http://", "https://", "src=\"//"] {
-            assert!(!body.contains(external), "page refers to {external}");
+        for (path, needle) in [
+            ("/app.js", "new EventSource(\"/events\")"),
+            ("/charts.js", "createElementNS"),
+        ] {
+            let response =
+                test::call_service(&app, test::TestRequest::get().uri(path).to_request()).await;
+            assert_eq!(
+                response.headers().get(header::CONTENT_TYPE).unwrap(),
+                "text/javascript; charset=utf-8"
+            );
+            let script = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+            assert!(script.contains(needle), "{path} lacks {needle}");
+        }
+        // No external assets: nothing is fetched from anywhere but this server (the SVG
+        // namespace is a name, never fetched).
+        for source in [PAGE, APP_JS, CHARTS_JS] {
+            let without_namespace = source.replace("http://www.w3.org/2000/svg", "");
+            for external in ["http://", "https://", "src=\"//", "url(", "@import"] {
+                assert!(
+                    !without_namespace.contains(external),
+                    "the page refers to {external}"
+                );
+            }
         }
     }
 
@@ -171,6 +224,18 @@ mod tests {
         assert_eq!(seen["devices"][0]["waterTemperature"], 118.5);
         assert_eq!(seen["devices"][0]["status"]["dhwTemperature"], 118.5);
         assert_eq!(seen["connection"]["state"], "connecting");
+
+        let response = test::call_service(
+            &app,
+            test::TestRequest::get().uri("/api/history").to_request(),
+        )
+        .await;
+        let history: Value = test::read_body_json(response).await;
+        assert_eq!(history["windowMs"], 3_600_000);
+        assert_eq!(
+            history["devices"]["aabbccddeeff"].as_array().map(Vec::len),
+            Some(1)
+        );
     }
 
     #[actix_web::test]

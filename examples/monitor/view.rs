@@ -332,6 +332,22 @@ impl View {
                     self.device_name(device)
                 )
             }
+            Event::CommandRefused {
+                device,
+                command,
+                fail_code,
+                reason,
+            } => {
+                let what = command.map_or_else(|| "a control".to_owned(), text::command);
+                let code = fail_code.map_or_else(String::new, |c| format!(" (code {c})"));
+                match device {
+                    Some(device) => format!(
+                        "{} refused {what}: {reason}{code}",
+                        self.device_name(device)
+                    ),
+                    None => format!("a device refused {what}: {reason}{code}"),
+                }
+            }
             Event::Status { device, status } => {
                 let summary = StatusSummary::from_status(&status.to_json());
                 let line = format!(
@@ -642,6 +658,40 @@ mod tests {
             },
         );
         assert!(v.pending.is_empty());
+    }
+
+    #[test]
+    fn refusals_name_the_device_and_the_reason() {
+        let mut v = view();
+        let line = apply(
+            &mut v,
+            0,
+            Event::CommandRefused {
+                device: Some(MAC.into()),
+                command: None,
+                fail_code: Some(2),
+                reason: "too soon after the previous control".into(),
+            },
+        );
+        assert_eq!(
+            line,
+            "00:00:00 Garage Water Heater refused a control: too soon after the previous control (code 2)"
+        );
+        let line = apply(
+            &mut v,
+            1,
+            Event::CommandRefused {
+                device: None,
+                command: Some(33_554_437),
+                fail_code: None,
+                reason: "no failure code given".into(),
+            },
+        );
+        assert_eq!(
+            line,
+            "00:00:00 a device refused DHW operation mode: no failure code given"
+        );
+        assert_eq!(v.recent.len(), 2, "refusals are history lines");
     }
 
     #[test]

@@ -192,6 +192,21 @@ pub enum Event {
         /// Command code.
         command: u32,
     },
+    /// A device refused a control: a `controlfail` frame (protocol.md §5.8), e.g. a
+    /// control that came too soon after the previous one. The command reached the device
+    /// and was not applied; sending it again later may work. One event per frame.
+    CommandRefused {
+        /// The device: the one the frame names or, as frames usually name none, the only
+        /// followed device of the frame's device type. `None` when that cannot be told
+        /// (several followed devices of that type).
+        device: Option<String>,
+        /// The refused command's code, when the frame names it (it usually does not).
+        command: Option<u32>,
+        /// The frame's `failCode`, when it is a number (`2`: too soon).
+        fail_code: Option<i64>,
+        /// What the code means, for people (e.g. "too soon after the previous control").
+        reason: String,
+    },
     /// A status report from a device.
     Status {
         /// Device MAC.
@@ -227,6 +242,7 @@ impl Event {
             Self::CommandSent { .. } => "command_sent",
             Self::CommandExpired { .. } => "command_expired",
             Self::CommandDropped { .. } => "command_dropped",
+            Self::CommandRefused { .. } => "command_refused",
             Self::Status { .. } => "status",
             Self::Feature { .. } => "feature",
             Self::Disconnected => "disconnected",
@@ -496,6 +512,30 @@ mod tests {
     }
 
     #[test]
+    fn command_refused() {
+        assert_eq!(
+            json_of(Event::CommandRefused {
+                device: Some(MAC.into()),
+                command: None,
+                fail_code: Some(2),
+                reason: "too soon after the previous control".into(),
+            }),
+            json!({"event": "command_refused", "device": MAC, "command": null, "fail_code": 2,
+                   "reason": "too soon after the previous control"})
+        );
+        assert_eq!(
+            json_of(Event::CommandRefused {
+                device: None,
+                command: Some(33_554_464),
+                fail_code: None,
+                reason: "no failure code given".into(),
+            }),
+            json!({"event": "command_refused", "device": null, "command": 33_554_464,
+                   "fail_code": null, "reason": "no failure code given"})
+        );
+    }
+
+    #[test]
     fn status() {
         assert_eq!(
             json_of(Event::Status {
@@ -585,6 +625,12 @@ mod tests {
                 device: MAC.into(),
                 command: 1,
             },
+            Event::CommandRefused {
+                device: None,
+                command: None,
+                fail_code: None,
+                reason: String::new(),
+            },
             Event::Status {
                 device: MAC.into(),
                 status: Value::Null.into(),
@@ -639,6 +685,12 @@ mod tests {
             Event::Status {
                 device: MAC.into(),
                 status: json!({"a": [1, 2.5, null]}).into(),
+            },
+            Event::CommandRefused {
+                device: Some(MAC.into()),
+                command: Some(33_554_437),
+                fail_code: Some(2),
+                reason: "too soon after the previous control".into(),
             },
             Event::Disconnected,
         ] {

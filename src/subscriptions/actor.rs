@@ -390,10 +390,16 @@ impl Handler<IncomingPublish> for Subscriptions {
     type Result = ();
 
     fn handle(&mut self, msg: IncomingPublish, ctx: &mut Self::Context) {
-        let closed = self
+        let dispatched = self
             .dispatcher
             .dispatch(msg.generation, &msg.topic, &msg.payload);
-        for id in closed {
+        if let Some(refusal) = dispatched.refusal {
+            let followed = self.devices.iter().map(|(mac, d)| (mac, d.device_type));
+            let event = refusal.into_event(followed);
+            super::refusal::log(&event);
+            self.dispatcher.emit(event);
+        }
+        for id in dispatched.closed {
             self.closed = self.closed.saturating_add(1);
             debug!(handler = %id, "handler's receiving side is gone: removed");
             self.remove(id, ctx);

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tracing::{debug, trace, warn};
 
+use super::refusal::SeenRefusal;
 use super::route::{HandlerEntry, Route};
 use super::sink::{Offer, Sink};
 use super::updates::{
@@ -21,8 +22,9 @@ use super::updates::{
 };
 use crate::bus::EventBus;
 use crate::events::{DeviceReport, Event};
+use crate::protocol::topics::response_suffix_of;
 use crate::protocol::{
-    classify, ControlRefusal, EnergyUsage, Feature, Incoming, MacAddress, Status, UnitSystem,
+    classify, EnergyUsage, Feature, Incoming, MacAddress, ResponseSuffix, Status, UnitSystem,
 };
 use crate::registry::{HandlerId, SubscriptionRegistry};
 
@@ -44,8 +46,9 @@ enum Decoded {
     Feature(Arc<Feature>),
     Schedule(Arc<Schedule>),
     Energy(Arc<EnergyUsage>),
-    /// A request, a control refusal, an unknown answer or an undecodable payload: nothing
-    /// for typed handlers.
+    /// A control refusal: nothing for typed handlers, one event for the bus.
+    Refused(SeenRefusal),
+    /// A request, an unknown answer or an undecodable payload: nothing for typed handlers.
     Nothing,
 }
 
@@ -68,6 +71,15 @@ impl Decoded {
     }
 }
 
+/// What one dispatch leaves to the actor.
+#[derive(Debug, Default)]
+pub(crate) struct Dispatched {
+    /// Handlers whose receiving side is gone (the caller removes them).
+    pub(crate) closed: Vec<HandlerId>,
+    /// A control refusal, for the actor to attribute to a device and report.
+    pub(crate) refusal: Option<SeenRefusal>,
+}
+
 /// The registry plus what delivery needs. Plain data: the actor owns one.
 pub(crate) struct Dispatcher {
     pub(crate) registry: SubscriptionRegistry<HandlerEntry>,
@@ -86,14 +98,13 @@ impl Dispatcher {
         }
     }
 
-    /// Delivers one publish. Returns the handlers whose receiving side is gone (the caller
-    /// removes them).
-    pub(crate) fn dispatch(
-        &mut self,
-        generation: u64,
-        topic: &str,
-        payload: &Bytes,
-    ) -> Vec<HandlerId> {
+    /// Reports `event` on the bus.
+    pub(crate) fn emit(&self, event: Event) {
+        self.bus.emit(event);
+    }
+
+    /// Delivers one publish.
+    pub(crate) fn dispatch(&mut self, generation: u64, topic: &str, payload: &Bytes) -> Dispatched {
         let Self {
             registry,
             counters,
@@ -105,10 +116,13 @@ impl Dispatcher {
         if hits.is_empty() {
             counters.unmatched += 1;
             trace!(generation, topic = %redacted_topic(topic), "publish matches no handler");
-            return Vec::new();
+            return Dispatched::default();
         }
 
-        let decoded = if hits.iter().any(|(_, h)| h.route.needs_decode()) {
+        // A refusal concerns no typed handler but is always reported, so its topic is
+        // decoded even when only the client response anchor matched it.
+        let refusal_topic = response_suffix_of(topic) == Some(ResponseSuffix::ControlFail);
+        let decoded = if refusal_topic || hits.iter().any(|(_, h)| h.route.needs_decode()) {
             decode(generation, topic, payload, counters)
         } else {
             Decoded::Nothing
@@ -198,7 +212,11 @@ impl Dispatcher {
                 _ => {}
             }
         }
-        closed
+        let refusal = match decoded {
+            Decoded::Refused(seen) => Some(seen),
+            _ => None,
+        };
+        Dispatched { closed, refusal }
     }
 }
 
@@ -217,8 +235,7 @@ fn decode(
         }
         Ok(Incoming::ControlRefused(refusal)) => {
             counters.refusals += 1;
-            log_refusal(refusal);
-            Decoded::Nothing
+            Decoded::Refused(SeenRefusal::read(topic, payload, refusal))
         }
         Ok(incoming) => {
             let decoded = Decoded::from_incoming(incoming);
@@ -247,17 +264,6 @@ fn decode(
             }
             Decoded::Nothing
         }
-    }
-}
-
-fn log_refusal(refusal: ControlRefusal) {
-    if refusal.is_rate_limited() {
-        warn!(
-            fail_code = ?refusal.fail_code,
-            "a device refused a control: too soon after the previous one"
-        );
-    } else {
-        warn!(fail_code = ?refusal.fail_code, "a device refused a control");
     }
 }
 

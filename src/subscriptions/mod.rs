@@ -41,7 +41,9 @@
 //! content (protocol.md §4.4): a status goes to status handlers, a feature to feature
 //! handlers, whatever the exact topic. Requests (our own echoed by the broker, or another
 //! client's) are ignored; undecodable payloads are logged without their content and
-//! dropped. Publishes of any generation are dispatched (L-18: a message arriving right
+//! dropped. A control refusal (`…/res/controlfail`) is reported once on the event bus as
+//! `Event::CommandRefused`, attributed to the device the frame names or, when it names
+//! none, to the only followed device of its type. Publishes of any generation are dispatched (L-18: a message arriving right
 //! after CONNACK, before the replay, still finds its handlers).
 //!
 //! Handler isolation: see [`HandlerSink`]. A full buffer drops that message for that
@@ -99,6 +101,7 @@ mod actor;
 mod dispatch;
 mod error;
 mod messages;
+mod refusal;
 mod replay;
 mod route;
 mod settings;

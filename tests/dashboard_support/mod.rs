@@ -14,9 +14,6 @@ use nwp500_sim::Simulator;
 use serde_json::{json, Value};
 use tungstenite::{Message, WebSocket};
 
-/// Set to `1` to skip the browser test on a machine without chromium.
-pub const SKIP_BROWSER_VAR: &str = "NWP500_SKIP_BROWSER";
-
 /// Polls `probe` every 50 ms until it returns `Some`, or `timeout` passes.
 pub fn wait_until<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + timeout;
@@ -98,6 +95,11 @@ impl Dashboard {
     /// Starts the dashboard on an ephemeral port, pointed at `sim` with its demo account,
     /// polling every `poll_interval`, and waits for its first stdout line.
     pub fn start(sim: &Simulator, poll_interval: Duration) -> Self {
+        Self::start_with(sim, poll_interval, &[])
+    }
+
+    /// [`start`](Self::start) with more options (`--history-hours`, …).
+    pub fn start_with(sim: &Simulator, poll_interval: Duration, options: &[&str]) -> Self {
         let account = &sim.config().account;
         let mut child = Command::new(dashboard_binary())
             .args(["--bind", "127.0.0.1:0"])
@@ -109,6 +111,7 @@ impl Dashboard {
                 "--poll-interval",
                 &format!("{:.3}", poll_interval.as_secs_f64()),
             ])
+            .args(options)
             .env_remove("NAVIEN_EMAIL")
             .env_remove("NAVIEN_PASSWORD")
             .env_remove("NAVIEN_API_URL")
@@ -149,6 +152,19 @@ impl Dashboard {
     pub fn status(&self) -> Result<Value, String> {
         let body = http_get(&self.url, "/api/status")?;
         serde_json::from_str(&body).map_err(|e| format!("/api/status is not JSON: {e}"))
+    }
+
+    /// `GET /api/history`, parsed.
+    pub fn history(&self) -> Result<Value, String> {
+        let body = http_get(&self.url, "/api/history")?;
+        serde_json::from_str(&body).map_err(|e| format!("/api/history is not JSON: {e}"))
+    }
+
+    /// `POST path` with a JSON `body`: the status code and the parsed answer.
+    pub fn post(&self, path: &str, body: &Value) -> Result<(u16, Value), String> {
+        let (status, text) = http_post(&self.url, path, "application/json", &body.to_string())?;
+        let value = serde_json::from_str(&text).map_err(|e| format!("{path}: not JSON: {e}"))?;
+        Ok((status, value))
     }
 }
 
@@ -218,6 +234,64 @@ pub fn http_get(base: &str, path: &str) -> Result<String, String> {
     String::from_utf8(body).map_err(|e| format!("{path}: {e}"))
 }
 
+/// A bare HTTP POST of `body` as `content_type` with `Connection: close`: the status
+/// code and the body (read to `Content-Length`, or to the end of the connection).
+pub fn http_post(
+    base: &str,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> Result<(u16, String), String> {
+    let host = authority(base);
+    let mut stream = TcpStream::connect(host).map_err(|e| format!("connect {host}: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(40)))
+        .map_err(|e| e.to_string())?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .map_err(|e| e.to_string())?;
+    let mut reader = BufReader::new(stream);
+    let mut status = None;
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        reader
+            .read_line(&mut line)
+            .map_err(|e| format!("read {path}: {e}"))?;
+        if line.trim_end().is_empty() {
+            break;
+        }
+        if status.is_none() {
+            status = line.split_whitespace().nth(1).and_then(|s| s.parse().ok());
+        } else if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse::<usize>().ok();
+            }
+        }
+    }
+    let status = status.ok_or_else(|| format!("{path}: no status line"))?;
+    let mut answer = Vec::new();
+    match length {
+        Some(length) => {
+            answer.resize(length, 0);
+            reader
+                .read_exact(&mut answer)
+                .map_err(|e| format!("read {path}: {e}"))?;
+        }
+        None => {
+            reader
+                .read_to_end(&mut answer)
+                .map_err(|e| format!("read {path}: {e}"))?;
+        }
+    }
+    let text = String::from_utf8(answer).map_err(|e| format!("{path}: {e}"))?;
+    Ok((status, text))
+}
+
 /// Opens `GET /events` and returns the head of the response and a reader positioned on
 /// the stream.
 pub fn open_event_stream(base: &str) -> (String, BufReader<TcpStream>) {
@@ -255,6 +329,18 @@ pub fn next_data(reader: &mut BufReader<TcpStream>) -> Value {
             return serde_json::from_str(json).expect("data line is JSON");
         }
     }
+}
+
+/// Chromium (`chromium` on Debian, `chromium-browser` on Ubuntu) on `PATH`. Without it,
+/// panics with a message that names what is missing and how to install it: a browser
+/// test never skips silently.
+pub fn require_chromium() -> PathBuf {
+    find_chromium().unwrap_or_else(|| {
+        panic!(
+            "chromium not found (neither `chromium` nor `chromium-browser` on PATH): run \
+             ./test, which installs it, or apt-get install chromium"
+        )
+    })
 }
 
 /// Chromium, if installed: `chromium` (Debian) or `chromium-browser` (Ubuntu) on `PATH`.
@@ -384,6 +470,43 @@ impl Browser {
             }
             return Ok(answer["result"]["result"]["value"].clone());
         }
+    }
+
+    /// Runs `statement` (JavaScript) in the page for its effect.
+    pub fn run(&mut self, statement: &str) -> Result<(), String> {
+        self.evaluate(&format!("(() => {{ {statement}; return null; }})()"))
+            .map(|_| ())
+    }
+
+    /// Sets the value of the input or select `id`, then clicks the button `button`.
+    pub fn fill_and_click(&mut self, id: &str, value: &str, button: &str) -> Result<(), String> {
+        self.run(&format!(
+            "document.getElementById({}).value = {}; document.getElementById({}).click()",
+            Value::from(id),
+            Value::from(value),
+            Value::from(button)
+        ))
+    }
+
+    /// `attribute` of the first element matching the CSS `selector`, or `None`.
+    pub fn attribute(&mut self, selector: &str, attribute: &str) -> Result<Option<String>, String> {
+        let expression = format!(
+            "(() => {{ const e = document.querySelector({}); return e ? e.getAttribute({}) : null; }})()",
+            Value::from(selector),
+            Value::from(attribute)
+        );
+        Ok(self.evaluate(&expression)?.as_str().map(str::to_owned))
+    }
+
+    /// How many elements match the CSS `selector`.
+    pub fn count(&mut self, selector: &str) -> Result<u64, String> {
+        let expression = format!(
+            "document.querySelectorAll({}).length",
+            Value::from(selector)
+        );
+        self.evaluate(&expression)?
+            .as_u64()
+            .ok_or_else(|| format!("no count for {selector}"))
     }
 
     /// `textContent` of the element with `id`, or `None` when it does not exist (yet).

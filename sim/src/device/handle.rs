@@ -1,6 +1,6 @@
 //! The public handle on a simulated device: what it received, its current state, test knobs.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -59,6 +59,8 @@ pub(crate) struct DeviceShared {
     commands: Mutex<Vec<ReceivedCommand>>,
     arrived: Notify,
     responsive: AtomicBool,
+    /// Controls still to refuse with a `controlfail` frame.
+    refusals: AtomicU32,
     time_scale: f64,
 }
 
@@ -73,6 +75,7 @@ impl DeviceShared {
             commands: Mutex::new(Vec::new()),
             arrived: Notify::new(),
             responsive: AtomicBool::new(true),
+            refusals: AtomicU32::new(0),
             time_scale: time_scale.max(0.0),
         }
     }
@@ -98,6 +101,13 @@ impl DeviceShared {
 
     pub(crate) fn responsive(&self) -> bool {
         self.responsive.load(Ordering::SeqCst)
+    }
+
+    /// Whether this control is to be refused (uses up one of the refusals asked for).
+    pub(crate) fn take_refusal(&self) -> bool {
+        self.refusals
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
     }
 }
 
@@ -194,6 +204,14 @@ impl DeviceHandle {
     /// offline behind a live broker).
     pub fn set_responsive(&self, responsive: bool) {
         self.inner.responsive.store(responsive, Ordering::SeqCst);
+    }
+
+    /// Refuses the next `count` controls (power, mode, setpoint, …): each is answered
+    /// with a `controlfail` frame (`{"response": {"failCode": 2}}`, "too soon") on the
+    /// sender's client response topic `cmd/52/{clientID}/res/controlfail` and not applied.
+    /// `0` cancels the refusals not used yet.
+    pub fn refuse_next_controls(&self, count: u32) {
+        self.inner.refusals.store(count, Ordering::SeqCst);
     }
 
     /// Starts a hot-water draw of `litres_per_minute` lasting `duration` of simulated time.

@@ -172,6 +172,9 @@ fn answer(
             payloads::tou_answer(state, code)
         }
         c if codes::is_control(c) => {
+            if device.take_refusal() {
+                return refusal(envelope);
+            }
             state.apply_control(c, request);
             let mut r = payloads::response_head(state, code);
             r.insert(
@@ -183,4 +186,21 @@ fn answer(
         _ => return None,
     };
     Some((response_topic, payloads::envelope(envelope, response)))
+}
+
+/// `failCode` of a control refused as "too soon" (protocol.md §5.8).
+const FAIL_CODE_TOO_SOON: u64 = 2;
+
+/// A refused control's answer: `controlfail` on the sender's client response topic, with
+/// nothing but the failure code (like the frames seen from real devices, it names neither
+/// the device nor the command).
+fn refusal(envelope: &Map<String, Value>) -> Option<(String, Value)> {
+    let client_id = envelope.get("clientID").and_then(Value::as_str)?;
+    let topic = format!("cmd/{}/{client_id}/res/controlfail", payloads::DEVICE_TYPE);
+    if !topic::is_valid_topic(&topic) {
+        return None;
+    }
+    let mut response = Map::new();
+    response.insert("failCode".into(), Value::from(FAIL_CODE_TOO_SOON));
+    Some((topic, payloads::envelope(envelope, response)))
 }
