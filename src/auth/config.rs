@@ -9,7 +9,7 @@ use url::Url;
 use super::secret::{redact_email, Secret};
 
 /// The real NaviLink REST base URL (protocol.md §1).
-pub const DEFAULT_API_BASE_URL: &str = "https://nlus.naviensmartcontrol.com/api/v2.1";
+pub const DEFAULT_API_BASE_URL: &str = crate::config::DEFAULT_API_URL;
 /// Default early-renewal margin: tokens count as expired this long before their expiry.
 pub const DEFAULT_SAFETY_MARGIN: Duration = Duration::from_secs(300);
 /// Default total timeout of one HTTP request. The API answers in well under a second; a

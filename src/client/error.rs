@@ -15,11 +15,12 @@ pub enum ClientError {
     /// The MQTT settings derived from the configuration are invalid.
     #[error("MQTT settings: {0}")]
     Settings(#[from] SettingsError),
-    /// Sign-in failed (see [`ClientError::is_invalid_credentials`]).
-    #[error("sign-in: {0}")]
+    /// Sign-in failed (see [`ClientError::is_invalid_credentials`]). Its message says
+    /// which operation failed ("sign-in failed: …").
+    #[error(transparent)]
     Auth(#[from] AuthError),
-    /// A REST call failed (device list, ...).
-    #[error("REST: {0}")]
+    /// A REST call failed (device list, ...). Its message names the endpoint.
+    #[error(transparent)]
     Rest(#[from] RestError),
     /// A command was refused before anything was sent (bad parameter, missing capability).
     #[error("command: {0}")]

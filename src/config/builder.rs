@@ -16,8 +16,7 @@ use crate::policy::PolicyConfig;
 /// enough that adding it to an instant can never overflow.
 pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 
-/// Longest client id AWS IoT accepts.
-const MAX_CLIENT_ID_LEN: usize = 128;
+use crate::protocol::MAX_CLIENT_ID_LEN;
 
 /// Builds a [`ClientConfig`]. Setters take plain values; [`build`](Self::build)
 /// checks them all and names the first refused option.
@@ -218,8 +217,8 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Offline command queue capacity; overflow drops the oldest. Default 100. At
-    /// least 1.
+    /// Offline command queue capacity; overflow drops the oldest. Default 100. 0
+    /// disables queueing: a command sent while offline fails with "not connected".
     pub fn queue_capacity(mut self, capacity: usize) -> Self {
         self.queue_capacity = capacity;
         self
@@ -245,8 +244,10 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Interval of feature (device info) requests per device. Default `None`
-    /// (requested on demand only). Non-zero when set.
+    /// Interval of feature (device info) requests per device. Default `None`: every
+    /// 30 minutes (how long the reference client trusts a feature report); a feature
+    /// is also requested at once when a command needs one that is not known yet.
+    /// Non-zero when set.
     pub fn feature_poll_interval(mut self, interval: Option<Duration>) -> Self {
         self.feature_poll_interval = interval;
         self
@@ -368,7 +369,6 @@ impl ClientConfigBuilder {
                 )
             })?),
         };
-        check_count("queue_capacity", self.queue_capacity)?;
         check_count("handler_buffer", self.handler_buffer)?;
         if self.event_capacity == Some(0) {
             return Err(ConfigError::invalid(

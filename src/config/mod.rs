@@ -31,7 +31,6 @@ use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rand::Rng;
 use url::Url;
 
 use crate::auth::redact_email;
@@ -41,14 +40,14 @@ pub use builder::ClientConfigBuilder;
 pub use error::ConfigError;
 pub use units::{TemperatureUnit, UnknownUnit};
 
-use crate::policy::{entropy_rng, PolicyConfig};
+use crate::policy::PolicyConfig;
 
 /// Default REST base URL (protocol.md §1).
 pub const DEFAULT_API_URL: &str = "https://nlus.naviensmartcontrol.com/api/v2.1";
 /// Default MQTT URL: AWS IoT over WebSocket (protocol.md §3.1).
 pub const DEFAULT_MQTT_URL: &str = "wss://a1t30mldyslmuq-ats.iot.us-east-1.amazonaws.com/mqtt";
 /// Default AWS region used for SigV4 signing.
-pub const DEFAULT_AWS_REGION: &str = "us-east-1";
+pub const DEFAULT_AWS_REGION: &str = crate::sigv4::AWS_REGION;
 
 /// A validated client configuration. Build one with [`ClientConfig::builder`];
 /// [`ClientConfig::default`] is the all-defaults configuration (not signed in).
@@ -116,7 +115,7 @@ impl ClientConfig {
     }
 
     /// The configured MQTT client id; `None` means each client instance generates
-    /// its own (see [`generate_client_id`]).
+    /// its own (`navien-client-` and 8 random hex digits).
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
@@ -201,7 +200,7 @@ impl ClientConfig {
         self.poll_interval
     }
 
-    /// Interval of feature requests per device (`None`: on demand only).
+    /// Interval of feature requests per device (`None`: the default, every 30 minutes).
     pub fn feature_poll_interval(&self) -> Option<Duration> {
         self.feature_poll_interval
     }
@@ -292,11 +291,4 @@ impl fmt::Debug for ClientConfig {
             .field("devices", &devices)
             .finish()
     }
-}
-
-/// A fresh MQTT client id in the upstream format: `navien-client-` followed by 8
-/// random lowercase hex digits. Call it once per client instance (a config shared by
-/// two clients must not give them the same id).
-pub fn generate_client_id() -> String {
-    format!("navien-client-{:08x}", entropy_rng().random::<u32>())
 }

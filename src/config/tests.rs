@@ -15,6 +15,12 @@ fn refused(builder: ClientConfigBuilder) -> ConfigError {
 }
 
 #[test]
+fn a_queue_capacity_of_zero_disables_queueing() {
+    let c = ClientConfig::builder().queue_capacity(0).build().unwrap();
+    assert_eq!(c.queue_capacity(), 0);
+}
+
+#[test]
 fn defaults_are_the_documented_ones() {
     let c = ClientConfig::default();
     assert_eq!(c, ClientConfig::builder().build().unwrap());
@@ -151,7 +157,6 @@ fn each_bad_value_is_refused_with_its_option_name() {
         (b().reconnect_jitter(-0.1), "reconnect_jitter"),
         (b().reconnect_jitter(1.01), "reconnect_jitter"),
         (b().reconnect_jitter(f64::NAN), "reconnect_jitter"),
-        (b().queue_capacity(0), "queue_capacity"),
         (b().handler_buffer(0), "handler_buffer"),
         (b().event_capacity(Some(0)), "event_capacity"),
         (b().stable_after(Duration::ZERO), "stable_after"),
@@ -249,23 +254,6 @@ fn boundaries_are_accepted() {
         .mqtt_url("mqtts://broker.example:8883")
         .build()
         .is_err());
-}
-
-#[test]
-fn generated_client_ids_have_the_upstream_shape_and_differ() {
-    let a = generate_client_id();
-    let b = generate_client_id();
-    for id in [&a, &b] {
-        let hex = id.strip_prefix("navien-client-").unwrap();
-        assert_eq!(hex.len(), 8);
-        assert!(hex
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
-    }
-    // 2^-32 chance of a false failure.
-    assert_ne!(a, b);
-    // The configured id, not a generated one, is what the config holds.
-    assert_eq!(ClientConfig::default().client_id(), None);
 }
 
 #[test]

@@ -32,7 +32,7 @@ use super::transport::{build_transport, load_tls_config, loaded_tls_config};
 use crate::queue::{FlushItem, OfflineQueue, PushOutcome, QueuedEntry};
 
 /// AWS IoT accepts at most 8 filters per SUBSCRIBE.
-pub const MAX_FILTERS_PER_SUBSCRIBE: usize = 8;
+pub use crate::registry::MAX_FILTERS_PER_SUBSCRIBE;
 
 type PublishResponder = oneshot::Sender<Result<PublishOutcome, RequestError>>;
 

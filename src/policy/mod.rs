@@ -46,5 +46,4 @@ mod tests;
 
 pub use config::PolicyConfig;
 pub use decision::{Attempt, AttemptKind, Decision, FailureKind};
-pub(crate) use reconnect::entropy_rng;
 pub use reconnect::ReconnectPolicy;

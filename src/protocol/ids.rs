@@ -18,7 +18,7 @@ pub const NWP500_DEVICE_TYPE: u32 = 52;
 const CLIENT_ID_PREFIX: &str = "navien-client-";
 
 /// AWS IoT limits client ids to 128 bytes.
-const MAX_CLIENT_ID_LEN: usize = 128;
+pub(crate) const MAX_CLIENT_ID_LEN: usize = 128;
 
 /// Longest MAC-like string accepted from the device list.
 const MAX_MAC_LEN: usize = 64;

@@ -67,6 +67,7 @@ pub use enums::{
 pub use error::{CommandError, DecodeError, IdError, ValidationError};
 pub use error_codes::ErrorCode;
 pub use feature::{Capability, Feature, FeatureView};
+pub(crate) use ids::MAX_CLIENT_ID_LEN;
 pub use ids::{
     redact_mac, ClientId, ClientIdentity, DeviceRef, MacAddress, SessionId, NWP500_DEVICE_TYPE,
 };

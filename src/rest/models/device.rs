@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::rest::lenient;
 
 /// Device type of the NWP500 (`deviceType` 52), also the default when absent.
-pub const NWP500_DEVICE_TYPE: u32 = 52;
+pub use crate::protocol::NWP500_DEVICE_TYPE;
 
 /// Whether the cloud sees the device online (`connected`: 1 = no, 2 = yes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
