@@ -4,9 +4,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
-use nwp500::config::{
-    ClientConfig, ConfigError, TemperatureUnit, DEFAULT_API_URL, DEFAULT_MQTT_URL,
-};
+use nwp500::config::{ClientConfig, ConfigError, TemperatureUnit};
+
+use crate::cloud_args::{CloudArgs, Endpoint};
 
 /// Poll interval against the real cloud.
 pub const CLOUD_POLL_INTERVAL: Duration = Duration::from_secs(30);
@@ -31,31 +31,9 @@ Log verbosity: RUST_LOG (default `warn,dashboard=info`); logs go to stderr."#;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "dashboard", version, after_help = AFTER_HELP)]
 pub struct Args {
-    /// NaviLink account e-mail (with --password; without both, the embedded simulator is used)
-    #[arg(
-        long,
-        env = "NAVIEN_EMAIL",
-        hide_env_values = true,
-        value_name = "EMAIL"
-    )]
-    pub email: Option<String>,
-
-    /// NaviLink account password
-    #[arg(
-        long,
-        env = "NAVIEN_PASSWORD",
-        hide_env_values = true,
-        value_name = "PASSWORD"
-    )]
-    pub password: Option<String>,
-
-    /// REST base URL [default: https://nlus.naviensmartcontrol.com/api/v2.1]
-    #[arg(long, env = "NAVIEN_API_URL", value_name = "URL")]
-    pub api_url: Option<String>,
-
-    /// MQTT URL (wss://, ws://, mqtt://) [default: the NaviLink AWS IoT endpoint]
-    #[arg(long, env = "NAVIEN_MQTT_URL", value_name = "URL")]
-    pub mqtt_url: Option<String>,
+    /// Account, endpoints, client id, device filter (shared with the other examples).
+    #[command(flatten)]
+    pub cloud: CloudArgs,
 
     /// Address the web server listens on (port 0: any free port)
     #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
@@ -79,70 +57,31 @@ pub struct Args {
     pub history_points: u32,
 }
 
-/// Where the client connects and as whom.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    /// REST base URL.
-    pub api_url: String,
-    /// MQTT URL.
-    pub mqtt_url: String,
-    /// Account e-mail.
-    pub email: String,
-    /// Account password.
-    pub password: String,
-    /// Whether this is the embedded simulator.
-    pub simulated: bool,
-}
-
-impl std::fmt::Debug for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Endpoint")
-            .field("api_url", &self.api_url)
-            .field("mqtt_url", &self.mqtt_url)
-            .field("simulated", &self.simulated)
-            .finish_non_exhaustive()
-    }
-}
-
 /// An option combination or value that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ArgError {
-    /// Only one of e-mail and password was given.
-    #[error("--email and --password (or NAVIEN_EMAIL and NAVIEN_PASSWORD) go together")]
-    HalfCredentials,
-    /// A URL was given without an account: the embedded simulator has its own.
-    #[error("{0} needs --email and --password (without them the embedded simulator is used)")]
-    UrlWithoutAccount(&'static str),
-    /// The library refused a value.
+    /// Options that do not go together (half an account, a URL without an account).
+    #[error("{0}")]
+    Combination(String),
+    /// The library refused a value (the message names the flag).
     #[error("invalid option: {0}")]
-    Config(#[from] ConfigError),
+    Config(#[from] crate::cloud_args::ArgError),
+}
+
+impl From<ConfigError> for ArgError {
+    fn from(error: ConfigError) -> Self {
+        Self::Config(crate::cloud_args::ArgError(error))
+    }
 }
 
 impl Args {
     /// The cloud endpoint the options name; `Ok(None)` without credentials (then the
     /// embedded simulator is used).
     pub fn cloud_endpoint(&self) -> Result<Option<Endpoint>, ArgError> {
-        match (&self.email, &self.password) {
-            (Some(email), Some(password)) => Ok(Some(Endpoint {
-                api_url: self
-                    .api_url
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_API_URL.to_owned()),
-                mqtt_url: self
-                    .mqtt_url
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_MQTT_URL.to_owned()),
-                email: email.clone(),
-                password: password.clone(),
-                simulated: false,
-            })),
-            (None, None) if self.api_url.is_some() => Err(ArgError::UrlWithoutAccount("--api-url")),
-            (None, None) if self.mqtt_url.is_some() => {
-                Err(ArgError::UrlWithoutAccount("--mqtt-url"))
-            }
-            (None, None) => Ok(None),
-            _ => Err(ArgError::HalfCredentials),
-        }
+        self.cloud
+            .check("the dashboard")
+            .map_err(ArgError::Combination)?;
+        Ok(self.cloud.cloud_endpoint())
     }
 
     /// The client configuration for these options and `endpoint`.
@@ -157,10 +96,9 @@ impl Args {
         } else {
             TemperatureUnit::Fahrenheit
         };
-        Ok(ClientConfig::builder()
-            .credentials(endpoint.email.clone(), endpoint.password.clone())
-            .api_url(endpoint.api_url.clone())
-            .mqtt_url(endpoint.mqtt_url.clone())
+        Ok(self
+            .cloud
+            .builder(endpoint)
             .poll_interval(poll_interval)
             .temperature_unit(unit)
             .build()?)
@@ -241,8 +179,8 @@ mod tests {
     fn an_account_uses_the_cloud_defaults_unless_overridden() {
         let args = parse(&["--email", "a@b.c", "--password", "pw"]).unwrap();
         let endpoint = args.cloud_endpoint().unwrap().unwrap();
-        assert_eq!(endpoint.api_url, DEFAULT_API_URL);
-        assert_eq!(endpoint.mqtt_url, DEFAULT_MQTT_URL);
+        assert_eq!(endpoint.api_url, nwp500::config::DEFAULT_API_URL);
+        assert_eq!(endpoint.mqtt_url, nwp500::config::DEFAULT_MQTT_URL);
         assert!(!endpoint.simulated);
         let config = args.client_config(&endpoint).unwrap();
         assert_eq!(config.poll_interval(), CLOUD_POLL_INTERVAL);
@@ -278,7 +216,7 @@ mod tests {
         let half = parse(&["--email", "a@b.c"]).unwrap();
         assert!(matches!(
             half.cloud_endpoint(),
-            Err(ArgError::HalfCredentials)
+            Err(ArgError::Combination(_))
         ));
         let url_only = parse(&["--mqtt-url", "ws://127.0.0.1:2/mqtt"]).unwrap();
         assert!(url_only

@@ -16,6 +16,8 @@
 
 mod args;
 mod card;
+#[path = "../common/cloud_args.rs"]
+mod cloud_args;
 mod control_routes;
 mod controls;
 mod history;
@@ -23,7 +25,6 @@ mod hub;
 mod limits;
 mod requests;
 mod routes;
-mod simulated;
 mod state;
 mod story;
 
@@ -55,7 +56,9 @@ enum DashboardError {
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    // An empty value (typically `NAVIEN_EMAIL=` in the environment) counts as not given.
+    args.cloud.drop_empty_values();
     init_logging();
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,11 +70,19 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), DashboardError> {
+    let cloud = args.cloud_endpoint()?;
+    // Options are checked before anything starts (the simulator's URLs, known only once
+    // it runs, cannot make them invalid).
+    args.client_config(
+        cloud
+            .as_ref()
+            .unwrap_or(&cloud_args::Endpoint::local_placeholder()),
+    )?;
     // Without an account, a simulated cloud on 127.0.0.1; it stops when dropped, at the end.
-    let (_simulator, endpoint) = match args.cloud_endpoint()? {
+    let (_simulator, endpoint) = match cloud {
         Some(endpoint) => (None, endpoint),
         None => {
-            let (simulator, endpoint) = simulated::start()?;
+            let (simulator, endpoint) = cloud_args::start_simulator()?;
             (Some(simulator), endpoint)
         }
     };
