@@ -5,6 +5,8 @@
 
 #[path = "../support/example.rs"]
 mod example;
+#[path = "../support/fast_link.rs"]
+mod fast_link;
 #[path = "../support/mosquitto.rs"]
 pub mod mosquitto;
 
@@ -44,27 +46,12 @@ pub fn args(sim: &Simulator, broker_url: &str, client_id: &str) -> Vec<String> {
         broker_url,
         "--broker-client-id",
         client_id,
-        "--poll-interval",
-        "0.5",
-        "--initial-reconnect-delay",
-        "0.1",
-        "--max-reconnect-delay",
-        "0.3",
-        "--min-connect-interval",
-        "0.05",
-        "--probe-interval",
-        "0.1",
-        "--stable-after",
-        "1",
-        "--operation-timeout",
-        "2",
-        "--keep-alive",
-        "5",
-        "--energy-interval",
-        "1",
     ]
+    .into_iter()
+    .chain(fast_link::FAST_LINK_FLAGS.iter().copied())
+    .chain(["--energy-interval", "1"])
     .map(String::from)
-    .to_vec()
+    .collect()
 }
 
 /// A running bridge; killed when dropped.

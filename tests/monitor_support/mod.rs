@@ -19,6 +19,8 @@ use nwp500_sim::Simulator;
 
 #[path = "../support/example.rs"]
 mod example;
+#[path = "../support/fast_link.rs"]
+mod fast_link;
 use serde_json::Value;
 
 /// Builds the example once per test process and returns its path.
@@ -46,27 +48,10 @@ pub fn sim_flags(sim: &Simulator) -> Vec<String> {
 
 /// Sub-second reconnect settings (with `--json`).
 pub fn fast_flags() -> Vec<String> {
-    [
-        "--json",
-        "--poll-interval",
-        "0.5",
-        "--initial-reconnect-delay",
-        "0.1",
-        "--max-reconnect-delay",
-        "0.3",
-        "--min-connect-interval",
-        "0.05",
-        "--probe-interval",
-        "0.1",
-        "--stable-after",
-        "1",
-        "--operation-timeout",
-        "2",
-        "--keep-alive",
-        "5",
-    ]
-    .map(String::from)
-    .to_vec()
+    std::iter::once("--json")
+        .chain(fast_link::FAST_LINK_FLAGS.iter().copied())
+        .map(String::from)
+        .collect()
 }
 
 /// A running monitor.
