@@ -21,7 +21,7 @@ pub mod sigv4;
 pub mod subscriptions;
 
 pub use client::{Client, ClientError, DeviceSummary};
-pub use config::{ClientConfig, ClientConfigBuilder, ConfigError, TemperatureUnit};
+pub use config::{ClientConfig, ClientConfigBuilder, ConfigError};
 pub use diagnostics::DiagnosticsSnapshot;
 pub use events::{Event, FailureReason, TimestampedEvent};
 pub use policy::FailureKind;

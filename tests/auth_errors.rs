@@ -9,9 +9,10 @@ use std::time::Duration;
 use actix::Actor;
 use auth_support::*;
 use nwp500::auth::{
-    Auth, AuthError, AuthOperation, GetAccessToken, GetCredentials, RenewCredentials, RenewMethod,
-    Secret, SignInAgain,
+    Auth, AuthError, AuthOperation, GetAccessToken, GetCredentials, RenewCredentials, Secret,
+    SignInAgain,
 };
+use nwp500::events::RenewalMethod;
 use serde_json::json;
 
 async fn start(stub: &Stub) -> actix::Addr<Auth> {
@@ -116,7 +117,7 @@ async fn sign_in_again_with_a_new_password_clears_the_latch() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(renewed.method, RenewMethod::SignIn);
+    assert_eq!(renewed.method, RenewalMethod::SignIn);
     assert_eq!(stub.count("/user/sign-in"), 2);
     assert!(auth.send(GetCredentials).await.unwrap().is_ok());
     assert_eq!(stub.total(), 2);

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use actix::Actor;
 use auth_support::*;
-use nwp500::auth::{Auth, GetCredentials, RenewCredentials, RenewMethod};
+use nwp500::auth::{Auth, GetCredentials, RenewCredentials};
+use nwp500::events::RenewalMethod;
 use serde_json::json;
 
 #[actix::test]
@@ -36,7 +37,7 @@ async fn forced_refresh_without_aws_credentials_signs_in() {
     let renewed = auth.send(RenewCredentials).await.unwrap().unwrap();
     assert_eq!(stub.count("/auth/refresh"), 1);
     assert_eq!(stub.count("/user/sign-in"), 2);
-    assert_eq!(renewed.method, RenewMethod::SignIn);
+    assert_eq!(renewed.method, RenewalMethod::SignIn);
     let aws = renewed.credentials.aws.unwrap();
     assert_eq!(aws.access_key_id, "ASIAFAKEACCESSKEY000-3");
     assert_eq!(aws.expires_at, Some(at_unix(T0_UNIX + 3400 + 3600)));
@@ -60,7 +61,7 @@ async fn forced_refresh_with_aws_credentials_needs_no_sign_in() {
         .start();
     auth.send(GetCredentials).await.unwrap().unwrap();
     let renewed = auth.send(RenewCredentials).await.unwrap().unwrap();
-    assert_eq!(renewed.method, RenewMethod::Refresh);
+    assert_eq!(renewed.method, RenewalMethod::Refresh);
     assert_eq!(
         renewed.credentials.aws.unwrap().access_key_id,
         "ASIAFAKEACCESSKEY000-2"

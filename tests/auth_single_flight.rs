@@ -9,7 +9,8 @@ use std::time::Duration;
 use actix::Actor;
 use auth_support::*;
 use futures::future::join_all;
-use nwp500::auth::{Auth, GetAccessToken, GetCredentials, RenewCredentials, RenewMethod};
+use nwp500::auth::{Auth, GetAccessToken, GetCredentials, RenewCredentials};
+use nwp500::events::RenewalMethod;
 
 #[actix::test]
 async fn fifty_stale_requests_cause_one_refresh() {
@@ -102,7 +103,7 @@ async fn concurrent_forced_renewals_share_refresh_and_sign_in() {
     assert_eq!(stub.count("/auth/refresh"), 1);
     assert_eq!(stub.count("/user/sign-in"), 2);
     assert!(renewed.iter().all(|r| *r == renewed[0]));
-    assert_eq!(renewed[0].method, RenewMethod::SignIn);
+    assert_eq!(renewed[0].method, RenewalMethod::SignIn);
     assert_eq!(
         renewed[0].credentials.access_token.expose(),
         "fake-access-token-3"
@@ -134,7 +135,7 @@ async fn lazy_requests_during_a_forced_renewal_make_no_extra_calls() {
     let lazy = join_all((0..10).map(|_| auth.send(GetCredentials)));
     let (forced, lazy) = futures::join!(forced, lazy);
     let forced = forced.unwrap().unwrap();
-    assert_eq!(forced.method, RenewMethod::Refresh);
+    assert_eq!(forced.method, RenewalMethod::Refresh);
     for c in lazy {
         assert_eq!(c.unwrap().unwrap(), forced.credentials);
     }

@@ -30,7 +30,7 @@ const TOPIC: &str = "cmd/52/navilink-aabbccddeeff/ctrl";
 
 fn label(n: u32) -> CommandLabel {
     CommandLabel {
-        device: "aabbccddeeff".into(),
+        device: nwp500::MacAddress::new("aabbccddeeff").unwrap(),
         command: n,
     }
 }

@@ -85,7 +85,7 @@ fn a_start_during_an_outage_is_an_outage_that_must_end() {
     let start = [
         Event::Connecting {
             attempt: 1,
-            kind: nwp500::events::ConnectKind::Initial,
+            kind: nwp500::events::AttemptKind::Initial,
         },
         scheduled(),
         connected(),

@@ -109,7 +109,7 @@ async fn disconnect_during_a_deep_reconnect() {
             matches!(
                 e,
                 Event::Connecting {
-                    kind: nwp500::events::ConnectKind::Deep,
+                    kind: nwp500::events::AttemptKind::Deep,
                     ..
                 }
             )

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use nwp500::client::Client;
 use nwp500::config::ClientConfigBuilder;
-use nwp500::events::{ConnectKind, Event, FailureReason};
+use nwp500::events::{AttemptKind, Event, FailureReason};
 use nwp500::protocol::{Command, DhwMode};
 use nwp500_sim::{InvalidCredentialsForm, SignInFault, SimConfig, Simulator};
 use support::{assert_invariants, connected, fast, NetworkSwitch, Recorder};
@@ -409,7 +409,7 @@ async fn initial_connection_is_not_an_outage() {
         events.first(),
         Some(Event::Connecting {
             attempt: 1,
-            kind: ConnectKind::Initial
+            kind: AttemptKind::Initial
         })
     ));
     assert_eq!(recovered_count(&events), 0);

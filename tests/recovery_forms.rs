@@ -9,7 +9,7 @@ mod recovery_support;
 use std::time::{Duration, Instant};
 
 use nwp500::config::ClientConfigBuilder;
-use nwp500::events::{ConnectKind, Event};
+use nwp500::events::{AttemptKind, Event};
 use nwp500::policy::FailureKind;
 use nwp500_sim::{RestOutage, SimConfig, Simulator};
 use recovery_support::{assert_invariants, connected};
@@ -227,7 +227,7 @@ async fn a_restore_that_never_completes_keeps_counting_attempts_until_a_deep_one
             .any(|e| matches!(e, Event::Connecting { attempt: 10, .. }))
     })
     .await;
-    let attempts: Vec<(u64, ConnectKind)> = rec
+    let attempts: Vec<(u64, AttemptKind)> = rec
         .since(from)
         .iter()
         .filter_map(|e| match e {
@@ -237,7 +237,7 @@ async fn a_restore_that_never_completes_keeps_counting_attempts_until_a_deep_one
         .collect();
     let numbers: Vec<u64> = attempts.iter().map(|(n, _)| *n).collect();
     assert_eq!(numbers, (1..=10).collect::<Vec<_>>(), "{attempts:?}");
-    assert_eq!(attempts[9].1, ConnectKind::Deep);
+    assert_eq!(attempts[9].1, AttemptKind::Deep);
     assert!(rec.since(from).iter().any(|e| matches!(
         e,
         Event::ReconnectScheduled {

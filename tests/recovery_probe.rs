@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use nwp500::client::Client;
 use nwp500::config::ClientConfig;
-use nwp500::events::{ConnectKind, Event};
+use nwp500::events::{AttemptKind, Event};
 use recovery_support::Recorder;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -71,7 +71,7 @@ async fn a_late_probe_result_never_replaces_the_next_scheduled_attempt() {
     client.disconnect().await.unwrap();
 
     let events = rec.all();
-    let attempts: Vec<(u64, ConnectKind)> = events
+    let attempts: Vec<(u64, AttemptKind)> = events
         .iter()
         .filter_map(|e| match e {
             Event::Connecting { attempt, kind } => Some((*attempt, *kind)),
@@ -82,7 +82,7 @@ async fn a_late_probe_result_never_replaces_the_next_scheduled_attempt() {
         assert_eq!(*attempt, i as u64 + 1, "attempts {attempts:?}");
         if *attempt > 1 {
             let deep = *attempt % 3 == 0;
-            assert_eq!(*kind == ConnectKind::Deep, deep, "attempts {attempts:?}");
+            assert_eq!(*kind == AttemptKind::Deep, deep, "attempts {attempts:?}");
         }
     }
     recovery_support::assert_attempt_numbers_agree(&events);

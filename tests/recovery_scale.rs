@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use nwp500::client::Client;
 use nwp500::config::ClientConfig;
-use nwp500::events::{ConnectKind, Event};
+use nwp500::events::{AttemptKind, Event};
 use nwp500::subscriptions::{AddFilterHandler, AddHandler, HandlerSink, StatusUpdate};
 use nwp500_sim::SimConfig;
 use support::{assert_invariants, connected, Recorder};
@@ -48,7 +48,7 @@ async fn two_thousand_failed_attempts_deep_every_seventh_no_overflow() {
         .await;
     let after = resident_kib();
     client.disconnect().await.unwrap();
-    let kinds: Vec<(u64, ConnectKind)> = rec
+    let kinds: Vec<(u64, AttemptKind)> = rec
         .all()
         .iter()
         .filter_map(|e| match e {
@@ -57,12 +57,12 @@ async fn two_thousand_failed_attempts_deep_every_seventh_no_overflow() {
         })
         .collect();
     // The initial connection is attempt 1; then attempts 2, 3, 4 … of the same cycle.
-    assert_eq!(kinds[0], (1, ConnectKind::Initial));
+    assert_eq!(kinds[0], (1, AttemptKind::Initial));
     for (n, (attempt, kind)) in kinds.iter().skip(1).take(2_000).enumerate() {
         let expected = n as u64 + 2;
         assert_eq!(*attempt, expected);
         let deep = expected % 7 == 0;
-        assert_eq!(*kind == ConnectKind::Deep, deep, "attempt {expected}");
+        assert_eq!(*kind == AttemptKind::Deep, deep, "attempt {expected}");
     }
     assert_eq!(rec.count("reconnection_failed"), 0);
     if let (Some(before), Some(after)) = (before, after) {
@@ -96,7 +96,7 @@ async fn thousand_topics_are_replayed_after_a_deep_reconnect() {
     assert!(events.iter().any(|e| matches!(
         e,
         Event::Connecting {
-            kind: ConnectKind::Deep,
+            kind: AttemptKind::Deep,
             ..
         }
     )));

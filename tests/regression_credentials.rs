@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use nwp500::events::{ConnectKind, Event, RenewalMethod};
+use nwp500::events::{AttemptKind, Event, RenewalMethod};
 use nwp500_sim::{SignInFault, SimConfig};
 use support::{assert_invariants, connected};
 
@@ -43,14 +43,14 @@ async fn rejected_upgrade_renews_aws_credentials_at_once_by_signing_in() {
     rec.wait_for(mark, "recovered", 1, WAIT).await;
     let events = rec.since(mark);
 
-    let kinds: Vec<ConnectKind> = events
+    let kinds: Vec<AttemptKind> = events
         .iter()
         .filter_map(|e| match e {
             Event::Connecting { kind, .. } => Some(*kind),
             _ => None,
         })
         .collect();
-    assert!(kinds.iter().all(|k| *k == ConnectKind::Quick), "{kinds:?}");
+    assert!(kinds.iter().all(|k| *k == AttemptKind::Quick), "{kinds:?}");
     assert!(kinds.len() <= 3, "{kinds:?}");
     assert_eq!(renewals(&events), vec![RenewalMethod::SignIn]);
     assert_eq!(sim.sign_in_count(), sign_ins + 1);

@@ -10,7 +10,6 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use nwp500::client::Client;
-use nwp500::config::TemperatureUnit;
 use nwp500::events::Event;
 use nwp500::protocol::UnitSystem;
 use nwp500::subscriptions::{AddHandler, HandlerSink, StatusUpdate};
@@ -96,11 +95,11 @@ async fn the_configured_unit_applies_to_mqtt_data() {
     })
     .unwrap();
     let start = |unit| {
-        let config = fast(&sim).temperature_unit(unit).build().unwrap();
+        let config = fast(&sim).unit_system(unit).build().unwrap();
         Client::start(config)
     };
-    let fahrenheit = start(TemperatureUnit::Fahrenheit).await.unwrap();
-    let celsius = start(TemperatureUnit::Celsius).await.unwrap();
+    let fahrenheit = start(UnitSystem::UsCustomary).await.unwrap();
+    let celsius = start(UnitSystem::Metric).await.unwrap();
     let (rec_f, rec_c) = (Recorder::attach(&fahrenheit), Recorder::attach(&celsius));
     rec_f.wait_for(0, "status", 1, WAIT).await;
     rec_c.wait_for(0, "status", 1, WAIT).await;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use nwp500::client::Client;
 use nwp500::connection::{ConnectionEvent, GetStatus, LinkError};
-use nwp500::events::{ConnectKind, Event, RenewalMethod};
+use nwp500::events::{AttemptKind, Event, RenewalMethod};
 use nwp500::reconnector::Start;
 use nwp500::subscriptions::GetSubscriptionStats;
 use nwp500_sim::{SimConfig, Simulator};
@@ -77,7 +77,7 @@ async fn deep_recovery_signals_once_and_marks_the_link_up() {
     assert!(events.iter().any(|e| matches!(
         e,
         Event::Connecting {
-            kind: ConnectKind::Deep,
+            kind: AttemptKind::Deep,
             ..
         }
     )));

@@ -17,7 +17,7 @@ use nwp500::connection::{
     Close, CommandEvent, Connect, Connection, ConnectionEvent, ConnectionSettings, FlushQueue,
     Publish, PublishOutcome, RequestError,
 };
-use nwp500::events::{ConnectKind, Event};
+use nwp500::events::{AttemptKind, Event};
 use nwp500::protocol::{ClientIdentity, Command, DeviceRef, DhwMode, MacAddress, UnitSystem};
 use nwp500_sim::{SimConfig, Simulator};
 use support::{assert_invariants, connected, fast, Recorder};
@@ -126,14 +126,14 @@ async fn commands_queued_during_an_outage_are_flushed_after_a_deep_reconnect() {
         modes.iter().map(|m| m.raw()).collect::<Vec<_>>()
     );
     let events = rec.since(mark);
-    let kinds: Vec<ConnectKind> = events
+    let kinds: Vec<AttemptKind> = events
         .iter()
         .filter_map(|e| match e {
             Event::Connecting { kind, .. } => Some(*kind),
             _ => None,
         })
         .collect();
-    assert!(kinds.iter().all(|k| *k == ConnectKind::Deep), "{kinds:?}");
+    assert!(kinds.iter().all(|k| *k == AttemptKind::Deep), "{kinds:?}");
     assert!(events
         .iter()
         .any(|e| matches!(e, Event::CredentialsRenewed { .. })));

@@ -122,11 +122,14 @@ async fn one_decoded_status_reaches_three_handlers_of_different_kinds() {
     // The followed device's status also went to the event bus, in the configured unit.
     match next_event(&mut events) {
         Some(Event::Status { device, status }) => {
-            assert_eq!(device, MAC);
+            assert_eq!(device.as_str(), MAC);
             assert_eq!(
                 status.to_json(),
                 serde_json::to_value(expected.view(UnitSystem::UsCustomary)).unwrap()
             );
+            // The event carries the very status the handlers got, typed.
+            assert!(Arc::ptr_eq(status.shared(), &a.status));
+            assert_eq!(status.unit(), UnitSystem::UsCustomary);
         }
         other => panic!("expected a status event, got {other:?}"),
     }
@@ -193,7 +196,7 @@ async fn features_go_to_feature_handlers_and_statuses_to_status_handlers() {
     assert!(statuses.try_recv().is_err(), "not a status");
     match next_event(&mut events) {
         Some(Event::Feature { device, feature }) => {
-            assert_eq!(device, MAC);
+            assert_eq!(device.as_str(), MAC);
             assert_eq!(
                 feature.to_json(),
                 serde_json::to_value(expected.view(UnitSystem::Metric)).unwrap()

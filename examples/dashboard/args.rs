@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
-use nwp500::config::{ClientConfig, ConfigError, TemperatureUnit};
+use nwp500::config::{ClientConfig, ConfigError};
+use nwp500::UnitSystem;
 
 use crate::cloud_args::{CloudArgs, Endpoint};
 
@@ -92,15 +93,15 @@ impl Args {
             CLOUD_POLL_INTERVAL
         });
         let unit = if self.celsius {
-            TemperatureUnit::Celsius
+            UnitSystem::Metric
         } else {
-            TemperatureUnit::Fahrenheit
+            UnitSystem::UsCustomary
         };
         Ok(self
             .cloud
             .builder(endpoint)
             .poll_interval(poll_interval)
-            .temperature_unit(unit)
+            .unit_system(unit)
             .build()?)
     }
 }
@@ -158,7 +159,7 @@ mod tests {
         assert_eq!(args.cloud_endpoint().unwrap(), None);
         let config = args.client_config(&sim_endpoint()).unwrap();
         assert_eq!(config.poll_interval(), SIM_POLL_INTERVAL);
-        assert_eq!(config.temperature_unit(), TemperatureUnit::Fahrenheit);
+        assert_eq!(config.unit_system(), UnitSystem::UsCustomary);
         assert_eq!(config.api_url().as_str(), "http://127.0.0.1:9/api/v2.1");
         assert_eq!(args.history_hours, Duration::from_secs(24 * 3600));
         assert_eq!(args.history_points, 20_000);
@@ -207,7 +208,7 @@ mod tests {
         assert_eq!(config.api_url().as_str(), "http://127.0.0.1:1/api/v2.1");
         assert_eq!(config.mqtt_url().as_str(), "ws://127.0.0.1:2/mqtt");
         assert_eq!(config.poll_interval(), Duration::from_millis(250));
-        assert_eq!(config.temperature_unit(), TemperatureUnit::Celsius);
+        assert_eq!(config.unit_system(), UnitSystem::Metric);
         assert_eq!(args.bind.port(), 0);
     }
 

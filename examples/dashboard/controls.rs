@@ -251,7 +251,7 @@ mod tests {
         assert!(p.apply(
             2,
             &Event::CommandQueued {
-                device: MAC.into(),
+                device: crate::test_reports::mac(MAC),
                 command: TEMPERATURE,
                 queue_len: 1
             }
@@ -261,7 +261,7 @@ mod tests {
         assert!(p.apply(
             9,
             &Event::CommandSent {
-                device: MAC.into(),
+                device: crate::test_reports::mac(MAC),
                 command: TEMPERATURE
             }
         ));
@@ -278,7 +278,7 @@ mod tests {
         assert!(p.apply(
             3,
             &Event::CommandExpired {
-                device: MAC.into(),
+                device: crate::test_reports::mac(MAC),
                 command: DHW_MODE,
                 age: Duration::from_secs(301)
             }
@@ -289,7 +289,7 @@ mod tests {
         assert!(!p.apply(
             4,
             &Event::CommandSent {
-                device: MAC.into(),
+                device: crate::test_reports::mac(MAC),
                 command: DHW_MODE
             }
         ));
@@ -298,7 +298,7 @@ mod tests {
         assert!(p.apply(
             6,
             &Event::CommandDropped {
-                device: MAC.into(),
+                device: crate::test_reports::mac(MAC),
                 command: DHW_MODE
             }
         ));
@@ -313,7 +313,7 @@ mod tests {
         p.apply(
             3,
             &Event::CommandQueued {
-                device: MAC.into(),
+                device: crate::test_reports::mac(MAC),
                 command: DHW_MODE,
                 queue_len: 2,
             },
@@ -331,7 +331,7 @@ mod tests {
         assert!(p.apply(
             4,
             &Event::CommandRefused {
-                device: Some(MAC.into()),
+                device: Some(crate::test_reports::mac(MAC)),
                 command: None,
                 fail_code: Some(2),
                 reason: "too soon after the previous control".into(),
@@ -360,7 +360,7 @@ mod tests {
         assert!(p.apply(
             1,
             &Event::CommandRefused {
-                device: Some(MAC.into()),
+                device: Some(crate::test_reports::mac(MAC)),
                 command: None,
                 fail_code: Some(2),
                 reason: "too soon after the previous control".into(),
@@ -394,7 +394,7 @@ mod tests {
         assert!(!p.apply(
             2,
             &Event::CommandSent {
-                device: MAC.into(),
+                device: crate::test_reports::mac(MAC),
                 command: 16_777_219
             }
         ));

@@ -285,8 +285,12 @@ mod tests {
         TimestampedEvent::new(
             SystemTime::now(),
             Event::Status {
-                device: MAC.into(),
-                status: json!({ "dhwTemperature": temperature }).into(),
+                device: crate::test_reports::mac(MAC),
+                // Half-degree steps in the wire encoding, read back exactly in metric.
+                status: crate::test_reports::status(
+                    json!({ "dhwTemperature": (temperature * 2.0).round() as i64 }),
+                    nwp500::UnitSystem::Metric,
+                ),
             },
         )
     }
@@ -325,14 +329,14 @@ mod tests {
             data_of(&next(&mut stream).await)["devices"][0]["waterTemperature"],
             95.0
         );
-        events.send(status(131.9)).unwrap();
+        events.send(status(131.5)).unwrap();
         assert_eq!(
             data_of(&next(&mut stream).await)["devices"][0]["waterTemperature"],
-            131.9
+            131.5
         );
 
         let snapshot: Value = serde_json::from_str(&hub.send(GetSnapshot).await.unwrap()).unwrap();
-        assert_eq!(snapshot["devices"][0]["waterTemperature"], 131.9);
+        assert_eq!(snapshot["devices"][0]["waterTemperature"], 131.5);
     }
 
     /// Waits until the hub has applied a status with `temperature`.
@@ -427,9 +431,11 @@ mod tests {
             .send(TimestampedEvent::new(
                 SystemTime::now(),
                 Event::Status {
-                    device: MAC.into(),
-                    status: json!({ "dhwTemperature": 101.0, "tankUpperTemperature": 120.5 })
-                        .into(),
+                    device: crate::test_reports::mac(MAC),
+                    status: crate::test_reports::status(
+                        json!({ "dhwTemperature": 202, "tankUpperTemperature": 1205 }),
+                        nwp500::UnitSystem::Metric,
+                    ),
                 },
             ))
             .unwrap();

@@ -27,6 +27,9 @@ mod requests;
 mod routes;
 mod state;
 mod story;
+#[cfg(test)]
+#[path = "../common/test_reports.rs"]
+mod test_reports;
 
 use std::process::ExitCode;
 

@@ -202,8 +202,11 @@ mod tests {
             .send(TimestampedEvent::new(
                 SystemTime::now(),
                 Event::Status {
-                    device: "aabbccddeeff".into(),
-                    status: json!({"dhwTemperature": 118.5}).into(),
+                    device: crate::test_reports::mac("aabbccddeeff"),
+                    status: crate::test_reports::status(
+                        json!({"dhwTemperature": 237}),
+                        nwp500::UnitSystem::Metric,
+                    ),
                 },
             ))
             .unwrap();

@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use nwp500::client::DeviceSummary;
-use nwp500::events::{format_timestamp, ConnectKind, Event, FailureReason, TimestampedEvent};
-use nwp500::protocol::UnitSystem;
+use nwp500::events::{format_timestamp, AttemptKind, Event, FailureReason, TimestampedEvent};
+use nwp500::protocol::{MacAddress, UnitSystem};
 
 use crate::card::DeviceCard;
 use crate::controls::{Answer, Control};
@@ -80,6 +80,7 @@ impl Link {
                 let why = match reason {
                     FailureReason::InvalidCredentials => "invalid credentials",
                     FailureReason::AttemptLimit => "attempt limit reached",
+                    _ => "stopped",
                 };
                 format!("failed after {attempts} attempts: {why}")
             }
@@ -201,7 +202,7 @@ impl DashboardState {
             Event::Status { device, status } => {
                 let status = status.to_json();
                 let sample = Sample::from_status(at, &status);
-                let card = self.card_mut(&device);
+                let card = self.card_mut(device.as_str());
                 card.apply_status(status, ts);
                 let key = card.key.clone();
                 self.histories.push(&key, sample);
@@ -213,7 +214,7 @@ impl DashboardState {
             }
             Event::Feature { device, feature } => {
                 let limits = Limits::from_feature(&feature.to_json());
-                let card = self.card_mut(&device);
+                let card = self.card_mut(device.as_str());
                 if card.limits != limits {
                     card.limits = limits;
                     applied.changed = true;
@@ -221,8 +222,8 @@ impl DashboardState {
             }
             Event::DevicesDiscovered { devices } => {
                 for mac in devices {
-                    if self.card_index(&mac).is_none() {
-                        self.devices.push(DeviceCard::new(&mac, ""));
+                    if self.card_index(mac.as_str()).is_none() {
+                        self.devices.push(DeviceCard::new(mac.as_str(), ""));
                         applied.changed = true;
                     }
                 }
@@ -257,7 +258,7 @@ impl DashboardState {
         Some(match event {
             Event::Connecting {
                 attempt,
-                kind: ConnectKind::Initial,
+                kind: AttemptKind::Initial,
             } => Link::Connecting { attempt: *attempt },
             Event::Connecting { attempt, .. } => Link::Reconnecting {
                 attempt: Some(*attempt),
@@ -429,8 +430,8 @@ fn command_device(event: &Event) -> Option<&str> {
         Event::CommandQueued { device, .. }
         | Event::CommandSent { device, .. }
         | Event::CommandExpired { device, .. }
-        | Event::CommandDropped { device, .. } => Some(device),
-        Event::CommandRefused { device, .. } => device.as_deref(),
+        | Event::CommandDropped { device, .. } => Some(device.as_str()),
+        Event::CommandRefused { device, .. } => device.as_ref().map(MacAddress::as_str),
         _ => None,
     }
 }
@@ -483,12 +484,14 @@ mod tests {
         serde_json::from_str(&state.snapshot_json(time(100))).unwrap()
     }
 
-    fn status(secs: u64, status: Value) -> TimestampedEvent {
+    /// A status with `wire` fields (half-degrees and tenths of a degree Celsius), read
+    /// back exactly in metric.
+    fn status(secs: u64, wire: Value) -> TimestampedEvent {
         at(
             secs,
             Event::Status {
-                device: MAC.into(),
-                status: status.into(),
+                device: crate::test_reports::mac(MAC),
+                status: crate::test_reports::status(wire, UnitSystem::Metric),
             },
         )
     }
@@ -515,8 +518,8 @@ mod tests {
         let mut s = state();
         let applied = s.apply(status(
             5,
-            json!({"dhwTemperature": 95.0, "dhwTemperatureSetting": 120.0,
-                   "tankUpperTemperature": 101.5}),
+            json!({"dhwTemperature": 190, "dhwTemperatureSetting": 240,
+                   "tankUpperTemperature": 1015}),
         ));
         assert!(applied.changed);
         let appended = applied.appended.unwrap();
@@ -539,7 +542,10 @@ mod tests {
     fn the_opening_frame_has_every_history_and_api_history_too() {
         let mut s = state();
         for secs in 1..=3 {
-            s.apply(status(secs, json!({"tankUpperTemperature": 100 + secs})));
+            s.apply(status(
+                secs,
+                json!({"tankUpperTemperature": 1000 + 10 * secs}),
+            ));
         }
         let opening: Value = serde_json::from_str(&s.opening_json(time(4))).unwrap();
         let samples = opening["history"]["devices"][MAC].as_array().unwrap();
@@ -561,8 +567,11 @@ mod tests {
             s.apply(at(
                 1,
                 Event::Status {
-                    device: "020000000001".into(),
-                    status: json!({"dhwTemperature": 100.0}).into(),
+                    device: crate::test_reports::mac("020000000001"),
+                    status: crate::test_reports::status(
+                        json!({"dhwTemperature": 200}),
+                        UnitSystem::Metric,
+                    ),
                 },
             ))
             .changed
@@ -578,7 +587,7 @@ mod tests {
             s.apply(at(
                 1,
                 Event::DevicesDiscovered {
-                    devices: vec![MAC.into()]
+                    devices: vec![crate::test_reports::mac(MAC)]
                 }
             ))
             .changed
@@ -588,7 +597,7 @@ mod tests {
             !s.apply(at(
                 2,
                 Event::DevicesDiscovered {
-                    devices: vec![MAC.into()]
+                    devices: vec![crate::test_reports::mac(MAC)]
                 }
             ))
             .changed
@@ -599,8 +608,11 @@ mod tests {
     fn the_feature_report_gives_the_control_limits() {
         let mut s = state();
         let feature = Event::Feature {
-            device: MAC.into(),
-            feature: json!({"dhwTemperatureMin": 95, "dhwTemperatureMax": 150}).into(),
+            device: crate::test_reports::mac(MAC),
+            feature: crate::test_reports::feature(
+                json!({"dhwTemperatureMin": 190, "dhwTemperatureMax": 300}),
+                UnitSystem::Metric,
+            ),
         };
         assert!(s.apply(at(1, feature.clone())).changed);
         let v = json_of(&s);
@@ -612,7 +624,7 @@ mod tests {
     #[test]
     fn the_connection_follows_the_recovery_cycle_and_the_story_records_it() {
         let mut s = state();
-        s.apply(status(1, json!({"dhwTemperature": 120})));
+        s.apply(status(1, json!({"dhwTemperature": 240})));
         assert!(
             s.apply(at(
                 1,
@@ -671,7 +683,7 @@ mod tests {
                 7,
                 Event::Connecting {
                     attempt: 3,
-                    kind: ConnectKind::Deep
+                    kind: AttemptKind::Deep
                 }
             ))
             .changed
@@ -747,7 +759,7 @@ mod tests {
             s.apply(at(
                 3,
                 Event::CommandSent {
-                    device: MAC.into(),
+                    device: crate::test_reports::mac(MAC),
                     command: 33_554_464
                 }
             ))
@@ -757,7 +769,7 @@ mod tests {
             s.apply(at(
                 4,
                 Event::CommandRefused {
-                    device: Some(MAC.into()),
+                    device: Some(crate::test_reports::mac(MAC)),
                     command: None,
                     fail_code: Some(2),
                     reason: "too soon after the previous control".into(),
@@ -794,7 +806,7 @@ mod tests {
         let before = s.snapshot_json(time(9));
         for event in [
             Event::CommandSent {
-                device: MAC.into(),
+                device: crate::test_reports::mac(MAC),
                 command: 1,
             },
             Event::Resubscribed {
@@ -804,7 +816,7 @@ mod tests {
             // Already the state: no change to push.
             Event::Connecting {
                 attempt: 1,
-                kind: ConnectKind::Initial,
+                kind: AttemptKind::Initial,
             },
         ] {
             assert!(!s.apply(at(9, event)).changed);

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 
 use serde::Serialize;
 
-use nwp500::events::{ConnectKind, Event, FailureReason, RenewalMethod};
+use nwp500::events::{AttemptKind, Event, FailureReason, RenewalMethod};
 use nwp500::policy::FailureKind;
 
 /// Most episodes kept.
@@ -31,7 +31,7 @@ pub struct Attempt {
     /// Its number within the outage.
     pub number: u64,
     /// Quick or deep (or initial, for a start during an outage).
-    pub kind: ConnectKind,
+    pub kind: AttemptKind,
     /// Started before its scheduled time, because the probe saw the endpoint again.
     pub early: bool,
 }
@@ -119,13 +119,13 @@ impl Outage {
         }
     }
 
-    fn attempt(&mut self, at: u64, number: u64, kind: ConnectKind) {
+    fn attempt(&mut self, at: u64, number: u64, kind: AttemptKind) {
         let early = self
             .due
             .is_some_and(|due| at.saturating_add(EARLY_BY_MS) < due);
         self.due = None;
         self.attempt_count += 1;
-        if kind == ConnectKind::Deep {
+        if kind == AttemptKind::Deep {
             self.deep_count += 1;
         }
         push_bounded(
@@ -322,7 +322,7 @@ mod tests {
         }
     }
 
-    fn connecting(attempt: u64, kind: ConnectKind) -> Event {
+    fn connecting(attempt: u64, kind: AttemptKind) -> Event {
         Event::Connecting { attempt, kind }
     }
 
@@ -349,7 +349,7 @@ mod tests {
             t0 + 10,
             &scheduled(1, AttemptKind::Quick, 1_000, FailureKind::Interrupted),
         );
-        s.apply(t0 + 1_010, &connecting(1, ConnectKind::Quick));
+        s.apply(t0 + 1_010, &connecting(1, AttemptKind::Quick));
         s.apply(
             t0 + 1_020,
             &scheduled(2, AttemptKind::Deep, 120_000, FailureKind::Unreachable),
@@ -361,7 +361,7 @@ mod tests {
             },
         );
         // The probe saw the endpoint again long before the two minutes were up.
-        s.apply(t0 + 60_000, &connecting(2, ConnectKind::Deep));
+        s.apply(t0 + 60_000, &connecting(2, AttemptKind::Deep));
         assert!(s.apply(
             t0 + 61_200,
             &Event::Recovered {
@@ -411,7 +411,7 @@ mod tests {
             5,
             &scheduled(1, AttemptKind::Quick, 1_000, FailureKind::Interrupted),
         );
-        s.apply(1_010, &connecting(1, ConnectKind::Quick));
+        s.apply(1_010, &connecting(1, AttemptKind::Quick));
         s.apply(
             1_300,
             &Event::Recovered {
@@ -428,7 +428,7 @@ mod tests {
     fn a_start_during_an_outage_opens_it_at_the_first_failure() {
         let mut s = Story::new(HOUR);
         assert!(
-            !s.apply(0, &connecting(1, ConnectKind::Initial)),
+            !s.apply(0, &connecting(1, AttemptKind::Initial)),
             "no outage yet"
         );
         s.apply(
@@ -438,7 +438,7 @@ mod tests {
         let outage = s.ongoing().unwrap();
         assert_eq!(outage.start, 50);
         assert_eq!(outage.cause, "attempt 2 failed");
-        s.apply(1_050, &connecting(2, ConnectKind::Quick));
+        s.apply(1_050, &connecting(2, AttemptKind::Quick));
         s.apply(
             1_500,
             &Event::Recovered {
@@ -530,7 +530,7 @@ mod tests {
             },
         );
         for i in 0..(MAX_MARKS as u64 + 5) {
-            s.apply(600 + i, &connecting(i + 1, ConnectKind::Quick));
+            s.apply(600 + i, &connecting(i + 1, AttemptKind::Quick));
         }
         let ongoing = s.ongoing().unwrap();
         assert_eq!(ongoing.attempts.len(), MAX_MARKS);
@@ -554,7 +554,7 @@ mod tests {
                 failed: 0,
             },
             Event::CommandSent {
-                device: "aabbccddeeff".into(),
+                device: crate::test_reports::mac("aabbccddeeff"),
                 command: 1,
             },
         ] {

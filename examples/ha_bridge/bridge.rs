@@ -169,8 +169,8 @@ impl Bridge {
             }
             Event::Disconnected => self.set_cloud(false),
             Event::Status { device, status } => {
-                let status = status.status().cloned()?;
-                if let Some(known) = self.known(&device) {
+                let status = status.shared().clone();
+                if let Some(known) = self.known(device.as_str()) {
                     if let Some(d) = self.devices.get_mut(&known) {
                         d.status = Some(status);
                     }
@@ -179,8 +179,8 @@ impl Bridge {
                 }
             }
             Event::Feature { device, feature } => {
-                let feature = feature.feature().cloned()?;
-                if let Some(known) = self.known(&device) {
+                let feature = feature.shared().clone();
+                if let Some(known) = self.known(device.as_str()) {
                     if let Some(d) = self.devices.get_mut(&known) {
                         d.feature = Some(feature);
                     }
@@ -193,11 +193,11 @@ impl Bridge {
                 command,
                 age,
             } => {
-                warn!(device = %redact_mac(&device), command, age_ms = age.as_millis() as u64,
+                warn!(%device, command, age_ms = age.as_millis() as u64,
                       "queued command too old when the link came back: dropped");
             }
             Event::CommandDropped { device, command } => {
-                warn!(device = %redact_mac(&device), command, "offline queue full: command dropped");
+                warn!(%device, command, "offline queue full: command dropped");
             }
             _ => {}
         }

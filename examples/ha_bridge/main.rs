@@ -26,6 +26,9 @@ mod session;
 #[path = "../common/signals.rs"]
 mod signals;
 mod state;
+#[cfg(test)]
+#[path = "../common/test_reports.rs"]
+mod test_reports;
 mod topics;
 
 use std::io::IsTerminal;

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use clap::error::ErrorKind;
 use clap::Parser;
-use nwp500::config::{ClientConfig, TemperatureUnit};
+use nwp500::config::ClientConfig;
+use nwp500::UnitSystem;
 
 pub use crate::cloud_args::{ArgError, CloudArgs, Endpoint};
 use crate::link_args::{parse_seconds, LinkArgs};
@@ -114,11 +115,11 @@ impl Args {
     }
 
     /// The unit of displayed temperatures and of the `temperature` command.
-    pub fn unit(&self) -> TemperatureUnit {
+    pub fn unit(&self) -> UnitSystem {
         if self.celsius {
-            TemperatureUnit::Celsius
+            UnitSystem::Metric
         } else {
-            TemperatureUnit::Fahrenheit
+            UnitSystem::UsCustomary
         }
     }
 
@@ -127,7 +128,7 @@ impl Args {
         let mut builder = self
             .link
             .apply(self.cloud.builder(endpoint), endpoint.simulated)
-            .temperature_unit(self.unit());
+            .unit_system(self.unit());
         if let Some(path) = &self.token_file {
             builder = builder.token_file(path.clone());
         }
@@ -280,7 +281,7 @@ mod tests {
         assert_eq!(c.credential_margin(), Duration::ZERO);
         assert_eq!(c.queue_max_age(), Duration::from_secs(9));
         assert_eq!(c.probe_interval(), Duration::from_millis(300));
-        assert_eq!(c.temperature_unit(), TemperatureUnit::Celsius);
+        assert_eq!(c.unit_system(), UnitSystem::Metric);
         assert_eq!(c.token_file(), Some(std::path::Path::new("tokens.json")));
         assert_eq!(args.duration, Some(Duration::from_millis(1500)));
         assert!(args.json);

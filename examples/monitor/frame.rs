@@ -154,9 +154,9 @@ fn device_panel(out: &mut String, view: &View, device: &DeviceRow) {
 mod tests {
     use std::time::{Duration, SystemTime};
 
-    use nwp500::config::TemperatureUnit;
     use nwp500::events::{Event, FailureReason};
     use nwp500::policy::AttemptKind;
+    use nwp500::UnitSystem;
     use serde_json::json;
 
     use super::*;
@@ -169,7 +169,7 @@ mod tests {
     fn a_connected_device_with_a_report() {
         let mut v = View::new(
             "nwp500 monitor".into(),
-            TemperatureUnit::Celsius,
+            UnitSystem::Metric,
             vec![("aabbccddeeff".into(), "Garage".into())],
         );
         let before = render(&v);
@@ -185,12 +185,13 @@ mod tests {
         );
         v.apply(
             &Event::Status {
-                device: "aabbccddeeff".into(),
-                status: json!({"dhwTemperature": 48.5, "dhwTemperatureSetting": 50,
-                "dhwOperationSetting": "ENERGY_SAVER", "operationMode": "STANDBY",
-                "compUse": false, "heatUpperUse": false, "heatLowerUse": false,
-                "dhwChargePer": 100, "currentInstPower": 0, "errorCode": "NO_ERROR"})
-                .into(),
+                device: nwp500::MacAddress::new("aabbccddeeff").unwrap(),
+                // 48.5 °C, setpoint 50 °C, Energy Saver, standing by, charged.
+                status: crate::test_reports::status(
+                    json!({"dhwTemperature": 97, "dhwTemperatureSetting": 100,
+                           "dhwOperationSetting": 3, "dhwChargePer": 100}),
+                    UnitSystem::Metric,
+                ),
             }
             .at(at(1_000)),
         );
@@ -216,7 +217,7 @@ mod tests {
     fn an_outage_with_reconnect_progress_and_a_queued_command() {
         let mut v = View::new(
             "t".into(),
-            TemperatureUnit::Fahrenheit,
+            UnitSystem::UsCustomary,
             vec![("aabbccddeeff".into(), "Garage".into())],
         );
         v.apply(
@@ -237,7 +238,7 @@ mod tests {
         );
         v.apply(
             &Event::CommandQueued {
-                device: "aabbccddeeff".into(),
+                device: nwp500::MacAddress::new("aabbccddeeff").unwrap(),
                 command: 33_554_433,
                 queue_len: 1,
             }

@@ -1,6 +1,5 @@
 //! The commands typed on stdin, one per line.
 
-use nwp500::config::TemperatureUnit;
 use nwp500::protocol::{Command, DhwMode, UnitSystem};
 
 /// The command list, as shown by `help` and after a bad line.
@@ -20,7 +19,7 @@ pub enum Input {
 
 /// Parses one line. `Ok(None)` for a blank line; `Err` holds a message for the user.
 /// `unit` is the unit of the `temperature` value (the monitor's display unit).
-pub fn parse_line(line: &str, unit: TemperatureUnit) -> Result<Option<Input>, String> {
+pub fn parse_line(line: &str, unit: UnitSystem) -> Result<Option<Input>, String> {
     let lowered = line.trim().to_ascii_lowercase();
     let words: Vec<&str> = lowered.split_whitespace().collect();
     let Some((&verb, rest)) = words.split_first() else {
@@ -79,10 +78,6 @@ pub fn parse_line(line: &str, unit: TemperatureUnit) -> Result<Option<Input>, St
                 .ok()
                 .filter(|t| t.is_finite())
                 .ok_or_else(|| format!("`temperature {text}`: expected a number in {symbol}"))?;
-            let unit = match unit {
-                TemperatureUnit::Celsius => UnitSystem::Metric,
-                TemperatureUnit::Fahrenheit => UnitSystem::UsCustomary,
-            };
             Input::Send(Command::SetDhwTemperature { temperature, unit })
         }
         "status" => {
@@ -103,10 +98,10 @@ pub fn parse_line(line: &str, unit: TemperatureUnit) -> Result<Option<Input>, St
 }
 
 /// `°F` or `°C`.
-pub fn unit_symbol(unit: TemperatureUnit) -> &'static str {
+pub fn unit_symbol(unit: UnitSystem) -> &'static str {
     match unit {
-        TemperatureUnit::Celsius => "°C",
-        TemperatureUnit::Fahrenheit => "°F",
+        UnitSystem::Metric => "°C",
+        UnitSystem::UsCustomary => "°F",
     }
 }
 
@@ -114,7 +109,7 @@ pub fn unit_symbol(unit: TemperatureUnit) -> &'static str {
 mod tests {
     use super::*;
 
-    const F: TemperatureUnit = TemperatureUnit::Fahrenheit;
+    const F: UnitSystem = UnitSystem::UsCustomary;
 
     fn ok(line: &str) -> Input {
         parse_line(line, F).unwrap().unwrap()
@@ -166,7 +161,7 @@ mod tests {
     #[test]
     fn temperature_follows_the_display_unit() {
         assert_eq!(
-            parse_line("temperature 48.5", TemperatureUnit::Celsius),
+            parse_line("temperature 48.5", UnitSystem::Metric),
             Ok(Some(Input::Send(Command::SetDhwTemperature {
                 temperature: 48.5,
                 unit: UnitSystem::Metric

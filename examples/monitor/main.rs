@@ -22,6 +22,9 @@ mod session;
 mod signals;
 mod stdin;
 mod summary;
+#[cfg(test)]
+#[path = "../common/test_reports.rs"]
+mod test_reports;
 mod text;
 mod view;
 

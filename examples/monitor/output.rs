@@ -3,8 +3,8 @@
 use std::io::{self, Write};
 use std::time::SystemTime;
 
-use nwp500::config::TemperatureUnit;
 use nwp500::events::TimestampedEvent;
+use nwp500::UnitSystem;
 
 use crate::frame;
 use crate::view::View;
@@ -29,7 +29,7 @@ pub struct Output<W: Write> {
 
 impl<W: Write> Output<W> {
     /// An output in `style` whose first line will be `title`.
-    pub fn new(out: W, style: Style, title: String, unit: TemperatureUnit) -> Self {
+    pub fn new(out: W, style: Style, title: String, unit: UnitSystem) -> Self {
         Self {
             out,
             style,
@@ -145,12 +145,7 @@ mod tests {
 
     #[test]
     fn json_is_one_flushed_object_per_line() {
-        let mut out = Output::new(
-            Vec::new(),
-            Style::Json,
-            "t".into(),
-            TemperatureUnit::Fahrenheit,
-        );
+        let mut out = Output::new(Vec::new(), Style::Json, "t".into(), UnitSystem::UsCustomary);
         out.banner().unwrap();
         out.event(&stamped(Event::Disconnected)).unwrap();
         out.event(&stamped(Event::Interrupted {
@@ -176,14 +171,14 @@ mod tests {
             Vec::new(),
             Style::Lines,
             "banner".into(),
-            TemperatureUnit::Fahrenheit,
+            UnitSystem::UsCustomary,
         );
         out.banner().unwrap();
         out.subtitle("subtitle".into()).unwrap();
         out.set_devices(vec![("aabbccddeeff".into(), "Garage".into())])
             .unwrap();
         out.event(&stamped(Event::CommandSent {
-            device: "aabbccddeeff".into(),
+            device: nwp500::MacAddress::new("aabbccddeeff").unwrap(),
             command: 33_554_434,
         }))
         .unwrap();
@@ -197,7 +192,7 @@ mod tests {
             Vec::new(),
             Style::Screen,
             "banner".into(),
-            TemperatureUnit::Fahrenheit,
+            UnitSystem::UsCustomary,
         );
         out.banner().unwrap();
         out.subtitle("subtitle".into()).unwrap();

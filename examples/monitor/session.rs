@@ -134,7 +134,7 @@ struct Session {
     client: Client,
     /// Where stdin commands go.
     target: Option<String>,
-    unit: nwp500::config::TemperatureUnit,
+    unit: nwp500::UnitSystem,
     /// Messages from command tasks back to the loop (refusals).
     notes: (
         mpsc::UnboundedSender<String>,

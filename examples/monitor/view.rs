@@ -4,9 +4,9 @@
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
 
-use nwp500::config::TemperatureUnit;
-use nwp500::events::{ConnectKind, Event, FailureReason, RenewalMethod, TimestampedEvent};
-use nwp500::policy::{AttemptKind, FailureKind};
+use nwp500::events::{AttemptKind, Event, FailureReason, RenewalMethod, TimestampedEvent};
+use nwp500::policy::FailureKind;
+use nwp500::UnitSystem;
 
 use crate::input::unit_symbol;
 use crate::summary::StatusSummary;
@@ -73,7 +73,7 @@ pub enum Progress {
         /// Attempt number.
         attempt: u64,
         /// Initial, quick or deep.
-        kind: ConnectKind,
+        kind: AttemptKind,
     },
 }
 
@@ -98,7 +98,7 @@ pub struct View {
     /// Second line: where (endpoints), once known.
     pub subtitle: Option<String>,
     /// Display unit.
-    pub unit: TemperatureUnit,
+    pub unit: UnitSystem,
     /// The devices, in device-list order.
     pub devices: Vec<DeviceRow>,
     /// The connection.
@@ -115,7 +115,7 @@ pub struct View {
 
 impl View {
     /// A view of `devices` (MAC, name).
-    pub fn new(title: String, unit: TemperatureUnit, devices: Vec<(String, String)>) -> Self {
+    pub fn new(title: String, unit: UnitSystem, devices: Vec<(String, String)>) -> Self {
         let mut view = Self {
             title,
             subtitle: None,
@@ -257,6 +257,7 @@ impl View {
                 match method {
                     RenewalMethod::Refresh => "refresh",
                     RenewalMethod::SignIn => "sign-in",
+                    _ => "another method",
                 }
             ),
             Event::Resubscribed { topics, failed } => {
@@ -296,19 +297,19 @@ impl View {
                 command,
                 queue_len,
             } => {
-                self.pending.push((device.clone(), *command));
+                self.pending.push((device.as_str().to_owned(), *command));
                 format!(
                     "offline: {} for {} queued ({queue_len} waiting)",
                     text::command(*command),
-                    self.device_name(device)
+                    self.device_name(device.as_str())
                 )
             }
             Event::CommandSent { device, command } => {
-                self.unqueue(device, *command);
+                self.unqueue(device.as_str(), *command);
                 format!(
                     "sent {} to {}",
                     text::command(*command),
-                    self.device_name(device)
+                    self.device_name(device.as_str())
                 )
             }
             Event::CommandExpired {
@@ -316,20 +317,20 @@ impl View {
                 command,
                 age,
             } => {
-                self.unqueue(device, *command);
+                self.unqueue(device.as_str(), *command);
                 format!(
                     "dropped {} for {}: queued {} ago, too old to send",
                     text::command(*command),
-                    self.device_name(device),
+                    self.device_name(device.as_str()),
                     text::duration(*age)
                 )
             }
             Event::CommandDropped { device, command } => {
-                self.unqueue(device, *command);
+                self.unqueue(device.as_str(), *command);
                 format!(
                     "dropped {} for {}: offline queue full",
                     text::command(*command),
-                    self.device_name(device)
+                    self.device_name(device.as_str())
                 )
             }
             Event::CommandRefused {
@@ -343,7 +344,7 @@ impl View {
                 match device {
                     Some(device) => format!(
                         "{} refused {what}: {reason}{code}",
-                        self.device_name(device)
+                        self.device_name(device.as_str())
                     ),
                     None => format!("a device refused {what}: {reason}{code}"),
                 }
@@ -352,21 +353,25 @@ impl View {
                 let summary = StatusSummary::from_status(&status.to_json());
                 let line = format!(
                     "{}: {}",
-                    self.device_name(device),
+                    self.device_name(device.as_str()),
                     status_line(&summary, self.unit)
                 );
-                let row = self.row(device);
+                let row = self.row(device.as_str());
                 row.status = Some(summary);
                 row.updated = Some(at);
                 line
             }
             Event::Feature { device, .. } => {
-                format!("{}: device information received", self.device_name(device))
+                format!(
+                    "{}: device information received",
+                    self.device_name(device.as_str())
+                )
             }
             Event::Disconnected => {
                 self.link = Link::Disconnected;
                 "disconnected".to_owned()
             }
+            other => other.name().replace('_', " "),
         }
     }
 
@@ -399,7 +404,7 @@ impl View {
 }
 
 /// A status report on one line.
-pub fn status_line(s: &StatusSummary, unit: TemperatureUnit) -> String {
+pub fn status_line(s: &StatusSummary, unit: UnitSystem) -> String {
     let mut parts = vec![format!(
         "water {} (setpoint {})",
         temperature(s.water, unit),
@@ -431,7 +436,7 @@ pub fn status_line(s: &StatusSummary, unit: TemperatureUnit) -> String {
 }
 
 /// `118.5 °F`, or `? °F` when unknown.
-pub fn temperature(value: Option<f64>, unit: TemperatureUnit) -> String {
+pub fn temperature(value: Option<f64>, unit: UnitSystem) -> String {
     match value {
         Some(v) => format!("{} {}", text::number(v), unit_symbol(unit)),
         None => format!("? {}", unit_symbol(unit)),
@@ -439,10 +444,10 @@ pub fn temperature(value: Option<f64>, unit: TemperatureUnit) -> String {
 }
 
 /// `hot water in use (2.5 GPM)`.
-pub fn draw(flow: Option<f64>, unit: TemperatureUnit) -> String {
+pub fn draw(flow: Option<f64>, unit: UnitSystem) -> String {
     let unit = match unit {
-        TemperatureUnit::Celsius => "L/min",
-        TemperatureUnit::Fahrenheit => "GPM",
+        UnitSystem::Metric => "L/min",
+        UnitSystem::UsCustomary => "GPM",
     };
     match flow {
         Some(f) => format!("hot water in use ({} {unit})", text::number(f)),
@@ -462,11 +467,12 @@ fn failure_class(class: FailureKind) -> &'static str {
     }
 }
 
-fn connect_kind(kind: ConnectKind) -> &'static str {
+fn connect_kind(kind: AttemptKind) -> &'static str {
     match kind {
-        ConnectKind::Initial => "initial",
-        ConnectKind::Quick => "quick",
-        ConnectKind::Deep => "deep, renewing credentials",
+        AttemptKind::Initial => "initial",
+        AttemptKind::Quick => "quick",
+        AttemptKind::Deep => "deep, renewing credentials",
+        _ => "other",
     }
 }
 
@@ -475,6 +481,7 @@ pub fn failure(reason: FailureReason) -> &'static str {
     match reason {
         FailureReason::InvalidCredentials => "the account e-mail or password was refused",
         FailureReason::AttemptLimit => "the attempt limit was reached",
+        _ => "an unknown reason",
     }
 }
 
@@ -489,14 +496,20 @@ fn plural(n: u64) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_reports;
+    use nwp500::MacAddress;
     use serde_json::json;
 
     const MAC: &str = "aabbccddeeff";
 
+    fn mac() -> MacAddress {
+        MacAddress::new(MAC).unwrap()
+    }
+
     fn view() -> View {
         View::new(
             "test".into(),
-            TemperatureUnit::Fahrenheit,
+            UnitSystem::UsCustomary,
             vec![(MAC.into(), "Garage Water Heater".into())],
         )
     }
@@ -517,7 +530,7 @@ mod tests {
             0,
             Event::Connecting {
                 attempt: 1,
-                kind: ConnectKind::Initial,
+                kind: AttemptKind::Initial,
             },
         );
         assert_eq!(v.link, Link::Connecting { attempt: 1 });
@@ -576,7 +589,7 @@ mod tests {
             5_801,
             Event::Connecting {
                 attempt: 1,
-                kind: ConnectKind::Quick,
+                kind: AttemptKind::Quick,
             },
         );
         assert!(matches!(
@@ -629,7 +642,7 @@ mod tests {
             &mut v,
             0,
             Event::CommandQueued {
-                device: MAC.into(),
+                device: mac(),
                 command: 33_554_437,
                 queue_len: 1,
             },
@@ -643,7 +656,7 @@ mod tests {
             &mut v,
             1,
             Event::CommandSent {
-                device: MAC.into(),
+                device: mac(),
                 command: 33_554_437,
             },
         );
@@ -653,7 +666,7 @@ mod tests {
             &mut v,
             2,
             Event::CommandSent {
-                device: MAC.into(),
+                device: mac(),
                 command: 16_777_219,
             },
         );
@@ -667,7 +680,7 @@ mod tests {
             &mut v,
             0,
             Event::CommandRefused {
-                device: Some(MAC.into()),
+                device: Some(mac()),
                 command: None,
                 fail_code: Some(2),
                 reason: "too soon after the previous control".into(),
@@ -701,20 +714,21 @@ mod tests {
             &mut v,
             0,
             Event::Status {
-                device: MAC.into(),
-                status: json!({
-                    "dhwTemperature": 118.5, "dhwTemperatureSetting": 120,
-                    "dhwOperationSetting": "HEAT_PUMP", "compUse": true,
-                    "heatUpperUse": false, "heatLowerUse": false,
-                    "currentInstPower": 420, "dhwChargePer": 87,
-                    "errorCode": "E799_WATER_LEAK", "subErrorCode": 0
-                })
-                .into(),
+                device: mac(),
+                // 48.5 °C and 49 °C, the heat pump on, E799.
+                status: test_reports::status(
+                    json!({
+                        "dhwTemperature": 97, "dhwTemperatureSetting": 98,
+                        "dhwOperationSetting": 1, "compUse": 2,
+                        "currentInstPower": 420, "dhwChargePer": 87, "errorCode": 799
+                    }),
+                    UnitSystem::UsCustomary,
+                ),
             },
         );
         assert_eq!(
             line,
-            "00:00:00 Garage Water Heater: water 118.5 °F (setpoint 120 °F) · Heat Pump mode · \
+            "00:00:00 Garage Water Heater: water 119.3 °F (setpoint 120.2 °F) · Heat Pump mode · \
              heating: heat pump · 420 W · tank 87% charged · ERROR E799 Water leak detected"
         );
         assert_eq!(v.devices[0].updated, Some(at(0)));
@@ -728,8 +742,8 @@ mod tests {
             &mut v,
             0,
             Event::Status {
-                device: "112233445566".into(),
-                status: json!({}).into(),
+                device: MacAddress::new("112233445566").unwrap(),
+                status: test_reports::status(json!({}), UnitSystem::UsCustomary),
             },
         );
         assert!(line.contains("device …5566"), "{line}");

@@ -77,14 +77,7 @@ impl fmt::Debug for AccessToken {
     }
 }
 
-/// How credentials were renewed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RenewMethod {
-    /// `POST /auth/refresh`.
-    Refresh,
-    /// `POST /user/sign-in`.
-    SignIn,
-}
+use crate::events::RenewalMethod;
 
 /// The result of a renewal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +85,7 @@ pub struct Renewed {
     /// The renewed credentials.
     pub credentials: Credentials,
     /// Which call produced them (the last one, when a refresh fell back to sign-in).
-    pub method: RenewMethod,
+    pub method: RenewalMethod,
 }
 
 /// "Give me credentials valid for at least the margin." Renews lazily, only when

@@ -24,7 +24,7 @@ pub use config::{AuthConfig, DEFAULT_API_BASE_URL, DEFAULT_HTTP_TIMEOUT, DEFAULT
 pub use error::{AuthError, AuthOperation};
 pub use messages::{
     AccessToken, Credentials, GetAccessToken, GetCredentials, RenewAccessToken, RenewCredentials,
-    RenewMethod, Renewed, SignInAgain,
+    Renewed, SignInAgain,
 };
 pub use secret::{redact_email, Secret};
 pub use tokens::{MissingAccessToken, RefreshMerge, Renewal, TokenSet, DEFAULT_TOKEN_LIFETIME};

@@ -13,10 +13,11 @@ use crate::clock::SharedClock;
 use crate::rest::auth_api;
 
 use super::error::{AuthError, AuthOperation};
-use super::messages::{Credentials, RenewMethod, Renewed};
+use super::messages::{Credentials, Renewed};
 use super::persist;
 use super::secret::Secret;
 use super::tokens::TokenSet;
+use crate::events::RenewalMethod;
 
 /// What a renewal does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +150,7 @@ async fn refresh(env: &Env) -> Result<(Renewed, bool), AuthError> {
     env.persist(&tokens).await;
     let renewed = Renewed {
         credentials: Credentials::from_tokens(&env.email, &tokens),
-        method: RenewMethod::Refresh,
+        method: RenewalMethod::Refresh,
     };
     Ok((renewed, fresh_aws))
 }
@@ -193,7 +194,7 @@ async fn sign_in(env: &Env) -> Result<Renewed, AuthError> {
     env.persist(&tokens).await;
     Ok(Renewed {
         credentials: Credentials::from_tokens(&env.email, &tokens),
-        method: RenewMethod::SignIn,
+        method: RenewalMethod::SignIn,
     })
 }
 

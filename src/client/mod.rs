@@ -249,7 +249,7 @@ impl Client {
             .and_then(|c| u32::try_from(c.raw()).ok())
             .unwrap_or_default();
         let label = CommandLabel {
-            device: device.mac.as_str().to_owned(),
+            device: device.mac.clone(),
             command: code,
         };
         let outcome = self

@@ -17,13 +17,13 @@ use crate::clock::{SharedClock, TokioClock};
 use crate::config::ClientConfig;
 use crate::connection::{Connection, ConnectionSettings};
 use crate::periodic::{PeriodicRequests, PollKind, StartPolling};
-use crate::protocol::{ClientId, ClientIdentity, DeviceRef, SessionId, UnitSystem};
+use crate::protocol::{ClientId, ClientIdentity, DeviceRef, MacAddress, SessionId, UnitSystem};
 use crate::reconnector::{
     probe_target, DeviceDiscovery, Peers, Reconnector, ReconnectorSettings, Start,
 };
 use crate::rest::RestClient;
 use crate::subscriptions::{
-    unit_system, AddHandler, HandlerSink, SubscribeDevice, SubscriptionSettings, Subscriptions,
+    AddHandler, HandlerSink, SubscribeDevice, SubscriptionSettings, Subscriptions,
 };
 
 /// How long a device's feature report is trusted before it is requested again, when the
@@ -249,7 +249,10 @@ fn discovery(
             if devices.is_empty() {
                 warn!("no device to monitor");
             }
-            let macs: Vec<String> = devices.iter().map(|d| d.mac.clone()).collect();
+            let macs: Vec<MacAddress> = devices
+                .iter()
+                .filter_map(|d| MacAddress::new(d.mac.clone()).ok())
+                .collect();
             let count =
                 follower
                     .follow(devices)
@@ -279,7 +282,7 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
         None => ClientId::random(),
     };
     let identity = ClientIdentity::new(client_id.clone(), SessionId::random());
-    let unit = unit_system(config.temperature_unit());
+    let unit = config.unit_system();
     let needs_tls = config.mqtt_url().scheme() == "wss";
     if needs_tls {
         // Warm the root store off this thread while signing in.

@@ -7,8 +7,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::{
-    ClientConfig, ConfigError, Secret, TemperatureUnit, DEFAULT_API_URL, DEFAULT_AWS_REGION,
-    DEFAULT_MQTT_URL,
+    ClientConfig, ConfigError, Secret, DEFAULT_API_URL, DEFAULT_AWS_REGION, DEFAULT_MQTT_URL,
 };
 use crate::policy::PolicyConfig;
 
@@ -16,7 +15,7 @@ use crate::policy::PolicyConfig;
 /// enough that adding it to an instant can never overflow.
 pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 
-use crate::protocol::MAX_CLIENT_ID_LEN;
+use crate::protocol::{UnitSystem, MAX_CLIENT_ID_LEN};
 
 /// Builds a [`ClientConfig`]. Setters take plain values; [`build`](Self::build)
 /// checks them all and names the first refused option.
@@ -49,7 +48,7 @@ pub struct ClientConfigBuilder {
     handler_buffer: usize,
     event_capacity: Option<usize>,
     token_file: Option<PathBuf>,
-    temperature_unit: TemperatureUnit,
+    unit_system: UnitSystem,
     devices: Vec<String>,
 }
 
@@ -97,7 +96,7 @@ impl ClientConfigBuilder {
             handler_buffer: 64,
             event_capacity: None,
             token_file: None,
-            temperature_unit: TemperatureUnit::Fahrenheit,
+            unit_system: UnitSystem::default(),
             devices: Vec::new(),
         }
     }
@@ -276,9 +275,10 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Unit of decoded temperatures. Default Fahrenheit.
-    pub fn temperature_unit(mut self, unit: TemperatureUnit) -> Self {
-        self.temperature_unit = unit;
+    /// The unit system decoded values are presented in (and command arguments read in,
+    /// by applications that take user input). Default US customary (°F).
+    pub fn unit_system(mut self, unit: UnitSystem) -> Self {
+        self.unit_system = unit;
         self
     }
 
@@ -416,7 +416,7 @@ impl ClientConfigBuilder {
             handler_buffer: self.handler_buffer,
             event_capacity: self.event_capacity,
             token_file: self.token_file,
-            temperature_unit: self.temperature_unit,
+            unit_system: self.unit_system,
             devices,
         })
     }

@@ -21,7 +21,6 @@
 
 mod builder;
 mod error;
-mod units;
 
 #[cfg(test)]
 mod tests;
@@ -35,10 +34,9 @@ use url::Url;
 
 use crate::auth::redact_email;
 pub use crate::auth::Secret;
-use crate::protocol::redact_mac;
+use crate::protocol::{redact_mac, UnitSystem};
 pub use builder::ClientConfigBuilder;
 pub use error::ConfigError;
-pub use units::{TemperatureUnit, UnknownUnit};
 
 use crate::policy::PolicyConfig;
 
@@ -79,7 +77,7 @@ pub struct ClientConfig {
     pub(crate) handler_buffer: usize,
     pub(crate) event_capacity: Option<usize>,
     pub(crate) token_file: Option<PathBuf>,
-    pub(crate) temperature_unit: TemperatureUnit,
+    pub(crate) unit_system: UnitSystem,
     pub(crate) devices: Vec<String>,
 }
 
@@ -220,9 +218,9 @@ impl ClientConfig {
         self.token_file.as_deref()
     }
 
-    /// Unit of decoded temperatures.
-    pub fn temperature_unit(&self) -> TemperatureUnit {
-        self.temperature_unit
+    /// The unit system decoded values are presented in.
+    pub fn unit_system(&self) -> UnitSystem {
+        self.unit_system
     }
 
     /// Devices to use, as normalised MACs (12 lowercase hex digits); empty means all
@@ -287,7 +285,7 @@ impl fmt::Debug for ClientConfig {
             .field("handler_buffer", &self.handler_buffer)
             .field("event_capacity", &self.event_capacity)
             .field("token_file", &self.token_file)
-            .field("temperature_unit", &self.temperature_unit)
+            .field("unit_system", &self.unit_system)
             .field("devices", &devices)
             .finish()
     }

@@ -4,6 +4,7 @@ use std::num::NonZeroU64;
 use std::time::Duration;
 
 use super::*;
+use crate::protocol::UnknownUnit;
 
 const SEC: Duration = Duration::from_secs(1);
 
@@ -50,7 +51,7 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.handler_buffer(), 64);
     assert_eq!(c.event_capacity(), None);
     assert_eq!(c.token_file(), None);
-    assert_eq!(c.temperature_unit(), TemperatureUnit::Fahrenheit);
+    assert_eq!(c.unit_system(), UnitSystem::UsCustomary);
     assert!(c.devices().is_empty());
     assert!(c.wants_device("aabbccddeeff"));
     assert_eq!(c.policy_config(), crate::policy::PolicyConfig::default());
@@ -84,7 +85,7 @@ fn every_setter_reaches_the_config() {
         .handler_buffer(8)
         .event_capacity(Some(16))
         .token_file("tokens.json")
-        .temperature_unit(TemperatureUnit::Celsius)
+        .unit_system(UnitSystem::Metric)
         .devices(["AA:BB:CC:DD:EE:FF", "001122334455", "aa-bb-cc-dd-ee-ff"])
         .build()
         .unwrap();
@@ -106,7 +107,7 @@ fn every_setter_reaches_the_config() {
     assert_eq!(c.handler_buffer(), 8);
     assert_eq!(c.event_capacity(), Some(16));
     assert_eq!(c.token_file(), Some(std::path::Path::new("tokens.json")));
-    assert_eq!(c.temperature_unit(), TemperatureUnit::Celsius);
+    assert_eq!(c.unit_system(), UnitSystem::Metric);
     assert_eq!(c.devices(), ["aabbccddeeff", "001122334455"]);
     assert!(c.wants_device("001122334455"));
     assert!(!c.wants_device("ffffffffffff"));
@@ -259,14 +260,16 @@ fn boundaries_are_accepted() {
 #[test]
 fn temperature_units_parse() {
     for (text, unit) in [
-        ("F", TemperatureUnit::Fahrenheit),
-        ("°f", TemperatureUnit::Fahrenheit),
-        ("Fahrenheit", TemperatureUnit::Fahrenheit),
-        ("c", TemperatureUnit::Celsius),
-        (" celsius ", TemperatureUnit::Celsius),
+        ("F", UnitSystem::UsCustomary),
+        ("°f", UnitSystem::UsCustomary),
+        ("Fahrenheit", UnitSystem::UsCustomary),
+        ("c", UnitSystem::Metric),
+        (" celsius ", UnitSystem::Metric),
+        ("metric", UnitSystem::Metric),
+        ("US_customary", UnitSystem::UsCustomary),
     ] {
-        assert_eq!(text.parse::<TemperatureUnit>(), Ok(unit), "{text}");
+        assert_eq!(text.parse::<UnitSystem>(), Ok(unit), "{text}");
     }
-    assert_eq!("kelvin".parse::<TemperatureUnit>(), Err(UnknownUnit));
-    assert_eq!(TemperatureUnit::Celsius.to_string(), "celsius");
+    assert_eq!("kelvin".parse::<UnitSystem>(), Err(UnknownUnit));
+    assert_eq!(UnitSystem::Metric.to_string(), "metric");
 }

@@ -8,30 +8,22 @@ use bytes::Bytes;
 
 use super::error::{ConnectError, LinkError, RequestError};
 use crate::credentials::AwsCredentials;
+use crate::protocol::MacAddress;
 
 /// Opaque label a caller attaches to a publish so queue events can name the device and
 /// command. `Debug` shows only the last four characters of the device MAC.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CommandLabel {
-    /// Device MAC (12 lowercase hex digits).
-    pub device: String,
+    /// The device.
+    pub device: MacAddress,
     /// Command code (protocol.md §5.3).
     pub command: u32,
-}
-
-impl CommandLabel {
-    /// The device MAC shortened for logs: `…` + last four characters.
-    pub fn redacted_device(&self) -> String {
-        let n = self.device.chars().count();
-        let tail: String = self.device.chars().skip(n.saturating_sub(4)).collect();
-        format!("…{tail}")
-    }
 }
 
 impl fmt::Debug for CommandLabel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CommandLabel")
-            .field("device", &self.redacted_device())
+            .field("device", &self.device)
             .field("command", &self.command)
             .finish()
     }
@@ -317,7 +309,7 @@ mod tests {
     #[test]
     fn debug_output_never_shows_a_full_mac_or_topic() {
         let label = CommandLabel {
-            device: "aabbccddeeff".into(),
+            device: MacAddress::new("aabbccddeeff").unwrap(),
             command: 16_777_219,
         };
         let cmd = QueuedCommand {

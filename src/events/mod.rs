@@ -6,8 +6,7 @@
 //!
 //! ```
 //! use std::time::{Duration, SystemTime};
-//! use nwp500::events::{Event, TimestampedEvent};
-//! use nwp500::policy::{AttemptKind, FailureKind};
+//! use nwp500::{AttemptKind, Event, FailureKind, TimestampedEvent};
 //!
 //! let event = Event::ReconnectScheduled {
 //!     attempt: 3,
@@ -33,38 +32,19 @@
 
 use std::time::{Duration, SystemTime};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::policy::{AttemptKind, FailureKind};
+pub use crate::policy::{AttemptKind, FailureKind};
+use crate::protocol::{Feature, MacAddress, Status};
 
 mod report;
 
-pub use report::DeviceReport;
-
-/// What kind of connection attempt a [`Event::Connecting`] announces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConnectKind {
-    /// The first connection of the client (or one asked for by the application).
-    Initial,
-    /// A quick reconnect.
-    Quick,
-    /// A deep reconnect.
-    Deep,
-}
-
-impl From<AttemptKind> for ConnectKind {
-    fn from(kind: AttemptKind) -> Self {
-        match kind {
-            AttemptKind::Quick => Self::Quick,
-            AttemptKind::Deep => Self::Deep,
-        }
-    }
-}
+pub use report::Report;
 
 /// How credentials were renewed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RenewalMethod {
     /// `POST /auth/refresh` with the refresh token.
     Refresh,
@@ -73,8 +53,9 @@ pub enum RenewalMethod {
 }
 
 /// Why the client stopped reconnecting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FailureReason {
     /// The sign-in was answered with "invalid credentials".
     InvalidCredentials,
@@ -84,17 +65,19 @@ pub enum FailureReason {
 
 /// An event of the client's life, in the monitor's JSON shape.
 ///
-/// `device` fields hold the device MAC as used in topics (12 lowercase hex digits);
-/// `command` fields hold the numeric command code (protocol.md §5.3).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `device` fields hold the device's [`MacAddress`]: its `Display` and `Debug` are
+/// redacted for logs, while JSON carries it in full, as used in topics (12 lowercase hex
+/// digits). `command` fields hold the numeric command code (protocol.md §5.3).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Event {
     /// A connection attempt starts now.
     Connecting {
         /// Attempt number within the current cycle (1 for the initial connection).
         attempt: u64,
         /// Initial, quick or deep.
-        kind: ConnectKind,
+        kind: AttemptKind,
     },
     /// The broker accepted the connection (CONNACK).
     Connected {
@@ -129,8 +112,8 @@ pub enum Event {
     /// answered at start, [`Client::devices`](crate::client::Client::devices) has it
     /// from the start and this event is not sent).
     DevicesDiscovered {
-        /// The MACs of the devices now followed.
-        devices: Vec<String>,
+        /// The devices now followed.
+        devices: Vec<MacAddress>,
     },
     /// Credentials were renewed.
     CredentialsRenewed {
@@ -161,8 +144,8 @@ pub enum Event {
     },
     /// A command was queued because the client is offline.
     CommandQueued {
-        /// Target device MAC.
-        device: String,
+        /// Target device.
+        device: MacAddress,
         /// Command code.
         command: u32,
         /// Queue length after queuing.
@@ -170,15 +153,15 @@ pub enum Event {
     },
     /// A command (live or from the queue) was acknowledged by the broker.
     CommandSent {
-        /// Target device MAC.
-        device: String,
+        /// Target device.
+        device: MacAddress,
         /// Command code.
         command: u32,
     },
     /// A queued command was older than the maximum age at flush time and was dropped.
     CommandExpired {
-        /// Target device MAC.
-        device: String,
+        /// Target device.
+        device: MacAddress,
         /// Command code.
         command: u32,
         /// Its age when it was dropped (`age_ms`).
@@ -187,8 +170,8 @@ pub enum Event {
     },
     /// A queued command was dropped because the queue was full.
     CommandDropped {
-        /// Target device MAC.
-        device: String,
+        /// Target device.
+        device: MacAddress,
         /// Command code.
         command: u32,
     },
@@ -199,7 +182,7 @@ pub enum Event {
         /// The device: the one the frame names or, as frames usually name none, the only
         /// followed device of the frame's device type. `None` when that cannot be told
         /// (several followed devices of that type).
-        device: Option<String>,
+        device: Option<MacAddress>,
         /// The refused command's code, when the frame names it (it usually does not).
         command: Option<u32>,
         /// The frame's `failCode`, when it is a number (`2`: too soon).
@@ -209,17 +192,17 @@ pub enum Event {
     },
     /// A status report from a device.
     Status {
-        /// Device MAC.
-        device: String,
-        /// The `response.status` object (decoded; serialised on demand).
-        status: DeviceReport,
+        /// The device.
+        device: MacAddress,
+        /// The decoded `response.status` object, shared by every listener.
+        status: Report<Status>,
     },
     /// A feature (device info) report from a device.
     Feature {
-        /// Device MAC.
-        device: String,
-        /// The `response.feature` object (decoded; serialised on demand).
-        feature: DeviceReport,
+        /// The device.
+        device: MacAddress,
+        /// The decoded `response.feature` object, shared by every listener.
+        feature: Report<Feature>,
     },
     /// The application disconnected the client.
     Disconnected,
@@ -257,7 +240,7 @@ impl Event {
 
 /// An [`Event`] with the wall-clock time it happened; serialises as the event's
 /// object plus `"ts"` (e.g. `"2026-11-28T01:02:03.456Z"`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimestampedEvent {
     /// When it happened.
     #[serde(with = "rfc3339_millis")]
@@ -312,7 +295,7 @@ pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
 mod rfc3339_millis {
     use std::time::SystemTime;
 
-    use serde::{de, ser, Deserialize, Deserializer, Serializer};
+    use serde::{ser, Serializer};
 
     pub(super) fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
         match super::format_timestamp(*t) {
@@ -320,25 +303,15 @@ mod rfc3339_millis {
             None => Err(ser::Error::custom("timestamp outside years 0000-9999")),
         }
     }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
-        let text = String::deserialize(d)?;
-        super::parse_timestamp(&text).ok_or_else(|| de::Error::custom("invalid RFC 3339 timestamp"))
-    }
 }
 
-/// A `Duration` as whole milliseconds (saturating at `u64::MAX`).
 mod millis {
     use std::time::Duration;
 
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::Serializer;
 
     pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_millis)
     }
 }
 
@@ -347,25 +320,47 @@ mod tests {
     use super::*;
     use serde_json::{json, Value};
 
+    use crate::protocol::UnitSystem;
+
     fn json_of(event: Event) -> Value {
         serde_json::to_value(&event).unwrap()
     }
 
+    fn mac() -> MacAddress {
+        MacAddress::new("aabbccddeeff").unwrap()
+    }
+
     const MAC: &str = "aabbccddeeff";
+
+    /// The first raw status and feature payloads of the oracle's recordings.
+    fn oracle_raw(jsonl: &str) -> Value {
+        let first = jsonl.lines().next().unwrap();
+        serde_json::from_str::<Value>(first).unwrap()["raw"].clone()
+    }
+
+    fn status_report(unit: UnitSystem) -> Report<Status> {
+        let raw = oracle_raw(include_str!("../../tests/data/oracle/status.jsonl"));
+        Report::new(serde_json::from_value::<Status>(raw).unwrap(), unit)
+    }
+
+    fn feature_report(unit: UnitSystem) -> Report<Feature> {
+        let raw = oracle_raw(include_str!("../../tests/data/oracle/feature.jsonl"));
+        Report::new(serde_json::from_value::<Feature>(raw).unwrap(), unit)
+    }
 
     #[test]
     fn connecting() {
         assert_eq!(
             json_of(Event::Connecting {
                 attempt: 1,
-                kind: ConnectKind::Initial
+                kind: AttemptKind::Initial
             }),
             json!({"event": "connecting", "attempt": 1, "kind": "initial"})
         );
         assert_eq!(
             json_of(Event::Connecting {
                 attempt: 10,
-                kind: AttemptKind::Deep.into()
+                kind: AttemptKind::Deep
             }),
             json!({"event": "connecting", "attempt": 10, "kind": "deep"})
         );
@@ -469,7 +464,7 @@ mod tests {
     fn command_queued() {
         assert_eq!(
             json_of(Event::CommandQueued {
-                device: MAC.into(),
+                device: mac(),
                 command: 33_554_437,
                 queue_len: 2
             }),
@@ -481,7 +476,7 @@ mod tests {
     fn command_sent() {
         assert_eq!(
             json_of(Event::CommandSent {
-                device: MAC.into(),
+                device: mac(),
                 command: 16_777_219
             }),
             json!({"event": "command_sent", "device": MAC, "command": 16_777_219})
@@ -492,7 +487,7 @@ mod tests {
     fn command_expired() {
         assert_eq!(
             json_of(Event::CommandExpired {
-                device: MAC.into(),
+                device: mac(),
                 command: 33_554_433,
                 age: Duration::from_millis(300_001)
             }),
@@ -504,7 +499,7 @@ mod tests {
     fn command_dropped() {
         assert_eq!(
             json_of(Event::CommandDropped {
-                device: MAC.into(),
+                device: mac(),
                 command: 33_554_433
             }),
             json!({"event": "command_dropped", "device": MAC, "command": 33_554_433})
@@ -515,7 +510,7 @@ mod tests {
     fn command_refused() {
         assert_eq!(
             json_of(Event::CommandRefused {
-                device: Some(MAC.into()),
+                device: Some(mac()),
                 command: None,
                 fail_code: Some(2),
                 reason: "too soon after the previous control".into(),
@@ -536,26 +531,52 @@ mod tests {
     }
 
     #[test]
-    fn status() {
+    fn status_carries_the_typed_status_and_serialises_it_in_its_unit() {
+        let report = status_report(UnitSystem::UsCustomary);
+        let recorded: Value = serde_json::from_str(
+            include_str!("../../tests/data/oracle/status.jsonl")
+                .lines()
+                .next()
+                .unwrap(),
+        )
+        .unwrap();
+        let event = Event::Status {
+            device: mac(),
+            status: report.clone(),
+        };
+        let v = json_of(event.clone());
+        assert_eq!(v["event"], "status");
+        assert_eq!(v["device"], MAC);
         assert_eq!(
-            json_of(Event::Status {
-                device: MAC.into(),
-                status: json!({"dhwTemperature": 121, "operationMode": 64}).into()
-            }),
-            json!({"event": "status", "device": MAC,
-                   "status": {"dhwTemperature": 121, "operationMode": 64}})
+            v["status"]["dhwTemperature"],
+            recorded["decoded_f"]["dhwTemperature"]
         );
+        let Event::Status { status, .. } = event else {
+            unreachable!()
+        };
+        // Typed access through the shared model, no JSON involved.
+        assert_eq!(status.dhw_temperature, report.dhw_temperature);
+        assert!(std::sync::Arc::ptr_eq(status.shared(), report.shared()));
     }
 
     #[test]
-    fn feature() {
+    fn feature_serialises_in_its_unit() {
+        let recorded: Value = serde_json::from_str(
+            include_str!("../../tests/data/oracle/feature.jsonl")
+                .lines()
+                .next()
+                .unwrap(),
+        )
+        .unwrap();
+        let v = json_of(Event::Feature {
+            device: mac(),
+            feature: feature_report(UnitSystem::Metric),
+        });
+        assert_eq!(v["event"], "feature");
+        assert_eq!(v["device"], MAC);
         assert_eq!(
-            json_of(Event::Feature {
-                device: MAC.into(),
-                feature: json!({"controllerSerialNumber": "TESTSERIAL0001"}).into()
-            }),
-            json!({"event": "feature", "device": MAC,
-                   "feature": {"controllerSerialNumber": "TESTSERIAL0001"}})
+            v["feature"]["controllerSerialNumber"],
+            recorded["decoded_c"]["controllerSerialNumber"]
         );
     }
 
@@ -572,7 +593,7 @@ mod tests {
         let all = [
             Event::Connecting {
                 attempt: 1,
-                kind: ConnectKind::Quick,
+                kind: AttemptKind::Quick,
             },
             Event::Connected {
                 client_id: String::new(),
@@ -590,7 +611,7 @@ mod tests {
                 reason: String::new(),
             },
             Event::DevicesDiscovered {
-                devices: vec!["04786332fca0".into()],
+                devices: vec![mac()],
             },
             Event::CredentialsRenewed {
                 method: RenewalMethod::SignIn,
@@ -608,21 +629,21 @@ mod tests {
                 reason: FailureReason::AttemptLimit,
             },
             Event::CommandQueued {
-                device: MAC.into(),
+                device: mac(),
                 command: 1,
                 queue_len: 1,
             },
             Event::CommandSent {
-                device: MAC.into(),
+                device: mac(),
                 command: 1,
             },
             Event::CommandExpired {
-                device: MAC.into(),
+                device: mac(),
                 command: 1,
                 age: Duration::ZERO,
             },
             Event::CommandDropped {
-                device: MAC.into(),
+                device: mac(),
                 command: 1,
             },
             Event::CommandRefused {
@@ -632,12 +653,12 @@ mod tests {
                 reason: String::new(),
             },
             Event::Status {
-                device: MAC.into(),
-                status: Value::Null.into(),
+                device: mac(),
+                status: status_report(UnitSystem::Metric),
             },
             Event::Feature {
-                device: MAC.into(),
-                feature: Value::Null.into(),
+                device: mac(),
+                feature: feature_report(UnitSystem::Metric),
             },
             Event::Disconnected,
         ];
@@ -675,30 +696,10 @@ mod tests {
     }
 
     #[test]
-    fn timestamped_events_round_trip() {
+    fn timestamps_read_back_to_the_millisecond() {
         let ts = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_827_723_456);
-        for event in [
-            Event::Recovered {
-                attempts: 3,
-                outage: Duration::from_millis(4_500),
-            },
-            Event::Status {
-                device: MAC.into(),
-                status: json!({"a": [1, 2.5, null]}).into(),
-            },
-            Event::CommandRefused {
-                device: Some(MAC.into()),
-                command: Some(33_554_437),
-                fail_code: Some(2),
-                reason: "too soon after the previous control".into(),
-            },
-            Event::Disconnected,
-        ] {
-            let line = TimestampedEvent::new(ts, event);
-            let text = serde_json::to_string(&line).unwrap();
-            let back: TimestampedEvent = serde_json::from_str(&text).unwrap();
-            assert_eq!(back, line);
-        }
+        let line = serde_json::to_value(Event::Disconnected.at(ts)).unwrap();
+        assert_eq!(parse_timestamp(line["ts"].as_str().unwrap()), Some(ts));
     }
 
     #[test]

@@ -1,116 +1,108 @@
-//! The device report an [`Event::Status`](super::Event::Status) or
-//! [`Event::Feature`](super::Event::Feature) carries: the decoded model, shared, and
-//! turned into JSON only when somebody serialises it. Building JSON for every status
-//! on the bus would cost more than decoding it; most listeners only print some.
+//! The decoded report an [`Event::Status`](super::Event::Status) or
+//! [`Event::Feature`](super::Event::Feature) carries: the typed model, shared by every
+//! listener, and the unit system it is presented in. It becomes JSON only when somebody
+//! serialises it: building JSON for every status on the bus would cost more than decoding
+//! it, and most listeners only read a few fields.
 
 use std::fmt;
+use std::ops::Deref;
 use std::sync::Arc;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
+use serde::{Serialize, Serializer};
 
 use crate::protocol::{Feature, Status, UnitSystem};
 
-/// A status or feature report, serialised with the protocol's field names and the
-/// values decoded in `unit` (tri-state unknown as `null`).
-#[derive(Clone)]
-pub enum DeviceReport {
-    /// A decoded status.
-    Status {
-        /// The status.
-        status: Arc<Status>,
-        /// The unit system values are written in.
-        unit: UnitSystem,
-    },
-    /// A decoded feature payload.
-    Feature {
-        /// The feature payload.
-        feature: Arc<Feature>,
-        /// The unit system values are written in.
-        unit: UnitSystem,
-    },
-    /// An already serialised report (e.g. an event read back from JSON).
-    Json(Value),
+/// A decoded model (a [`Status`] or a [`Feature`]) and the unit system its values are
+/// presented in. It dereferences to the model, so `report.dhw_temperature` reads the
+/// field; it serialises with the protocol's field names and the values decoded in
+/// [`unit`](Self::unit) (tri-state unknown as `null`).
+pub struct Report<T> {
+    model: Arc<T>,
+    unit: UnitSystem,
 }
 
-impl DeviceReport {
-    /// The report as a JSON object.
-    pub fn to_json(&self) -> Value {
-        match self {
-            Self::Json(value) => value.clone(),
-            // A view of plain numbers, strings and booleans always serialises.
-            other => serde_json::to_value(other).unwrap_or(Value::Null),
+impl<T> Report<T> {
+    /// A report of `model`, presented in `unit`.
+    pub fn new(model: impl Into<Arc<T>>, unit: UnitSystem) -> Self {
+        Self {
+            model: model.into(),
+            unit,
         }
     }
 
-    /// The decoded status, when this is one.
-    pub fn status(&self) -> Option<&Arc<Status>> {
-        match self {
-            Self::Status { status, .. } => Some(status),
-            _ => None,
+    /// The unit system the values are presented in.
+    pub fn unit(&self) -> UnitSystem {
+        self.unit
+    }
+
+    /// The shared model, to keep without copying it.
+    pub fn shared(&self) -> &Arc<T> {
+        &self.model
+    }
+}
+
+impl Report<Status> {
+    /// The report as a JSON object (the shape [`Serialize`] writes).
+    pub fn to_json(&self) -> serde_json::Value {
+        json_of(self)
+    }
+}
+
+impl Report<Feature> {
+    /// The report as a JSON object (the shape [`Serialize`] writes).
+    pub fn to_json(&self) -> serde_json::Value {
+        json_of(self)
+    }
+}
+
+fn json_of(report: &impl Serialize) -> serde_json::Value {
+    // A view of plain numbers, strings and booleans always serialises.
+    serde_json::to_value(report).unwrap_or(serde_json::Value::Null)
+}
+
+impl<T> Clone for Report<T> {
+    fn clone(&self) -> Self {
+        Self {
+            model: Arc::clone(&self.model),
+            unit: self.unit,
         }
     }
+}
 
-    /// The decoded feature payload, when this is one.
-    pub fn feature(&self) -> Option<&Arc<Feature>> {
-        match self {
-            Self::Feature { feature, .. } => Some(feature),
-            _ => None,
-        }
+impl<T> Deref for Report<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.model
     }
 }
 
-impl Serialize for DeviceReport {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Status { status, unit } => status.view(*unit).serialize(serializer),
-            Self::Feature { feature, unit } => feature.view(*unit).serialize(serializer),
-            Self::Json(value) => value.serialize(serializer),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for DeviceReport {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Value::deserialize(deserializer).map(Self::Json)
-    }
-}
-
-impl From<Value> for DeviceReport {
-    fn from(value: Value) -> Self {
-        Self::Json(value)
-    }
-}
-
-impl PartialEq for DeviceReport {
-    /// Equal when they serialise to the same JSON.
+impl<T: PartialEq> PartialEq for Report<T> {
     fn eq(&self, other: &Self) -> bool {
-        self.to_json() == other.to_json()
+        self.unit == other.unit && *self.model == *other.model
     }
 }
 
-impl fmt::Debug for DeviceReport {
+impl<T> fmt::Debug for Report<T> {
+    /// Short on purpose: a status has some hundred fields, and events are logged with `?`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Status { unit, .. } => write!(f, "DeviceReport::Status({unit:?})"),
-            Self::Feature { unit, .. } => write!(f, "DeviceReport::Feature({unit:?})"),
-            Self::Json(_) => f.write_str("DeviceReport::Json"),
-        }
+        write!(f, "Report<{}>({:?})", short_type_name::<T>(), self.unit)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn short_type_name<T>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    full.rsplit("::").next().unwrap_or(full)
+}
 
-    #[test]
-    fn json_reports_round_trip_and_compare_by_content() {
-        let report = DeviceReport::from(serde_json::json!({"dhwTemperature": 120.5}));
-        let text = serde_json::to_string(&report).unwrap();
-        assert_eq!(text, r#"{"dhwTemperature":120.5}"#);
-        let back: DeviceReport = serde_json::from_str(&text).unwrap();
-        assert_eq!(back, report);
-        assert_eq!(report.to_json()["dhwTemperature"], 120.5);
-        assert!(report.status().is_none());
+impl Serialize for Report<Status> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.model.view(self.unit).serialize(serializer)
+    }
+}
+
+impl Serialize for Report<Feature> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.model.view(self.unit).serialize(serializer)
     }
 }

@@ -125,7 +125,7 @@ impl PeriodicRequests {
             }
         };
         let label = request.code.map(|code| CommandLabel {
-            device: key.0.as_str().to_owned(),
+            device: key.0.clone(),
             command: u32::try_from(code.raw()).unwrap_or(0),
         });
         let publish = Publish {

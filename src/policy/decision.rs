@@ -5,10 +5,15 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// The two tiers of reconnection.
+/// What kind of connection attempt: the first one, or one of the two tiers of
+/// reconnection the policy chooses between.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum AttemptKind {
+    /// The first connection of the client, or one the application asked for
+    /// (`Client::retry`). The policy never schedules one.
+    Initial,
     /// Close the old transport, renew credentials only if they are stale, connect.
     Quick,
     /// Close the old transport, force a credential renewal (refresh, falling back to
@@ -17,9 +22,10 @@ pub enum AttemptKind {
 }
 
 impl AttemptKind {
-    /// `"quick"` or `"deep"`.
+    /// `"initial"`, `"quick"` or `"deep"`.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Initial => "initial",
             Self::Quick => "quick",
             Self::Deep => "deep",
         }

@@ -206,6 +206,14 @@ impl fmt::Display for MacAddress {
     }
 }
 
+/// Serialises in full: serialised events are the application's data (the monitor's JSON
+/// lines, a dashboard's feed), which need the MAC as topics use it. Logs use `Display`.
+impl serde::Serialize for MacAddress {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
 /// Everything needed to address one device in topics and request payloads.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DeviceRef {

@@ -87,5 +87,6 @@ pub use tou::{
 };
 pub use units::{
     celsius_to_fahrenheit, round_decimals, DeciCelsius, DeciCelsiusDelta, FlowRate, HalfCelsius,
-    OutsideTemperature, TankEnergy, UnitPreference, UnitSystem, Volume, TANK_ENERGY_WH_PER_COUNT,
+    OutsideTemperature, TankEnergy, UnitPreference, UnitSystem, UnknownUnit, Volume,
+    TANK_ENERGY_WH_PER_COUNT,
 };

@@ -7,14 +7,46 @@ use super::enums::{TempFormulaType, TemperatureType};
 use super::error::ValidationError;
 use super::lenient::{Int, Num};
 
-/// A unit system for presenting decoded values and for reading user input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A unit system for presenting decoded values and for reading user input: the client's
+/// one unit setting (protocol.md §6.8). The default is US customary (°F), as the
+/// reference client's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitSystem {
     /// °C, L/min, litres.
     Metric,
     /// °F, US gal/min, US gallons.
+    #[default]
     UsCustomary,
+}
+
+impl std::fmt::Display for UnitSystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Metric => "metric",
+            Self::UsCustomary => "us_customary",
+        })
+    }
+}
+
+/// The text was not a unit system.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown unit (expected C, F, celsius, fahrenheit, metric or us_customary)")]
+pub struct UnknownUnit;
+
+impl std::str::FromStr for UnitSystem {
+    type Err = UnknownUnit;
+
+    /// Accepts the temperature unit (`C`, `F`, `celsius`, `fahrenheit`, optional `°`) or
+    /// the system's name (`metric`, `us_customary`, `us`), in any case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim().trim_start_matches('°').to_ascii_lowercase();
+        match s.as_str() {
+            "c" | "celsius" | "metric" => Ok(Self::Metric),
+            "f" | "fahrenheit" | "us_customary" | "us" => Ok(Self::UsCustomary),
+            _ => Err(UnknownUnit),
+        }
+    }
 }
 
 impl UnitSystem {

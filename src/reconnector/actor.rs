@@ -18,7 +18,7 @@ use crate::connection::{
     Close, CommandEvent, CommandLabel, Connection, ConnectionEvent, GetStatus,
 };
 use crate::diagnostics::{Diagnostics, DiagnosticsSnapshot};
-use crate::events::{ConnectKind, Event, FailureReason};
+use crate::events::{Event, FailureReason};
 use crate::periodic::{Pause, Resume};
 use crate::policy::{Attempt, AttemptKind, Decision, FailureKind, PolicyConfig, ReconnectPolicy};
 use crate::subscriptions::{Replay, SetLink};
@@ -82,7 +82,7 @@ pub struct Reconnector {
     /// The attempt number of the current (or last) attempt.
     attempt_number: u64,
     /// The kind of the current (or last) attempt.
-    attempt_kind: ConnectKind,
+    attempt_kind: AttemptKind,
     /// Set when the current attempt's generation was interrupted before its
     /// `Connect` answer was seen.
     early_interrupt: bool,
@@ -133,7 +133,7 @@ impl Reconnector {
             generation: 0,
             live_generation: None,
             attempt_number: 0,
-            attempt_kind: ConnectKind::Initial,
+            attempt_kind: AttemptKind::Initial,
             early_interrupt: false,
             in_outage: false,
             pending: None,
@@ -178,7 +178,7 @@ impl Reconnector {
     fn begin_attempt(
         &mut self,
         ctx: &mut Context<Self>,
-        kind: ConnectKind,
+        kind: AttemptKind,
         number: u64,
         renew: bool,
     ) {
@@ -199,12 +199,7 @@ impl Reconnector {
         // Computed before this attempt is recorded: the floor is the previous CONNECT's.
         let not_before = self.policy.earliest_connect();
         self.policy.on_connect_started(now);
-        let deep = kind == ConnectKind::Deep;
-        self.diagnostics.on_attempt(if deep {
-            AttemptKind::Deep
-        } else {
-            AttemptKind::Quick
-        });
+        self.diagnostics.on_attempt(kind);
         info!(attempt = number, kind = ?kind, generation, "connecting");
         self.emit(Event::Connecting {
             attempt: number,
@@ -216,7 +211,7 @@ impl Reconnector {
             bus: self.peers.bus.clone(),
             old_generation,
             generation,
-            deep,
+            deep: kind == AttemptKind::Deep,
             renew,
             close_timeout: self.settings.operation_timeout,
             not_before,
@@ -402,7 +397,7 @@ impl Reconnector {
         }
         let class = error.failure_kind();
         warn!(%class, reason = %message, attempt = self.attempt_number, "connection attempt failed");
-        if self.attempt_kind == ConnectKind::Initial {
+        if self.attempt_kind == AttemptKind::Initial {
             // A failed initial attempt is attempt 1 of the cycle: the next is number 2.
             self.policy.count_unscheduled_attempt();
         }
@@ -461,12 +456,7 @@ impl Reconnector {
                 });
                 self.pending = Some(ctx.run_later(attempt.delay, move |act, ctx| {
                     act.pending = None;
-                    act.begin_attempt(
-                        ctx,
-                        attempt.kind.into(),
-                        attempt.number,
-                        attempt.renew_credentials,
-                    );
+                    act.begin_attempt(ctx, attempt.kind, attempt.number, attempt.renew_credentials);
                 }));
                 if attempt.delay > self.settings.probe_interval {
                     // An interruption may or may not be an outage: only a change from
@@ -581,12 +571,7 @@ impl Reconnector {
         self.wait_id = self.wait_id.wrapping_add(1);
         self.pending = Some(ctx.run_later(Duration::ZERO, move |act, ctx| {
             act.pending = None;
-            act.begin_attempt(
-                ctx,
-                attempt.kind.into(),
-                attempt.number,
-                attempt.renew_credentials,
-            );
+            act.begin_attempt(ctx, attempt.kind, attempt.number, attempt.renew_credentials);
         }));
     }
 
@@ -634,37 +619,36 @@ impl Reconnector {
     }
 
     fn on_command_event(&mut self, event: CommandEvent) {
-        let label = |l: Option<CommandLabel>| l.map(|l| (l.device, l.command)).unwrap_or_default();
+        match &event {
+            CommandEvent::Expired { .. } => self.diagnostics.on_queue_expired(),
+            CommandEvent::Dropped { .. } => self.diagnostics.on_queue_drop(),
+            CommandEvent::Queued { .. } | CommandEvent::Sent { .. } => {}
+        }
+        // Unlabelled publishes (none today) name no device: nothing to report.
         let event = match event {
             CommandEvent::Queued {
-                label: l,
+                label: Some(CommandLabel { device, command }),
                 queue_len,
-            } => {
-                let (device, command) = label(l);
-                Event::CommandQueued {
-                    device,
-                    command,
-                    queue_len,
-                }
-            }
-            CommandEvent::Sent { label: l } => {
-                let (device, command) = label(l);
-                Event::CommandSent { device, command }
-            }
-            CommandEvent::Expired { label: l, age } => {
-                self.diagnostics.on_queue_expired();
-                let (device, command) = label(l);
-                Event::CommandExpired {
-                    device,
-                    command,
-                    age,
-                }
-            }
-            CommandEvent::Dropped { label: l } => {
-                self.diagnostics.on_queue_drop();
-                let (device, command) = label(l);
-                Event::CommandDropped { device, command }
-            }
+            } => Event::CommandQueued {
+                device,
+                command,
+                queue_len,
+            },
+            CommandEvent::Sent {
+                label: Some(CommandLabel { device, command }),
+            } => Event::CommandSent { device, command },
+            CommandEvent::Expired {
+                label: Some(CommandLabel { device, command }),
+                age,
+            } => Event::CommandExpired {
+                device,
+                command,
+                age,
+            },
+            CommandEvent::Dropped {
+                label: Some(CommandLabel { device, command }),
+            } => Event::CommandDropped { device, command },
+            _ => return,
         };
         self.emit(event);
     }
@@ -680,7 +664,7 @@ impl Handler<Start> for Reconnector {
     fn handle(&mut self, _: Start, ctx: &mut Context<Self>) {
         if self.phase == Phase::Idle {
             self.started_at = Some(self.now());
-            self.begin_attempt(ctx, ConnectKind::Initial, 1, false);
+            self.begin_attempt(ctx, AttemptKind::Initial, 1, false);
         }
     }
 }
@@ -699,7 +683,7 @@ impl Handler<Retry> for Reconnector {
         self.wait_id = self.wait_id.wrapping_add(1);
         // Credentials are renewed only if stale unless asked: a retry works without the
         // REST API while the AWS credentials are valid.
-        self.begin_attempt(ctx, ConnectKind::Initial, 1, msg.renew_credentials);
+        self.begin_attempt(ctx, AttemptKind::Initial, 1, msg.renew_credentials);
         true
     }
 }

@@ -8,13 +8,13 @@ use actix::{Addr, MailboxError, Recipient};
 use futures::future::LocalBoxFuture;
 use tracing::{debug, info};
 
-use crate::auth::{Auth, AuthError, GetCredentials, RenewCredentials, RenewMethod};
+use crate::auth::{Auth, AuthError, GetCredentials, RenewCredentials};
 use crate::bus::EventBus;
 use crate::connection::{
     Close, ConnectError, ConnectErrorKind, Connected, Connection, FlushQueue, FlushReport,
     RequestError, Restart,
 };
-use crate::events::{Event, RenewalMethod};
+use crate::events::Event;
 use crate::periodic::Resume;
 use crate::policy::FailureKind;
 use crate::rest::RestError;
@@ -146,10 +146,7 @@ async fn attempt(
                 .await
                 .map_err(gone("auth"))?
                 .map_err(StepError::Credentials)?;
-            let method = match renewed.method {
-                RenewMethod::Refresh => RenewalMethod::Refresh,
-                RenewMethod::SignIn => RenewalMethod::SignIn,
-            };
+            let method = renewed.method;
             *renewed_flag = true;
             info!(?method, "credentials renewed");
             plan.bus.emit(Event::CredentialsRenewed { method });

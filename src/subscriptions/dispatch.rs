@@ -21,7 +21,7 @@ use super::updates::{
     EnergyUpdate, FeatureUpdate, RawMessage, Schedule, ScheduleUpdate, StatusUpdate,
 };
 use crate::bus::EventBus;
-use crate::events::{DeviceReport, Event};
+use crate::events::{Event, Report};
 use crate::protocol::topics::response_suffix_of;
 use crate::protocol::{
     classify, EnergyUsage, Feature, Incoming, MacAddress, ResponseSuffix, Status, UnitSystem,
@@ -152,21 +152,15 @@ impl Dispatcher {
                     if !bus.has_listeners() => {}
                 (Route::DeviceEvents { device }, Decoded::Status(status)) => {
                     bus.emit(Event::Status {
-                        device: device.as_str().to_owned(),
-                        status: DeviceReport::Status {
-                            status: status.clone(),
-                            unit: *unit,
-                        },
+                        device: MacAddress::clone(device),
+                        status: Report::new(status.clone(), *unit),
                     });
                     d.count_internal(entry);
                 }
                 (Route::DeviceEvents { device }, Decoded::Feature(feature)) => {
                     bus.emit(Event::Feature {
-                        device: device.as_str().to_owned(),
-                        feature: DeviceReport::Feature {
-                            feature: feature.clone(),
-                            unit: *unit,
-                        },
+                        device: MacAddress::clone(device),
+                        feature: Report::new(feature.clone(), *unit),
                     });
                     d.count_internal(entry);
                 }

@@ -116,7 +116,7 @@ pub use messages::{
     Replay, ReplayReport, SetLink, SubscribeDevice, TypedHandler,
 };
 pub use route::HandlerKind;
-pub use settings::{unit_system, SubscriptionSettings, DEFAULT_HANDLER_BUFFER};
+pub use settings::{SubscriptionSettings, DEFAULT_HANDLER_BUFFER};
 pub use sink::{Callback, DeliveryMode, HandlerSink};
 pub use stats::{HandlerStats, SubscriptionStats};
 pub use updates::{

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::events::Event;
-use crate::protocol::{redact_mac, ControlRefusal, MacAddress};
+use crate::protocol::{ControlRefusal, MacAddress};
 
 /// What one refusal frame says, before the device is attributed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub(crate) struct SeenRefusal {
     /// `{dt}` of the topic.
     device_type: Option<u32>,
     /// `response.macAddress` or `request.macAddress`, lowercased.
-    named_device: Option<String>,
+    named_device: Option<MacAddress>,
     /// `response.command` or `request.command`.
     command: Option<u32>,
 }
@@ -36,7 +36,7 @@ impl SeenRefusal {
             peek.request.unwrap_or_default(),
         ];
         let named_device = parts.iter().find_map(|p| match &p.mac {
-            Some(Value::String(mac)) if !mac.is_empty() => Some(mac.to_ascii_lowercase()),
+            Some(Value::String(mac)) => MacAddress::new(mac.to_ascii_lowercase()).ok(),
             _ => None,
         });
         let command = parts.iter().find_map(|p| {
@@ -64,7 +64,7 @@ impl SeenRefusal {
             let mut of_type = followed
                 .into_iter()
                 .filter(|(_, dt)| Some(*dt) == self.device_type)
-                .map(|(mac, _)| mac.as_str().to_owned());
+                .map(|(mac, _)| mac.clone());
             match (of_type.next(), of_type.next()) {
                 (Some(only), None) => Some(only),
                 _ => None,
@@ -97,8 +97,7 @@ pub(crate) fn log(event: &Event) {
         reason,
     } = event
     {
-        let device = device.as_deref().map(redact_mac);
-        tracing::warn!(device = ?device, command = ?command, fail_code = ?fail_code, "a device refused a control: {reason}");
+        tracing::warn!(device = ?device.as_ref().map(MacAddress::redacted), command = ?command, fail_code = ?fail_code, "a device refused a control: {reason}");
     }
 }
 
@@ -151,7 +150,7 @@ mod tests {
         assert_eq!(
             event,
             Event::CommandRefused {
-                device: Some("aabbccddeeff".into()),
+                device: Some(MacAddress::new("aabbccddeeff").unwrap()),
                 command: None,
                 fail_code: Some(2),
                 reason: "too soon after the previous control".into(),
@@ -191,7 +190,7 @@ mod tests {
         assert_eq!(
             event,
             Event::CommandRefused {
-                device: Some("aabbccddeeff".into()),
+                device: Some(MacAddress::new("aabbccddeeff").unwrap()),
                 command: Some(33_554_464),
                 fail_code: Some(2),
                 reason: "too soon after the previous control".into(),
@@ -303,7 +302,7 @@ mod tests {
                 assert_eq!(
                     stamped.event,
                     Event::CommandRefused {
-                        device: Some("aabbccddeeff".into()),
+                        device: Some(MacAddress::new("aabbccddeeff").unwrap()),
                         command: None,
                         fail_code: Some(2),
                         reason: "too soon after the previous control".into(),

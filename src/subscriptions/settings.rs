@@ -1,6 +1,6 @@
 //! Construction settings of the Subscriptions actor.
 
-use crate::config::{ClientConfig, TemperatureUnit};
+use crate::config::ClientConfig;
 use crate::protocol::{ClientId, UnitSystem};
 
 /// Default capacity of each handler's buffer (callback queues; see `HandlerSink`).
@@ -31,17 +31,9 @@ impl SubscriptionSettings {
     pub fn from_config(config: &ClientConfig, client_id: ClientId) -> Self {
         Self {
             client_id,
-            unit: unit_system(config.temperature_unit()),
+            unit: config.unit_system(),
             handler_buffer: config.handler_buffer().max(1),
         }
-    }
-}
-
-/// The unit system that reports temperatures in `unit`.
-pub fn unit_system(unit: TemperatureUnit) -> UnitSystem {
-    match unit {
-        TemperatureUnit::Fahrenheit => UnitSystem::UsCustomary,
-        TemperatureUnit::Celsius => UnitSystem::Metric,
     }
 }
 
@@ -52,7 +44,7 @@ mod tests {
     #[test]
     fn from_config() {
         let config = ClientConfig::builder()
-            .temperature_unit(TemperatureUnit::Celsius)
+            .unit_system(UnitSystem::Metric)
             .handler_buffer(7)
             .build()
             .unwrap();
