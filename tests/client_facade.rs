@@ -26,7 +26,7 @@ async fn runs_inside_an_existing_actix_system() {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<StatusUpdate>(4);
     client
         .actors()
-        .subscriptions
+        .add_handler
         .send(AddHandler::status(device.clone(), HandlerSink::Channel(tx)))
         .await
         .unwrap()

@@ -77,7 +77,7 @@ async fn two_thousand_failed_attempts_deep_every_seventh_no_overflow() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_topics_are_replayed_after_a_deep_reconnect() {
     let (sim, client, rec) = connected(SimConfig::default(), |b| b.deep_reconnect_every(1)).await;
-    let subscriptions = client.actors().subscriptions.clone();
+    let subscriptions = client.actors().add_filter_handler.clone();
     for i in 0..1_000 {
         let (tx, _rx) = tokio::sync::mpsc::channel(1);
         subscriptions
@@ -114,7 +114,7 @@ async fn thousand_topics_are_replayed_after_a_deep_reconnect() {
 async fn a_panicking_handler_harms_no_other_handler() {
     let (sim, client, rec) = connected(SimConfig::default(), |b| b).await;
     let device = client.devices()[0].device_ref().unwrap();
-    let subscriptions = client.actors().subscriptions.clone();
+    let subscriptions = client.actors().add_handler.clone();
     let panics = Arc::new(AtomicUsize::new(0));
     let counted = panics.clone();
     subscriptions

@@ -25,7 +25,7 @@ const WAIT: Duration = Duration::from_secs(15);
 async fn a_blocking_callback_delays_only_itself() {
     let (sim, client, rec) = connected(SimConfig::default(), |b| b).await;
     let device = client.devices()[0].device_ref().unwrap();
-    let subscriptions = client.actors().subscriptions.clone();
+    let subscriptions = client.actors().add_handler.clone();
     let (release, blocker) = mpsc::channel::<()>();
     let blocker = Mutex::new(blocker);
     let calls = Arc::new(AtomicUsize::new(0));
@@ -116,7 +116,7 @@ async fn the_configured_unit_applies_to_mqtt_data() {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<StatusUpdate>(8);
         client
             .actors()
-            .subscriptions
+            .add_handler
             .send(AddHandler::status(device, HandlerSink::Channel(tx)))
             .await
             .unwrap()

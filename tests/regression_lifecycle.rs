@@ -97,9 +97,9 @@ async fn deep_recovery_signals_once_and_marks_the_link_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_and_duplicate_interruptions_start_at_most_one_cycle() {
     let (sim, client, rec) = connected(SimConfig::default(), |b| b).await;
-    let reconnector = client.actors().reconnector.clone();
+    let reconnector = client.internal_actors().reconnector.clone();
     let live = client
-        .actors()
+        .internal_actors()
         .connection
         .send(GetStatus)
         .await
@@ -171,8 +171,8 @@ async fn nothing_left_over_from_an_outage_tears_down_the_recovered_link() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_concurrent_starts_never_open_a_second_transport() {
     let (sim, client, rec) = connected(SimConfig::default(), |b| b).await;
-    let reconnector = client.actors().reconnector.clone();
-    let subscriptions = client.actors().subscriptions.clone();
+    let reconnector = client.internal_actors().reconnector.clone();
+    let subscriptions = client.internal_actors().subscriptions.clone();
     let filters = subscriptions
         .send(GetSubscriptionStats)
         .await

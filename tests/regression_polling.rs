@@ -110,8 +110,8 @@ async fn polling_pauses_quietly_after_the_client_gives_up() {
         }
     )));
     let after_failure = rec.len();
-    let periodic = client.actors().periodic.clone();
-    let connection = client.actors().connection.clone();
+    let periodic = client.actors().polling_stats.clone();
+    let connection = client.actors().link_status.clone();
     let before = periodic.send(GetPollingStats).await.unwrap();
     let queued_before = connection.send(GetStatus).await.unwrap().queue_len;
     assert!(before.paused);

@@ -107,7 +107,7 @@ pub async fn count_statuses(
     for d in first..first + devices {
         client
             .actors()
-            .subscriptions
+            .add_handler
             .send(AddHandler::status(
                 device_ref(d)?,
                 HandlerSink::Channel(tx.clone()),

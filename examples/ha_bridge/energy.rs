@@ -38,7 +38,7 @@ pub async fn follow(
     let device = summary.device_ref().map_err(|e| e.to_string())?;
     client
         .actors()
-        .subscriptions
+        .add_handler
         .send(AddHandler::energy(device, HandlerSink::Channel(sink)))
         .await
         .map_err(|_| "the subscriptions actor is gone".to_owned())?

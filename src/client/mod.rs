@@ -29,6 +29,7 @@
 //! embedding), and otherwise on a dedicated thread with its own System, so plain tokio
 //! code can use it.
 
+mod actors;
 mod device;
 mod error;
 mod features;
@@ -42,9 +43,11 @@ use bytes::Bytes;
 use tokio::sync::broadcast;
 use tracing::debug;
 
+pub use actors::Actors;
 pub use device::DeviceSummary;
 pub use error::ClientError;
-pub use wiring::Actors;
+#[cfg(feature = "internals")]
+pub use wiring::ActorAddrs;
 
 use crate::bus::{EventBus, EventMessage};
 use crate::config::ClientConfig;
@@ -66,7 +69,9 @@ struct Inner {
     devices: wiring::DeviceList,
     unit: UnitSystem,
     bus: EventBus,
-    actors: Actors,
+    actors: wiring::ActorAddrs,
+    /// What the application may send (built once from `actors`).
+    public_actors: Actors,
     features: FeatureCache,
     operation_timeout: Duration,
     own_system: Mutex<Option<actix::System>>,
@@ -116,6 +121,7 @@ impl Client {
                 devices: started.devices,
                 unit: started.unit,
                 bus: started.bus,
+                public_actors: Actors::of(&started.actors),
                 actors: started.actors,
                 features: started.features,
                 operation_timeout: started.operation_timeout,
@@ -175,8 +181,17 @@ impl Client {
         self.inner.rest.as_ref()
     }
 
-    /// The actors' addresses, for applications that talk to them directly.
+    /// Recipients for what an application may ask the actors directly: handlers and
+    /// statistics. Nothing here can start, close or restart a connection.
     pub fn actors(&self) -> &Actors {
+        &self.inner.public_actors
+    }
+
+    /// Every actor's address, for the crate's own integration tests and benchmarks
+    /// (feature `internals`): with them a caller can break the invariants the client
+    /// keeps, e.g. start a second connection attempt.
+    #[cfg(feature = "internals")]
+    pub fn internal_actors(&self) -> &ActorAddrs {
         &self.inner.actors
     }
 

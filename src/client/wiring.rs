@@ -33,9 +33,10 @@ const DEFAULT_FEATURE_REFRESH: Duration = Duration::from_secs(30 * 60);
 /// Buffer of the internal feature-cache handler (feature reports are rare).
 const FEATURE_BUFFER: usize = 64;
 
-/// The addresses of a client's actors, for applications that embed them.
+/// The addresses of a client's actors. Internal: an application gets
+/// [`Actors`](super::Actors), which cannot start, close or restart a connection.
 #[derive(Clone)]
-pub struct Actors {
+pub struct ActorAddrs {
     /// Auth (absent when the configuration has no credentials).
     pub auth: Option<Addr<Auth>>,
     /// The Connection actor (under an actix `Supervisor`).
@@ -48,9 +49,9 @@ pub struct Actors {
     pub reconnector: Addr<Reconnector>,
 }
 
-impl std::fmt::Debug for Actors {
+impl std::fmt::Debug for ActorAddrs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Actors").finish_non_exhaustive()
+        f.debug_struct("ActorAddrs").finish_non_exhaustive()
     }
 }
 
@@ -104,7 +105,7 @@ pub(super) struct Started {
     pub devices: DeviceList,
     pub unit: UnitSystem,
     pub bus: EventBus,
-    pub actors: Actors,
+    pub actors: ActorAddrs,
     pub features: FeatureCache,
     pub operation_timeout: Duration,
     pub first_receiver: tokio::sync::broadcast::Receiver<crate::events::TimestampedEvent>,
@@ -449,7 +450,7 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
         devices: list,
         unit,
         bus,
-        actors: Actors {
+        actors: ActorAddrs {
             auth,
             connection,
             subscriptions,
