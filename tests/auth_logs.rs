@@ -157,5 +157,11 @@ async fn no_secret_reaches_the_logs() {
     }
     // Neither the account e-mail nor the full MAC address appears either.
     assert!(!text.contains(EMAIL), "e-mail in logs:\n{text}");
+    // Every failure above is returned to its caller, who decides how loud it is: none is
+    // also logged at ERROR here.
+    assert!(
+        !text.contains(" ERROR "),
+        "a returned error logged at ERROR:\n{text}"
+    );
     assert!(!text.contains("aabbccddeeff"), "MAC in logs:\n{text}");
 }

@@ -273,7 +273,7 @@ mod tests {
         }
         let cases = [
             (
-                ClientError::UnknownDevice("…eeff".into()),
+                ClientError::UnknownDevice(crate::test_reports::mac("aabbccddeeff")),
                 StatusCode::NOT_FOUND,
             ),
             (

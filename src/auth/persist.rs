@@ -38,8 +38,8 @@ pub enum Loaded {
 
 /// Why the token file could not be written.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write the token file: {0}")]
-pub struct SaveError(#[from] std::io::Error);
+#[error("cannot write the token file")]
+pub struct SaveError(#[from] pub(crate) std::io::Error);
 
 #[derive(Serialize, Deserialize)]
 struct FileV1 {

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use tracing::{debug, error, info, warn};
+use tracing::{debug, info, warn};
 use url::Url;
 
 use crate::clock::SharedClock;
@@ -78,7 +78,7 @@ impl Env {
         let tokens = tokens.clone();
         match tokio::task::spawn_blocking(move || persist::save(&path, &email, &tokens)).await {
             Ok(Ok(())) => debug!("token file written"),
-            Ok(Err(e)) => warn!(error = %e, "could not save the tokens"),
+            Ok(Err(e)) => warn!(error = %e, cause = %e.0, "could not save the tokens"),
             Err(e) => warn!(error = %e, "the token file writer did not finish"),
         }
     }
@@ -165,7 +165,8 @@ async fn sign_in(env: &Env) -> Result<Renewed, AuthError> {
         Err(failure) => {
             let e = AuthError::from_sign_in(failure);
             if e.is_fatal() {
-                error!(error = %e, "sign-in rejected: invalid credentials; not retrying automatically");
+                // Returned, so logged by whoever handles it; here only for tracing the flow.
+                debug!(error = %e, "sign-in rejected: invalid credentials; not retrying automatically");
                 env.session().fatal = Some(e.clone());
             }
             return Err(e);

@@ -3,7 +3,7 @@
 use crate::auth::AuthError;
 use crate::config::ConfigError;
 use crate::connection::{RequestError, SettingsError};
-use crate::protocol::{CommandError, IdError};
+use crate::protocol::{CommandError, IdError, MacAddress};
 use crate::rest::RestError;
 
 /// What can go wrong when starting or using a [`Client`](super::Client).
@@ -13,7 +13,7 @@ pub enum ClientError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// The MQTT settings derived from the configuration are invalid.
-    #[error("MQTT settings: {0}")]
+    #[error(transparent)]
     Settings(#[from] SettingsError),
     /// Sign-in failed (see [`ClientError::is_invalid_credentials`]). Its message says
     /// which operation failed ("sign-in failed: …").
@@ -23,16 +23,16 @@ pub enum ClientError {
     #[error(transparent)]
     Rest(#[from] RestError),
     /// A command was refused before anything was sent (bad parameter, missing capability).
-    #[error("command: {0}")]
+    #[error(transparent)]
     Command(#[from] CommandError),
     /// An identifier (client id, MAC) is not usable in topics.
-    #[error("identifier: {0}")]
+    #[error(transparent)]
     Id(#[from] IdError),
-    /// The device is not one this client monitors.
+    /// The device is not one this client monitors (shown redacted).
     #[error("unknown device {0}")]
-    UnknownDevice(String),
+    UnknownDevice(MacAddress),
     /// The MQTT request failed (acknowledgement timeout, not connected with queueing off).
-    #[error("MQTT: {0}")]
+    #[error(transparent)]
     Request(#[from] RequestError),
     /// The device did not report its capabilities in time (needed for a gated command).
     #[error("no feature report from the device within {0:?}")]
@@ -40,9 +40,12 @@ pub enum ClientError {
     /// An actor of the client is gone (the client was disconnected or its system stopped).
     #[error("the {0} actor is not running")]
     Unavailable(&'static str),
-    /// The actor system could not be started.
-    #[error("cannot start the client: {0}")]
-    Startup(String),
+    /// The client's own thread could not be started.
+    #[error("cannot start the client's thread")]
+    Startup(#[source] std::io::Error),
+    /// The client's own thread ended before the client had started.
+    #[error("the client's thread ended before the client started")]
+    ThreadEnded,
 }
 
 impl ClientError {
@@ -53,6 +56,63 @@ impl ClientError {
             Self::Auth(e) => e.is_fatal(),
             Self::Rest(RestError::Auth { source, .. }) => source.is_fatal(),
             _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+    use crate::auth::AuthOperation;
+
+    /// The messages of `e` and of each of its sources, outermost first.
+    fn chain(e: &dyn Error) -> Vec<String> {
+        let mut messages = vec![e.to_string()];
+        let mut source = e.source();
+        while let Some(s) = source {
+            messages.push(s.to_string());
+            source = s.source();
+        }
+        messages
+    }
+
+    /// A report that prints every level (as `anyhow` and `eyre` do) says each thing once.
+    #[test]
+    fn no_level_of_an_error_chain_repeats_the_next() {
+        let errors = [
+            ClientError::from(AuthError::Transport {
+                operation: AuthOperation::SignIn,
+                detail: "connection refused".into(),
+                timeout: false,
+            }),
+            ClientError::Startup(std::io::Error::other("no more threads")),
+            ClientError::from(RequestError::Timeout {
+                after: std::time::Duration::from_secs(5),
+            }),
+            ClientError::from(CommandError::from(
+                crate::protocol::ValidationError::OutOfRange {
+                    field: "temperature",
+                    value: 2.0,
+                    min: 0.0,
+                    max: 1.0,
+                },
+            )),
+        ];
+        for error in errors {
+            let levels = chain(&error);
+            for pair in levels.windows(2) {
+                assert!(
+                    !pair[0].contains(&pair[1]),
+                    "{:?} repeats its source {:?}",
+                    pair[0],
+                    pair[1]
+                );
+            }
+            assert!(!levels[0].is_empty());
+            let whole = levels.join(": ");
+            assert!(!whole.contains("sign-in: sign-in"), "{whole}");
         }
     }
 }

@@ -54,7 +54,7 @@ use crate::config::ClientConfig;
 use crate::connection::{CommandLabel, Publish, PublishOutcome};
 use crate::diagnostics::DiagnosticsSnapshot;
 use crate::events::{Event, TimestampedEvent};
-use crate::protocol::{ClientIdentity, Command, CommandError, DeviceRef, UnitSystem};
+use crate::protocol::{ClientIdentity, Command, CommandError, DeviceRef, MacAddress, UnitSystem};
 use crate::reconnector::{Disconnect, GetDiagnostics, GetPhase, Phase};
 use features::FeatureCache;
 
@@ -199,7 +199,10 @@ impl Client {
         self.inner
             .devices
             .find(mac)
-            .ok_or_else(|| ClientError::UnknownDevice(crate::protocol::redact_mac(mac)))
+            .ok_or_else(|| match MacAddress::new(mac) {
+                Ok(mac) => ClientError::UnknownDevice(mac),
+                Err(e) => ClientError::Id(e),
+            })
     }
 
     /// Sends `command` to the device `mac`: validated first (a bad parameter or a

@@ -134,9 +134,8 @@ pub(super) async fn start_on_own_thread(
                 }
             }
         })
-        .map_err(|e| ClientError::Startup(e.to_string()))?;
-    rx.await
-        .map_err(|_| ClientError::Startup("the client thread ended early".into()))?
+        .map_err(ClientError::Startup)?;
+    rx.await.map_err(|_| ClientError::ThreadEnded)?
 }
 
 /// Signs in and lists the account's devices (those the configuration wants).

@@ -93,7 +93,7 @@ pub enum CommandError {
 pub enum DecodeError {
     /// Not JSON, or JSON whose shape or field types do not match the protocol
     /// (for example a missing required status key).
-    #[error("malformed payload: {0}")]
+    #[error("malformed payload")]
     Malformed(#[from] serde_json::Error),
 }
 

@@ -14,6 +14,7 @@ use super::steps::{
 use crate::auth::Auth;
 use crate::bus::EventBus;
 use crate::clock::SharedClock;
+use crate::connection::LinkError;
 use crate::connection::{
     Close, CommandEvent, CommandLabel, Connection, ConnectionEvent, GetStatus,
 };
@@ -282,9 +283,7 @@ impl Reconnector {
         let now = self.now();
         self.policy.on_connect_started(now);
         let result = match result {
-            Ok(_) if self.early_interrupt => Err(StepError::Lost(
-                "connection lost right after CONNACK".into(),
-            )),
+            Ok(_) if self.early_interrupt => Err(StepError::LostAfterConnack),
             other => other,
         };
         match result {
@@ -575,7 +574,7 @@ impl Reconnector {
         }));
     }
 
-    fn on_interrupted(&mut self, ctx: &mut Context<Self>, generation: u64, error: String) {
+    fn on_interrupted(&mut self, ctx: &mut Context<Self>, generation: u64, error: LinkError) {
         if self.live_generation != Some(generation) {
             debug!(generation, "interruption of a stale generation ignored");
             return;
@@ -598,7 +597,7 @@ impl Reconnector {
                 self.on_attempt_failed(ctx, StepError::Lost(error));
             }
             Phase::Up => {
-                let error = redact_reason(&error);
+                let error = redact_reason(&error.to_string());
                 warn!(generation, %error, "connection interrupted");
                 if let Some(stability) = self.stability.take() {
                     ctx.cancel_future(stability);
@@ -697,7 +696,7 @@ impl Handler<ConnectionEvent> for Reconnector {
                 debug!(generation, "CONNACK event");
             }
             ConnectionEvent::Interrupted { generation, error } => {
-                self.on_interrupted(ctx, generation, error.to_string());
+                self.on_interrupted(ctx, generation, error);
             }
             ConnectionEvent::Command(command) => self.on_command_event(command),
         }

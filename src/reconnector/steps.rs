@@ -10,6 +10,7 @@ use tracing::{debug, info};
 
 use crate::auth::{Auth, AuthError, GetCredentials, RenewCredentials};
 use crate::bus::EventBus;
+use crate::connection::LinkError;
 use crate::connection::{
     Close, ConnectError, ConnectErrorKind, Connected, Connection, FlushQueue, FlushReport,
     RequestError, Restart,
@@ -18,7 +19,7 @@ use crate::events::Event;
 use crate::periodic::Resume;
 use crate::policy::FailureKind;
 use crate::rest::RestError;
-use crate::subscriptions::{Replay, ReplayReport, SetLink};
+use crate::subscriptions::{Replay, ReplayError, ReplayReport, SetLink};
 
 /// Lists the account's devices and starts following them (subscriptions, polling);
 /// answers how many. Run by each attempt until it has succeeded once, so a client
@@ -40,13 +41,16 @@ pub enum StepError {
     Connect(ConnectError),
     /// Replaying the subscriptions failed (the registry is intact).
     #[error("resubscribe: {0}")]
-    Replay(String),
+    Replay(ReplayError),
     /// Flushing the offline queue failed.
     #[error("flush: {0}")]
     Flush(RequestError),
     /// The link was lost before the recovery completed.
     #[error("connection lost while restoring: {0}")]
-    Lost(String),
+    Lost(LinkError),
+    /// The link was lost between CONNACK and the end of the attempt.
+    #[error("connection lost right after CONNACK")]
+    LostAfterConnack,
     /// A peer actor is gone.
     #[error("{0} actor unavailable")]
     Unavailable(&'static str),
@@ -66,7 +70,9 @@ impl StepError {
                 ConnectErrorKind::AuthRejected => FailureKind::AuthRejected,
                 ConnectErrorKind::Cancelled => FailureKind::Other,
             },
-            Self::Replay(_) | Self::Flush(_) | Self::Lost(_) => FailureKind::Restore,
+            Self::Replay(_) | Self::Flush(_) | Self::Lost(_) | Self::LostAfterConnack => {
+                FailureKind::Restore
+            }
             Self::Stalled => FailureKind::Unreachable,
             Self::Unavailable(_) => FailureKind::Other,
         }
@@ -227,7 +233,7 @@ pub(super) async fn run_restore(plan: RestorePlan) -> Result<Restored, StepError
             .send(Replay)
             .await
             .map_err(gone("subscriptions"))?
-            .map_err(|e| StepError::Replay(e.to_string()))?;
+            .map_err(StepError::Replay)?;
         plan.bus.emit(Event::Resubscribed {
             topics: report.restored,
             failed: report.failed,

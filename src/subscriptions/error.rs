@@ -7,7 +7,7 @@ use crate::registry::FilterError;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistrationError {
     /// The topic filter is not valid MQTT.
-    #[error("invalid topic filter: {0}")]
+    #[error("invalid topic filter")]
     InvalidFilter(#[from] FilterError),
 }
 
