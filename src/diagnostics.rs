@@ -53,6 +53,7 @@ pub struct Diagnostics {
 /// A point-in-time view of [`Diagnostics`], serialisable to JSON. Durations are whole
 /// milliseconds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct DiagnosticsSnapshot {
     /// Whether a connection is established.
     pub connected: bool,

@@ -463,12 +463,10 @@ mod tests {
     const HOUR: Duration = Duration::from_secs(3600);
 
     fn state() -> DashboardState {
-        let devices = [DeviceSummary {
-            mac: MAC.into(),
-            additional_value: "1234".into(),
-            device_type: 52,
-            name: "Garage Water Heater".into(),
-        }];
+        let mut device = DeviceSummary::from_mac(MAC);
+        device.additional_value = "1234".into();
+        device.name = "Garage Water Heater".into();
+        let devices = [device];
         DashboardState::new(&devices, UnitSystem::UsCustomary, HOUR, 1_000)
     }
 

@@ -30,6 +30,7 @@ impl fmt::Display for AuthOperation {
 ///
 /// Cloneable because one renewal's outcome is handed to every caller that waited for it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuthError {
     /// The server rejected the e-mail/password pair. Fatal: never retried
     /// automatically (retrying a wrong password risks locking the account); only an

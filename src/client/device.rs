@@ -7,6 +7,7 @@ use crate::rest::Device;
 
 /// A monitored device, as the device list describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct DeviceSummary {
     /// MAC as the device list gives it (used in topics and events).
     pub mac: String,

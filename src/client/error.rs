@@ -8,6 +8,7 @@ use crate::rest::RestError;
 
 /// What can go wrong when starting or using a [`Client`](super::Client).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
     /// The configuration is invalid.
     #[error(transparent)]

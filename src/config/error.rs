@@ -5,6 +5,7 @@ use thiserror::Error;
 /// A configuration value was refused by
 /// [`ClientConfigBuilder::build`](super::ClientConfigBuilder::build).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// `option` holds a value outside what it accepts.
     #[error("invalid value {value} for option `{option}`: {expected}")]

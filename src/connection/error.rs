@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// Why a connection attempt (`Connect`) did not reach CONNACK.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConnectError {
     /// TCP + TLS + upgrade + CONNACK did not finish within the connect timeout.
     #[error("connect timed out after {after:?}")]
@@ -125,6 +126,7 @@ impl std::fmt::Display for Operation {
 
 /// Why a live generation ended (carried by `Interrupted`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LinkError {
     /// The transport failed (I/O error, broker closed the connection, missed PINGRESP
     /// detected by rumqttc, protocol error).
@@ -151,6 +153,7 @@ pub enum LinkError {
 
 /// Why a publish / subscribe / unsubscribe / flush request failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RequestError {
     /// No live link (and, for publishes, queueing is disabled).
     #[error("not connected")]

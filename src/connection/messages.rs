@@ -107,6 +107,7 @@ impl fmt::Debug for Publish {
 
 /// How a publish ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PublishOutcome {
     /// The broker acknowledged it (PUBACK).
     Acknowledged,
@@ -201,6 +202,7 @@ pub enum LinkPhase {
 
 /// Snapshot of the actor's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LinkStatus {
     /// Current generation, if any transport exists.
     pub generation: Option<u64>,

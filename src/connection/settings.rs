@@ -70,6 +70,7 @@ impl Endpoint {
 
 /// A setting that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SettingsError {
     /// The broker URL does not parse or lacks a host.
     #[error("invalid broker URL: {reason}")]

@@ -7,6 +7,7 @@ use crate::protocol::MacAddress;
 
 /// A snapshot of every schedule.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct PollingStats {
     /// Whether polls are being skipped (link down).
     pub paused: bool,

@@ -75,6 +75,7 @@ pub enum Decision {
 /// `reconnect_scheduled` events, and what the supervisor watches while it waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FailureKind {
     /// The established link was lost (drop, kick, half-open link, server cut).
     Interrupted,

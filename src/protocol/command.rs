@@ -14,6 +14,7 @@ use super::units::UnitSystem;
 /// A DHW operation mode that may be sent with `dhw-mode` (vacation has its own command,
 /// [`Command::SetVacation`]; "power off" is reported by the device, never sent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DhwMode {
     /// Heat pump only (1).
     HeatPump,

@@ -9,6 +9,7 @@ use super::feature::Capability;
 
 /// A parameter failed validation (protocol.md §5.3 parameter rules, §6, §9).
 #[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
 pub enum ValidationError {
     /// A value lies outside an inclusive range.
     #[error("{field} must be between {} and {} (got {})", Shown(*.min), Shown(*.max), Shown(*.value))]
@@ -69,6 +70,7 @@ impl fmt::Display for Shown {
 
 /// Why a command could not be built. Nothing is published when this is returned.
 #[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
 pub enum CommandError {
     /// The command is gated (§5.3 "Gate") and no feature payload is known for the
     /// device yet: request it (code 16777217) and build the command again.
@@ -90,6 +92,7 @@ pub enum CommandError {
 
 /// An incoming payload could not be decoded. The message should be logged and dropped.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// Not JSON, or JSON whose shape or field types do not match the protocol
     /// (for example a missing required status key).
@@ -99,6 +102,7 @@ pub enum DecodeError {
 
 /// An identifier is not usable in MQTT topics or payloads.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum IdError {
     /// Empty identifier.
     #[error("{kind} must not be empty")]

@@ -168,6 +168,7 @@ pub struct Feature {
 
 /// A feature flag a command is gated on (§5.3 "Gate").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Capability {
     /// `powerUse`.
     PowerUse,

@@ -8,6 +8,7 @@ use super::envelope::CallFailure;
 
 /// Why an authenticated REST call failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RestError {
     /// No access token could be obtained.
     #[error("{endpoint}: no access token: {source}")]

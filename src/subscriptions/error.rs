@@ -5,6 +5,7 @@ use crate::registry::FilterError;
 
 /// A handler could not be registered (nothing was registered).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegistrationError {
     /// The topic filter is not valid MQTT.
     #[error("invalid topic filter")]

@@ -6,6 +6,7 @@ use crate::registry::HandlerId;
 
 /// A snapshot of the registry and the dispatcher's counters.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct SubscriptionStats {
     /// Registered topic filters.
     pub filters: usize,
