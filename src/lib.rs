@@ -23,8 +23,8 @@ pub mod subscriptions;
 pub use client::{Client, ClientError, DeviceSummary};
 pub use config::{ClientConfig, ClientConfigBuilder, ConfigError};
 pub use diagnostics::DiagnosticsSnapshot;
-pub use events::{Event, FailureReason, TimestampedEvent};
-pub use policy::FailureKind;
+pub use events::{Event, FailureReason, RenewalMethod, Report, TimestampedEvent};
+pub use policy::{AttemptKind, FailureKind};
 pub use protocol::{Command, CommandError, DhwMode, Feature, MacAddress, Status, UnitSystem};
 
 // What an application shares between threads and tasks must stay shareable.
