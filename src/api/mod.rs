@@ -1,6 +1,6 @@
 //! The NaviLink REST API's HTTP layer (docs/protocol.md §2.1–§2.5): one exchange with
-//! the server ([`http`]), the `{code, msg, data}` envelope and its success rule
-//! ([`envelope`]), and the unauthenticated sign-in and refresh calls with their wire
+//! the server (`http`), the `{code, msg, data}` envelope and its success rule
+//! (`envelope`), and the unauthenticated sign-in and refresh calls with their wire
 //! models ([`auth_api`]).
 //!
 //! Layering: this module depends only on [`crate::protocol`] (its lenient decoders).
