@@ -2,7 +2,7 @@
 //! (`POST /auth/refresh`, §2.5): request bodies and response models.
 //!
 //! These calls carry no `authorization` header. Turning the token payload into a
-//! token set with expiry instants is the auth layer's job ([`TokenSet`](crate::auth::TokenSet)).
+//! token set with expiry instants is the auth layer's job (`auth::TokenSet`).
 
 use std::fmt;
 

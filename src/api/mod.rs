@@ -4,9 +4,9 @@
 //! models ([`auth_api`]).
 //!
 //! Layering: this module depends only on [`crate::protocol`] (its lenient decoders).
-//! [`crate::auth`] builds on it to obtain and renew tokens, and [`crate::rest`] builds
-//! on both: its [`RestClient`](crate::rest::RestClient) takes access tokens from the
-//! auth layer and sends its calls through this one. Nothing here knows either of them.
+//! The `auth` module builds on it to obtain and renew tokens, and the `rest` module
+//! builds on both: its `RestClient` takes access tokens from the auth layer and sends
+//! its calls through this one. Nothing here knows either of them.
 
 pub mod auth_api;
 pub(crate) mod envelope;

@@ -3,7 +3,7 @@
 //! them against the NaviLink REST API (docs/protocol.md §2.3–§2.5).
 //!
 //! Layering: `auth` uses the HTTP layer in [`crate::api`] (sign-in and refresh calls,
-//! the envelope) and never [`crate::rest`]; the device endpoints' client in `rest`
+//! the envelope) and never the `rest` module; the device endpoints' client in `rest`
 //! sits above it and asks it for access tokens.
 //!
 //! * Expiry instants are stamped on receipt; both kinds count as stale

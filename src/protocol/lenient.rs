@@ -1,5 +1,5 @@
 //! Lenient scalar decoders, shared by the device payloads ([`crate::protocol`]) and the
-//! REST answers ([`crate::rest`], [`crate::api`]) (docs/protocol.md §0 pitfall 2, §6.1).
+//! REST answers (`rest`, `api`) (docs/protocol.md §0 pitfall 2, §6.1).
 //!
 //! The device and the cloud send numbers as JSON integers, integral floats (`1580.0`) and,
 //! occasionally, numeric strings (`"120"`, `"02134"`); REST text fields sometimes arrive as

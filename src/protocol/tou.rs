@@ -2,7 +2,7 @@
 //! §2.9): periods sent with code 33554439, the answer on `…/res/tou/rd`, the period
 //! builder, and the rate plans the REST API reads, writes and converts
 //! ([`TouInfo`], [`TouPlan`], [`TouSeason`], [`TouInterval`]), which
-//! [`crate::rest::RestClient`] decodes into.
+//! `rest::RestClient` decodes into.
 
 use std::collections::BTreeSet;
 
