@@ -1,4 +1,4 @@
-//! Golden example G1 (protocol.md §14): sign-in decoding, expiry instants, refresh
+//! Golden example G1 (docs/protocol.md §14): sign-in decoding, expiry instants, refresh
 //! merge, and the full sign-in the policy performs once the AWS credentials are stale.
 
 mod auth_support;

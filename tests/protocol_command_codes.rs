@@ -1,4 +1,4 @@
-//! One test per command code of protocol.md §5.3: the typed call produces exactly the
+//! One test per command code of docs/protocol.md §5.3: the typed call produces exactly the
 //! expected topic and request JSON (envelope, code, mode string, params). Codes 33554466
 //! ("go-out day") has no command by design.
 

@@ -1,5 +1,5 @@
-//! One test per docs-versus-code contradiction of protocol.md §13, showing which side the
-//! protocol layer follows (the upstream code's, as protocol.md does, unless stated).
+//! One test per docs-versus-code contradiction of docs/protocol.md §13, showing which side the
+//! protocol layer follows (the upstream code's, as docs/protocol.md does, unless stated).
 //! Items 1 (REST `authorization` header) and 2 (refresh response merge) concern the REST
 //! client and are tested with it.
 

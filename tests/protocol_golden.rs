@@ -1,4 +1,4 @@
-//! The MQTT-side golden examples of protocol.md §14: G2's derived identifiers and topics,
+//! The MQTT-side golden examples of docs/protocol.md §14: G2's derived identifiers and topics,
 //! and G3–G6 in full (requests byte-for-byte as JSON values, answers field by field).
 
 mod protocol_support;

@@ -1,4 +1,4 @@
-//! Classification of incoming messages (protocol.md §4.4, §5.5, §5.8): status and feature
+//! Classification of incoming messages (docs/protocol.md §4.4, §5.5, §5.8): status and feature
 //! by payload key, schedules and energy by client response topic, echoes of requests,
 //! control refusals, and malformed payloads as errors.
 

@@ -130,7 +130,7 @@ fn map_call(line: &Value) -> Mapped {
         },
         "set_dhw_temperature" | "set_freeze_protection_temperature" => {
             let Some(unit) = unit_of(line) else {
-                return nr("the unit is explicit (protocol.md §13 item 21)");
+                return nr("the unit is explicit (docs/protocol.md §13 item 21)");
             };
             let t = &args["temperature"];
             if !t.is_number() {
@@ -256,7 +256,7 @@ fn check_published(line: &Value, command: &Command) -> Result<(), String> {
         expected[key] = Value::Null;
     }
     // The reference omits the fraction when the microsecond is 0 (oracle README difference
-    // 2); we always send six digits as protocol.md §5.7 says.
+    // 2); we always send six digits as docs/protocol.md §5.7 says.
     if let Some(ts) = expected["timestamp"].as_str() {
         if ts.len() == 20 && ours["timestamp"].as_str() == Some(&format!("{}.000000Z", &ts[..19])) {
             expected["timestamp"] = ours["timestamp"].clone();

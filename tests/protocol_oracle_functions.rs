@@ -4,7 +4,7 @@
 //! reference raised one.
 //!
 //! Documented difference: `build_tou_period` with pre-scaled integer prices and
-//! `decimal_point` 11 is refused (the range 0–10 of protocol.md §6.6 is always checked; the
+//! `decimal_point` 11 is refused (the range 0–10 of docs/protocol.md §6.6 is always checked; the
 //! reference skips the check when both prices are integers).
 
 mod protocol_support;
@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 const TOL: f64 = 1e-9;
 
 fn unit_of(line: &Value) -> UnitSystem {
-    // `null` = unset: upstream reads user input as °F then (protocol.md §6.3).
+    // `null` = unset: upstream reads user input as °F then (docs/protocol.md §6.3).
     match line["unit_system"].as_str() {
         Some("metric") => UnitSystem::Metric,
         _ => UnitSystem::UsCustomary,

@@ -2,10 +2,10 @@
 //! `feature.jsonl`: every accepted line is decoded, serialised with wire names in °F and in
 //! °C, and compared key by key with the reference's `decoded_f` / `decoded_c`.
 //!
-//! Documented differences (protocol.md wins over the reference):
+//! Documented differences (docs/protocol.md wins over the reference):
 //! * optional keys the payload lacks are reported as `null` (unknown) instead of the
 //!   reference's defaults (`errorCode` 0, `operationMode` 0, `dhwOperationSetting` 3, …);
-//! * `touStatus` given as the string `"0"` is false (protocol.md §6.1; the reference uses
+//! * `touStatus` given as the string `"0"` is false (docs/protocol.md §6.1; the reference uses
 //!   truthiness, oracle README difference 6);
 //! * unknown enum values are kept raw instead of rejecting the object (§0 pitfall 4).
 

@@ -10,8 +10,9 @@ use actix::{Actor, Addr};
 use auth_support::*;
 use futures::future::join_all;
 use nwp500::auth::{Auth, AuthError};
+use nwp500::protocol::TouPlan;
 use nwp500::rest::{
-    CloudConnection, InstallType, Location, RestClient, RestError, TouPlan, TouQuery, TouUpdate,
+    CloudConnection, InstallType, Location, RestClient, RestError, TouQuery, TouUpdate,
 };
 use serde_json::{json, Value};
 
@@ -307,7 +308,7 @@ async fn tou_read_write_and_convert_requests() {
         .await
         .unwrap();
     assert_eq!(info.controller_id, "TESTSERIAL0001");
-    assert_eq!(info.schedule[0].interval[0].price_min, 45000);
+    assert_eq!(info.schedule[0].intervals[0].price_min, 45000);
     let get = &stub.requests_to("/device/tou")[0];
     assert_eq!(get.method, "GET");
     assert_eq!(get.body, None);

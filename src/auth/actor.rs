@@ -9,8 +9,8 @@ use actix::{Actor, AsyncContext, Context, Handler, ResponseActFuture};
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use tracing::{debug, info, warn};
 
+use crate::api::http::build_client;
 use crate::clock::{SharedClock, TokioClock};
-use crate::rest::http::build_client;
 
 use super::config::AuthConfig;
 use super::error::AuthError;

@@ -8,7 +8,7 @@ use url::Url;
 
 use super::secret::{redact_email, Secret};
 
-/// The real NaviLink REST base URL (protocol.md §1).
+/// The real NaviLink REST base URL (docs/protocol.md §1).
 pub const DEFAULT_API_BASE_URL: &str = crate::config::DEFAULT_API_URL;
 /// Default early-renewal margin: tokens count as expired this long before their expiry.
 pub const DEFAULT_SAFETY_MARGIN: Duration = Duration::from_secs(300);
@@ -48,7 +48,7 @@ pub struct AuthConfig {
 }
 
 impl AuthConfig {
-    /// Settings for an account, with the defaults of protocol.md §1.
+    /// Settings for an account, with the defaults of docs/protocol.md §1.
     pub fn new(email: impl Into<String>, password: impl Into<Secret>) -> Self {
         Self {
             email: email.into(),

@@ -1,4 +1,4 @@
-//! Errors of the auth layer and their classification (protocol.md §2.2).
+//! Errors of the auth layer and their classification (docs/protocol.md §2.2).
 //!
 //! Only an explicit credential rejection by the sign-in endpoint is fatal. Anything
 //! unfamiliar stays transient: a message that merely *contains* "invalid" never
@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::rest::envelope::CallFailure;
+use crate::api::envelope::CallFailure;
 
 /// Which auth call failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

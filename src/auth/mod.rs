@@ -1,6 +1,10 @@
 //! Authentication: the [`Auth`] actor, which owns the account's tokens (access, id and
 //! refresh tokens, AWS temporary credentials and their expiry instants) and renews
-//! them against the NaviLink REST API (protocol.md §2.3–§2.5).
+//! them against the NaviLink REST API (docs/protocol.md §2.3–§2.5).
+//!
+//! Layering: `auth` uses the HTTP layer in [`crate::api`] (sign-in and refresh calls,
+//! the envelope) and never the `rest` module; the device endpoints' client in `rest`
+//! sits above it and asks it for access tokens.
 //!
 //! * Expiry instants are stamped on receipt; both kinds count as stale
 //!   [`AuthConfig::safety_margin`] before they expire ([`TokenSet::needs_renewal`]).

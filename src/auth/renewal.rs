@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tracing::{debug, info, warn};
 use url::Url;
 
+use crate::api::auth_api;
 use crate::clock::SharedClock;
-use crate::rest::auth_api;
 
 use super::error::{AuthError, AuthOperation};
 use super::messages::{Credentials, Renewed};

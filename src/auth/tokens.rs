@@ -1,4 +1,4 @@
-//! The token set and its pure decision rules (protocol.md §2.4, §2.5).
+//! The token set and its pure decision rules (docs/protocol.md §2.4, §2.5).
 //!
 //! The server sends only lifetimes, so expiry instants are stamped on receipt with
 //! the wall clock. The login tokens and the AWS credentials expire independently;
@@ -7,12 +7,12 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
+use crate::api::TokenPayload;
 use crate::credentials::AwsCredentials;
-use crate::rest::TokenPayload;
 
 use super::secret::Secret;
 
-/// Lifetime assumed when `authenticationExpiresIn` is absent (protocol.md §1).
+/// Lifetime assumed when `authenticationExpiresIn` is absent (docs/protocol.md §1).
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// The login tokens and AWS credentials held for one account.
@@ -34,7 +34,7 @@ pub struct TokenSet {
     pub aws_issued_at: Option<SystemTime>,
 }
 
-/// What must happen before the tokens can be used (protocol.md §2.4).
+/// What must happen before the tokens can be used (docs/protocol.md §2.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Renewal {
     /// Everything is valid for at least the margin.
@@ -80,7 +80,7 @@ impl TokenSet {
         })
     }
 
-    /// Merges a refresh answer processed at `refreshed_at` (protocol.md §2.5):
+    /// Merges a refresh answer processed at `refreshed_at` (docs/protocol.md §2.5):
     /// the access token and its expiry are replaced; refresh and id tokens are kept
     /// when absent. AWS credentials are replaced only by a complete new key pair,
     /// and always together with their expiry: a lifetime without keys is ignored, so
@@ -129,7 +129,7 @@ impl TokenSet {
     }
 
     /// Whether the AWS credentials expire within the margin. Credentials without a
-    /// known expiry are not stale (protocol.md §2.4); missing credentials are not
+    /// known expiry are not stale (docs/protocol.md §2.4); missing credentials are not
     /// stale either (a renewal would not necessarily bring any).
     pub fn aws_stale(&self, now: SystemTime, margin: Duration) -> bool {
         match self.aws.as_ref().and_then(|a| a.expires_at) {
@@ -138,7 +138,7 @@ impl TokenSet {
         }
     }
 
-    /// The renewal policy of protocol.md §2.4: stale AWS credentials → sign-in;
+    /// The renewal policy of docs/protocol.md §2.4: stale AWS credentials → sign-in;
     /// otherwise a stale access token → refresh; otherwise nothing.
     pub fn needs_renewal(&self, now: SystemTime, margin: Duration) -> Renewal {
         if self.aws_stale(now, margin) {

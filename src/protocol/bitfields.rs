@@ -1,4 +1,4 @@
-//! Week and season bitfields of schedules and TOU periods (protocol.md §6.6).
+//! Week and season bitfields of schedules and TOU periods (docs/protocol.md §6.6).
 //!
 //! Week ("MGPP" encoding): Sunday = 128, Monday = 64, Tuesday = 32, Wednesday = 16,
 //! Thursday = 8, Friday = 4, Saturday = 2; bit 0 is unused. Season: bit (month − 1),

@@ -1,4 +1,4 @@
-//! Command codes (protocol.md §5.3): queries are `0x0100_0000 + n`, controls
+//! Command codes (docs/protocol.md §5.3): queries are `0x0100_0000 + n`, controls
 //! `0x0200_0000 + n`.
 
 use super::enums::wire_enum;

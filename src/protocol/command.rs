@@ -1,4 +1,4 @@
-//! Every operation of protocol.md §5.3 (and the §5.7 event) as a typed [`Command`]: its
+//! Every operation of docs/protocol.md §5.3 (and the §5.7 event) as a typed [`Command`]: its
 //! code and the capability gates it is checked against. Building the request is in
 //! `request.rs`.
 

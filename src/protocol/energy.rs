@@ -1,4 +1,4 @@
-//! Energy usage answers (protocol.md §10), received on
+//! Energy usage answers (docs/protocol.md §10), received on
 //! `cmd/{dt}/{cid}/res/energy-usage-daily-query/rd` inside `response`.
 
 use serde::ser::{SerializeMap, Serializer};

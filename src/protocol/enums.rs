@@ -1,4 +1,4 @@
-//! Enumerations (protocol.md §11). Every enum keeps values it does not know as
+//! Enumerations (docs/protocol.md §11). Every enum keeps values it does not know as
 //! `Unknown(raw)` instead of failing the whole message (§0 pitfall 4).
 //!
 //! Each enum has a `name()` in SCREAMING_CASE (for the enums that appear in decoded status

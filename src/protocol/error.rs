@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use super::feature::Capability;
 
-/// A parameter failed validation (protocol.md §5.3 parameter rules, §6, §9).
+/// A parameter failed validation (docs/protocol.md §5.3 parameter rules, §6, §9).
 #[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum ValidationError {

@@ -1,4 +1,4 @@
-//! Device error codes (`errorCode` / `subErrorCode`, protocol.md §12) with human text.
+//! Device error codes (`errorCode` / `subErrorCode`, docs/protocol.md §12) with human text.
 //!
 //! `errorCode` is the decimal number of the E-code (E799 → 799). Unknown codes are kept
 //! as raw integers.

@@ -1,5 +1,5 @@
 //! The feature (device info) payload (`response.feature`, answer to 16777217,
-//! protocol.md §8) and the capability gates commands check before sending (§5.3).
+//! docs/protocol.md §8) and the capability gates commands check before sending (§5.3).
 
 use std::fmt;
 

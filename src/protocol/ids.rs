@@ -1,5 +1,5 @@
 //! Identifiers: MQTT client id, session id, device MAC and the device reference used to
-//! address one water heater (protocol.md §0, §3.4).
+//! address one water heater (docs/protocol.md §0, §3.4).
 //!
 //! `Debug` and `Display` of [`ClientId`], [`SessionId`] and [`MacAddress`] are redacted so
 //! that they can go into logs; use `as_str()` where the full value is needed (topics,
@@ -11,7 +11,7 @@ use rand::RngCore;
 
 use super::error::IdError;
 
-/// `deviceType` of the NWP500 (`NPF700_WIFI`, protocol.md §1).
+/// `deviceType` of the NWP500 (`NPF700_WIFI`, docs/protocol.md §1).
 pub const NWP500_DEVICE_TYPE: u32 = 52;
 
 /// Prefix of generated client ids.

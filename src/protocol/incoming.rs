@@ -1,4 +1,4 @@
-//! Classification and decoding of incoming messages (protocol.md §4.4, §5.5, §5.8).
+//! Classification and decoding of incoming messages (docs/protocol.md §4.4, §5.5, §5.8).
 //!
 //! Status and feature answers are recognised by payload key wherever they arrive
 //! (`response.status`, `response.st`, top-level `status`, `st`; likewise `feature`/`did`).

@@ -1,14 +1,18 @@
-//! Lenient scalar decoders for device payloads (protocol.md §0 pitfall 2, §6.1).
+//! Lenient scalar decoders, shared by the device payloads ([`crate::protocol`]) and the
+//! REST answers (`rest`, `api`) (docs/protocol.md §0 pitfall 2, §6.1).
 //!
 //! The device and the cloud send numbers as JSON integers, integral floats (`1580.0`) and,
-//! occasionally, numeric strings (`"120"`). These newtypes accept all of those and reject
-//! everything else with a serde error, so one malformed field makes the whole object fail
-//! to decode instead of turning into a silent zero.
+//! occasionally, numeric strings (`"120"`, `"02134"`); REST text fields sometimes arrive as
+//! numbers. These newtypes and `deserialize_with` helpers accept all of those and reject
+//! everything else with a serde error, so one malformed field makes its object fail to
+//! decode instead of turning into a silent zero. JSON `null` counts as absent for the
+//! optional helpers. Error messages name the JSON kind only, never the value.
 
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde_json::Value;
 
 /// Largest magnitude an `f64` can hold while every integer up to it stays exact (2^53).
 const MAX_EXACT_F64_INT: f64 = 9_007_199_254_740_992.0;
@@ -34,6 +38,23 @@ fn parse_int_str(s: &str) -> Option<i64> {
 /// Parses a numeric string as a finite float.
 fn parse_float_str(s: &str) -> Option<f64> {
     s.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// The JSON kind of a value, for error messages that must not echo the value.
+pub(crate) fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Reads an integer from an already parsed value, with the rules of [`Int`].
+pub(crate) fn int_from_value(v: &Value) -> Option<i64> {
+    Int::deserialize(v).ok().map(|i| i.0)
 }
 
 /// An integer field: JSON integer, integral float or numeric string.
@@ -100,6 +121,45 @@ impl<'de> Deserialize<'de> for Num {
                 parse_float_str(v)
                     .map(Num)
                     .ok_or_else(|| E::custom("expected a number, got a non-numeric string"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A text field: a string, or a number or boolean rendered as text (REST labels such as
+/// a phone number sent as a number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Text(pub(crate) String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string (or a number or boolean rendered as text)")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
+                Ok(Text(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                // serde_json's own rendering, so 37.0 reads "37.0" as the JSON text did.
+                Ok(Text(
+                    serde_json::Number::from_f64(v).map_or_else(String::new, |n| n.to_string()),
+                ))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
             }
         }
         d.deserialize_any(V)
@@ -350,9 +410,81 @@ pub(crate) fn tolerant_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<
     d.deserialize_any(V)
 }
 
+/// `deserialize_with` functions for model fields.
+pub(crate) mod field {
+    use serde::{Deserialize, Deserializer};
+
+    use super::{DevBool, Int, Num, Text, TouOverrideFlag, TouStatusFlag, TriState};
+
+    /// Required integer.
+    pub(crate) fn int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        Ok(Int::deserialize(d)?.0)
+    }
+
+    /// Optional integer (absent or null → `None`); use with `#[serde(default)]`.
+    pub(crate) fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        Ok(Option::<Int>::deserialize(d)?.map(|i| i.0))
+    }
+
+    /// Optional number (absent or null → `None`); use with `#[serde(default)]`.
+    pub(crate) fn opt_num<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        Ok(Option::<Num>::deserialize(d)?.map(|n| n.0))
+    }
+
+    /// Optional text (absent or null → `None`); use with `#[serde(default)]`.
+    pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Ok(Option::<Text>::deserialize(d)?.map(|t| t.0))
+    }
+
+    /// Text where absent or null reads as empty; use with `#[serde(default)]`.
+    pub(crate) fn text_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        Ok(opt_text(d)?.unwrap_or_default())
+    }
+
+    /// A list where null reads as empty; use with `#[serde(default)]`.
+    pub(crate) fn list_or_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+    }
+
+    /// Required number (fractions allowed).
+    pub(crate) fn num<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Num::deserialize(d)?.0)
+    }
+
+    /// Required devbool.
+    pub(crate) fn devbool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        Ok(DevBool::deserialize(d)?.0)
+    }
+
+    /// Optional devbool (absent → `None`); use with `#[serde(default)]`.
+    pub(crate) fn opt_devbool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        Ok(Some(DevBool::deserialize(d)?.0))
+    }
+
+    /// Required tri-state.
+    pub(crate) fn tri<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        Ok(TriState::deserialize(d)?.0)
+    }
+
+    /// Required `touStatus`.
+    pub(crate) fn tou_status<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        Ok(TouStatusFlag::deserialize(d)?.0)
+    }
+
+    /// Required `touOverrideStatus`.
+    pub(crate) fn tou_override<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        Ok(TouOverrideFlag::deserialize(d)?.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn int(s: &str) -> Result<i64, serde_json::Error> {
         serde_json::from_str::<Int>(s).map(|i| i.0)
@@ -369,6 +501,55 @@ mod tests {
         assert!(int("true").is_err());
         assert!(int("null").is_err());
         assert!(int("18446744073709551615").is_err());
+    }
+
+    #[derive(Deserialize)]
+    struct Probe {
+        #[serde(default, deserialize_with = "field::opt_int")]
+        i: Option<i64>,
+        #[serde(default, deserialize_with = "field::opt_num")]
+        f: Option<f64>,
+        #[serde(default, deserialize_with = "field::opt_text")]
+        s: Option<String>,
+    }
+
+    fn probe(v: Value) -> Option<Probe> {
+        serde_json::from_value(v).ok()
+    }
+
+    #[test]
+    fn optional_integers_accept_floats_and_numeric_strings() {
+        let i = |v| probe(v).map(|p| p.i);
+        assert_eq!(i(json!({"i": 52})), Some(Some(52)));
+        assert_eq!(i(json!({"i": 52.0})), Some(Some(52)));
+        assert_eq!(i(json!({"i": "02134"})), Some(Some(2134)));
+        assert_eq!(i(json!({"i": " -7 "})), Some(Some(-7)));
+        assert_eq!(i(json!({"i": null})), Some(None));
+        assert_eq!(i(json!({})), Some(None));
+        assert!(probe(json!({"i": 1.5})).is_none());
+        assert!(probe(json!({"i": "abc"})).is_none());
+        assert!(probe(json!({"i": [1]})).is_none());
+        assert!(probe(json!({"i": 1e300})).is_none());
+        assert_eq!(int_from_value(&json!("910")), Some(910));
+        assert_eq!(int_from_value(&json!(true)), None);
+    }
+
+    #[test]
+    fn optional_numbers_and_text_are_lenient() {
+        assert_eq!(probe(json!({"f": 37})).and_then(|p| p.f), Some(37.0));
+        assert_eq!(
+            probe(json!({"f": "-122.5"})).and_then(|p| p.f),
+            Some(-122.5)
+        );
+        assert!(probe(json!({"f": "x"})).is_none());
+        let s = |v| probe(v).and_then(|p| p.s);
+        assert_eq!(s(json!({"s": 5551234})).as_deref(), Some("5551234"));
+        assert_eq!(s(json!({"s": 37.5})).as_deref(), Some("37.5"));
+        assert_eq!(s(json!({"s": true})).as_deref(), Some("true"));
+        assert_eq!(s(json!({"s": "R"})).as_deref(), Some("R"));
+        assert_eq!(s(json!({"s": null})), None);
+        assert!(probe(json!({"s": {}})).is_none());
+        assert_eq!(kind(&json!([1])), "an array");
     }
 
     #[test]
@@ -401,52 +582,5 @@ mod tests {
         assert_eq!(o("1"), Some(true));
         assert_eq!(o("2"), Some(false));
         assert_eq!(o("false"), Some(false));
-    }
-}
-
-/// `deserialize_with` functions for model fields.
-pub(crate) mod field {
-    use serde::{Deserialize, Deserializer};
-
-    use super::{DevBool, Int, Num, TouOverrideFlag, TouStatusFlag, TriState};
-
-    /// Required integer.
-    pub(crate) fn int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-        Ok(Int::deserialize(d)?.0)
-    }
-
-    /// Optional integer (absent or null → `None`); use with `#[serde(default)]`.
-    pub(crate) fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        Ok(Option::<Int>::deserialize(d)?.map(|i| i.0))
-    }
-
-    /// Required number (fractions allowed).
-    pub(crate) fn num<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        Ok(Num::deserialize(d)?.0)
-    }
-
-    /// Required devbool.
-    pub(crate) fn devbool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-        Ok(DevBool::deserialize(d)?.0)
-    }
-
-    /// Optional devbool (absent → `None`); use with `#[serde(default)]`.
-    pub(crate) fn opt_devbool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        Ok(Some(DevBool::deserialize(d)?.0))
-    }
-
-    /// Required tri-state.
-    pub(crate) fn tri<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        Ok(TriState::deserialize(d)?.0)
-    }
-
-    /// Required `touStatus`.
-    pub(crate) fn tou_status<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-        Ok(TouStatusFlag::deserialize(d)?.0)
-    }
-
-    /// Required `touOverrideStatus`.
-    pub(crate) fn tou_override<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-        Ok(TouOverrideFlag::deserialize(d)?.0)
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! * identifiers and topics ([`ClientId`], [`SessionId`], [`MacAddress`], [`DeviceRef`],
 //!   [`topics`]);
-//! * every command of protocol.md §5.3 as a typed [`Command`], validated (capability gates,
+//! * every command of docs/protocol.md §5.3 as a typed [`Command`], validated (capability gates,
 //!   parameter ranges, setpoint limits) and built into an [`OutgoingRequest`];
 //! * [`classify`] for incoming messages, with full decoders for the status ([`Status`]),
 //!   feature ([`Feature`]), reservation, TOU, energy and recirculation payloads;
@@ -83,7 +83,8 @@ pub use reservation::{
 pub use status::{Status, StatusView};
 pub use topics::{EventSuffix, RequestSuffix, ResponseSuffix};
 pub use tou::{
-    CanonicalTou, Price, TouInfo, TouInterval, TouPeriod, TouPeriodSpec, TouSchedule, TouSeason,
+    CanonicalTou, Price, TouInfo, TouInterval, TouPeriod, TouPeriodSpec, TouPlan, TouSchedule,
+    TouSeason,
 };
 pub use units::{
     celsius_to_fahrenheit, round_decimals, DeciCelsius, DeciCelsiusDelta, FlowRate, HalfCelsius,

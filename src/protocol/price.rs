@@ -1,4 +1,4 @@
-//! TOU price scaling (protocol.md §6.6): integer = price × 10^`decimalPoint`, rounded
+//! TOU price scaling (docs/protocol.md §6.6): integer = price × 10^`decimalPoint`, rounded
 //! half-up in decimal (not binary) arithmetic on the number's shortest decimal form, so
 //! 0.125 @2 → 13 and 2.675 @2 → 268 although their binary values lie just below the tie.
 

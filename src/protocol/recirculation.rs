@@ -1,4 +1,4 @@
-//! Recirculation schedules (protocol.md §9.4): the entries sent with code 33554440 and the
+//! Recirculation schedules (docs/protocol.md §9.4): the entries sent with code 33554440 and the
 //! answer expected on `…/res/recirc-rsv/rd` (parser only; no upstream request produces it).
 
 use serde::ser::{SerializeMap, Serializer};

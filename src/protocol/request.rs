@@ -1,4 +1,4 @@
-//! Building requests (protocol.md §5.1–§5.3, §5.7): a [`Command`] is validated and turned
+//! Building requests (docs/protocol.md §5.1–§5.3, §5.7): a [`Command`] is validated and turned
 //! into an [`OutgoingRequest`] (topic, envelope, response topic, subscriptions to make first,
 //! and what answer to expect).
 //!

@@ -1,4 +1,4 @@
-//! DHW reservation schedules (protocol.md §6.7, §9.1): entries, the hex form of read
+//! DHW reservation schedules (docs/protocol.md §6.7, §9.1): entries, the hex form of read
 //! answers, the read answer model, the write-confirmation comparison and the entry builder.
 
 use std::collections::BTreeSet;

@@ -1,4 +1,4 @@
-//! The status payload (`response.status`, protocol.md §7): all 102 wire keys.
+//! The status payload (`response.status`, docs/protocol.md §7): all 102 wire keys.
 //!
 //! [`Status`] keeps raw wire values in typed newtypes and decodes flags and enums; unit
 //! conversions happen on access or in [`StatusView`], which serialises the status with
@@ -32,7 +32,7 @@ fn default_freeze_max() -> HalfCelsius {
     HalfCelsius(20)
 }
 
-/// A decoded status object. Field docs give the wire key; see protocol.md §7 for meanings.
+/// A decoded status object. Field docs give the wire key; see docs/protocol.md §7 for meanings.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[non_exhaustive]
 pub struct Status {

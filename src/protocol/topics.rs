@@ -1,4 +1,4 @@
-//! Topic strings (protocol.md §4.1). Only builders: matching topic filters is the
+//! Topic strings (docs/protocol.md §4.1). Only builders: matching topic filters is the
 //! subscription registry's job.
 //!
 //! AWS IoT does not accept wildcards inside a level, so device wildcards use `#` as a

@@ -1,13 +1,17 @@
-//! Time-of-use schedules (protocol.md §9.3, §6.6): periods sent with code 33554439, the
-//! answer on `…/res/tou/rd`, the period builder, and the REST `GET /device/tou` model.
+//! Time-of-use schedules, the one home of the TOU types (docs/protocol.md §9.3, §6.6,
+//! §2.9): periods sent with code 33554439, the answer on `…/res/tou/rd`, the period
+//! builder, and the rate plans the REST API reads, writes and converts
+//! ([`TouInfo`], [`TouPlan`], [`TouSeason`], [`TouInterval`]), which
+//! `rest::RestClient` decodes into.
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
 use super::bitfields::{SeasonMonths, WeekDays};
-use super::error::ValidationError;
-use super::lenient::{int_in, opt_int_in, Int};
+use super::error::{DecodeError, ValidationError};
+use super::lenient::{field, int_in, kind, opt_int_in, Int};
 use super::price::{decode_price, encode_price, DEFAULT_DECIMAL_POINT, MAX_DECIMAL_POINT};
 use super::reservation::{check_u8, RESERVATION_ENABLED};
 
@@ -157,7 +161,7 @@ pub struct TouSchedule {
 
 impl TouSchedule {
     /// Decodes a `response` object of a TOU answer.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, super::error::DecodeError> {
+    pub fn from_json(bytes: &[u8]) -> Result<Self, DecodeError> {
         Ok(serde_json::from_slice(bytes)?)
     }
 
@@ -257,11 +261,11 @@ impl TouPeriodSpec {
     }
 }
 
-/// One REST TOU interval (`touInfo.schedule[].interval[]`): a [`TouPeriod`] without
-/// `season`, which sits on the enclosing group.
+/// One REST TOU interval (`touInfo.schedule[].interval[]`, docs/protocol.md §2.9): a
+/// [`TouPeriod`] without `season`, which sits on the enclosing [`TouSeason`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TouInterval {
-    /// Week bitfield.
+    /// Week bitfield (§6.6).
     #[serde(deserialize_with = "int_in")]
     pub week: u8,
     /// Start hour.
@@ -276,13 +280,13 @@ pub struct TouInterval {
     /// End minute.
     #[serde(rename = "endMinute", deserialize_with = "int_in")]
     pub end_minute: u8,
-    /// Scaled minimum price.
+    /// Scaled minimum price (§6.6).
     #[serde(rename = "priceMin", deserialize_with = "int")]
     pub price_min: i64,
-    /// Scaled maximum price.
+    /// Scaled maximum price (§6.6).
     #[serde(rename = "priceMax", deserialize_with = "int")]
     pub price_max: i64,
-    /// Price scale.
+    /// Price scale; omitted when absent.
     #[serde(
         rename = "decimalPoint",
         default,
@@ -292,104 +296,124 @@ pub struct TouInterval {
     pub decimal_point: Option<u8>,
 }
 
-/// A REST TOU season group.
+/// A REST TOU season group (`schedule[]`): the months and their priced intervals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TouSeason {
-    /// Month bitfield.
+    /// Month bitfield (§6.6, January = bit 0).
     #[serde(deserialize_with = "int_in")]
     pub season: u16,
-    /// The intervals of the season.
-    #[serde(rename = "interval", default)]
+    /// The intervals of the season (`interval`; absent or null → empty).
+    #[serde(
+        rename = "interval",
+        default,
+        deserialize_with = "field::list_or_empty"
+    )]
     pub intervals: Vec<TouInterval>,
 }
 
-/// The body of `touInfo` (or the flattened `data`).
-#[derive(Debug, Clone, Default, Deserialize)]
-struct TouInfoBody {
-    #[serde(rename = "controllerId", default)]
-    controller_id: String,
-    #[serde(rename = "manufactureId", default)]
-    manufacture_id: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    utility: String,
-    #[serde(rename = "zipCode", default, deserialize_with = "opt_zip")]
-    zip_code: Option<i64>,
-    #[serde(default)]
-    schedule: Vec<TouSeason>,
-}
-
-fn opt_zip<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    Ok(Option::<Int>::deserialize(d)?.map(|i| i.0))
-}
-
-#[derive(Deserialize)]
-struct TouInfoData {
-    #[serde(rename = "registerPath", default)]
-    register_path: String,
-    #[serde(rename = "sourceType", default)]
-    source_type: String,
-    #[serde(rename = "touInfo", default)]
-    nested: Option<TouInfoBody>,
-    #[serde(flatten)]
-    flat: TouInfoBody,
-}
-
-/// The REST TOU rate plan (`GET /device/tou` `data`, protocol.md §2.9), with the nested
-/// `touInfo` object flattened as upstream does. Absent labels are empty strings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The TOU rate plan of a device (`data` of `GET /device/tou` and `PUT /device/tou`,
+/// docs/protocol.md §2.9), with the nested `touInfo` object flattened into the outer
+/// one. Serialises (and deserialises) in that flat form.
+///
+/// Text fields that are absent or null read as empty; a number in a text field reads
+/// as its text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TouInfo {
     /// `registerPath` (`"bt"` / `"wifi"`).
-    #[serde(rename = "registerPath")]
+    #[serde(
+        rename = "registerPath",
+        default,
+        deserialize_with = "field::text_or_empty"
+    )]
     pub register_path: String,
     /// `sourceType` (`"openei"`).
-    #[serde(rename = "sourceType")]
+    #[serde(
+        rename = "sourceType",
+        default,
+        deserialize_with = "field::text_or_empty"
+    )]
     pub source_type: String,
     /// `controllerId`: the controller serial number.
-    #[serde(rename = "controllerId")]
+    #[serde(
+        rename = "controllerId",
+        default,
+        deserialize_with = "field::text_or_empty"
+    )]
     pub controller_id: String,
     /// `manufactureId`.
-    #[serde(rename = "manufactureId")]
+    #[serde(
+        rename = "manufactureId",
+        default,
+        deserialize_with = "field::text_or_empty"
+    )]
     pub manufacture_id: String,
     /// Plan name.
+    #[serde(default, deserialize_with = "field::text_or_empty")]
     pub name: String,
     /// Utility name.
+    #[serde(default, deserialize_with = "field::text_or_empty")]
     pub utility: String,
     /// `zipCode` as an integer (a string such as `"02134"` loses its leading zero, as
-    /// upstream parses it).
-    #[serde(rename = "zipCode")]
+    /// upstream parses it); `None` when absent.
+    #[serde(rename = "zipCode", default, deserialize_with = "field::opt_int")]
     pub zip_code: Option<i64>,
-    /// Season groups.
+    /// Season groups (absent or null → empty).
+    #[serde(default, deserialize_with = "field::list_or_empty")]
     pub schedule: Vec<TouSeason>,
 }
 
 impl TouInfo {
-    /// Decodes the REST response `data` object.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, super::error::DecodeError> {
-        let raw: TouInfoData = serde_json::from_slice(bytes)?;
-        Ok(Self::from_data(raw))
+    /// Decodes the REST answer's `data` from JSON text.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::from_value(serde_json::from_slice(bytes)?)
     }
 
-    /// Decodes the REST response `data` from a JSON value.
-    pub fn from_value(value: serde_json::Value) -> Result<Self, super::error::DecodeError> {
-        let raw: TouInfoData = serde_json::from_value(value)?;
-        Ok(Self::from_data(raw))
-    }
-
-    fn from_data(raw: TouInfoData) -> Self {
-        let body = raw.nested.unwrap_or(raw.flat);
-        Self {
-            register_path: raw.register_path,
-            source_type: raw.source_type,
-            controller_id: body.controller_id,
-            manufacture_id: body.manufacture_id,
-            name: body.name,
-            utility: body.utility,
-            zip_code: body.zip_code,
-            schedule: body.schedule,
+    /// Decodes the REST answer's `data`: `touInfo` (an object, or null/absent) is
+    /// flattened into the outer object, its keys winning, as upstream does.
+    pub fn from_value(data: Value) -> Result<Self, DecodeError> {
+        let Value::Object(mut flat) = data else {
+            return Err(malformed(format_args!("TOU data is {}", kind(&data))));
+        };
+        match flat.remove("touInfo") {
+            Some(Value::Object(inner)) => flat.extend(inner),
+            None | Some(Value::Null) => {}
+            Some(other) => {
+                return Err(malformed(format_args!(
+                    "touInfo is {}, not an object",
+                    kind(&other)
+                )))
+            }
         }
+        Ok(serde_json::from_value(Value::Object(flat))?)
     }
+}
+
+/// A rate plan: the `touInfo` of a `PUT /device/tou` and an element of the
+/// `POST /device/tou/convert` answer (docs/protocol.md §2.9).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TouPlan {
+    /// `name` (absent or null → empty).
+    #[serde(default, deserialize_with = "field::text_or_empty")]
+    pub name: String,
+    /// `utility` (absent or null → empty).
+    #[serde(default, deserialize_with = "field::text_or_empty")]
+    pub utility: String,
+    /// `schedule` (absent or null → empty).
+    #[serde(default, deserialize_with = "field::list_or_empty")]
+    pub schedule: Vec<TouSeason>,
+    /// `zipCode` (sent with `PUT`; absent in convert answers).
+    #[serde(
+        default,
+        deserialize_with = "field::opt_int",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub zip_code: Option<i64>,
+}
+
+/// A decode error with a message that names kinds, never values.
+fn malformed(msg: std::fmt::Arguments<'_>) -> DecodeError {
+    DecodeError::Malformed(serde::de::Error::custom(msg))
 }
 
 #[cfg(test)]
@@ -431,5 +455,47 @@ mod tests {
             periods: p.into_iter().collect(),
         };
         assert!(sched.canonical().enabled);
+    }
+
+    #[test]
+    fn tou_info_flattens_touinfo_with_inner_keys_winning() {
+        let data = serde_json::json!({"registerPath": "bt", "name": "outer", "utility": 7,
+            "touInfo": {"name": "inner", "controllerId": "S1", "zipCode": "02134",
+                        "schedule": [{"season": 448, "interval": null}]}});
+        let info = TouInfo::from_value(data).ok();
+        assert_eq!(info.as_ref().map(|i| i.name.as_str()), Some("inner"));
+        assert_eq!(info.as_ref().map(|i| i.utility.as_str()), Some("7"));
+        assert_eq!(info.as_ref().map(|i| i.register_path.as_str()), Some("bt"));
+        assert_eq!(info.as_ref().map(|i| i.source_type.as_str()), Some(""));
+        assert_eq!(info.as_ref().and_then(|i| i.zip_code), Some(2134));
+        assert_eq!(
+            info.map(|i| i.schedule),
+            Some(vec![TouSeason {
+                season: 448,
+                intervals: vec![]
+            }])
+        );
+        let none = TouInfo::from_value(serde_json::json!({"touInfo": null})).ok();
+        assert_eq!(none, Some(TouInfo::default()));
+    }
+
+    #[test]
+    fn tou_info_bad_shapes_are_errors() {
+        use serde_json::json;
+        assert!(TouInfo::from_value(json!([])).is_err());
+        assert!(TouInfo::from_value(json!({"touInfo": 3})).is_err());
+        assert!(TouInfo::from_value(json!({"zipCode": "abc"})).is_err());
+        assert!(TouInfo::from_value(json!({"name": {}})).is_err());
+        assert!(TouInfo::from_value(json!({"schedule": [{"season": "x"}]})).is_err());
+        assert!(TouInfo::from_json(b"{").is_err());
+        // Messages name kinds, never values.
+        let err = TouInfo::from_value(json!({"touInfo": "secret-ish"}))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("a string") && !err.contains("secret-ish"),
+            "{err}"
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! Value encodings of temperatures, flow, volume and tank energy (protocol.md §6.2–§6.5,
+//! Value encodings of temperatures, flow, volume and tank energy (docs/protocol.md §6.2–§6.5,
 //! §6.8). Models keep the raw wire integers in these newtypes and convert on access.
 
 use serde::{Deserialize, Deserializer, Serialize};

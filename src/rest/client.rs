@@ -1,4 +1,4 @@
-//! [`RestClient`]: authenticated calls to the device endpoints (protocol.md §2.6–§2.9).
+//! [`RestClient`]: authenticated calls to the device endpoints (docs/protocol.md §2.6–§2.9).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,12 +12,13 @@ use url::Url;
 
 use crate::auth::{AccessToken, Auth, AuthConfig, AuthError, GetAccessToken, RenewAccessToken};
 
-use super::envelope::CallFailure;
 use super::error::RestError;
-use super::http::{build_client, call, endpoint_url, Verb};
 use super::models::device::{parse_device, parse_device_detail, Device, DeviceDetail};
 use super::models::firmware::{parse_firmwares, FirmwareInfo};
-use super::models::tou::{parse_converted_plans, parse_tou_info, TouInfo, TouPlan, TouUpdate};
+use super::models::tou::{parse_converted_plans, TouUpdate};
+use crate::api::envelope::CallFailure;
+use crate::api::http::{build_client, call, endpoint_url, Verb};
+use crate::protocol::{TouInfo, TouPlan};
 
 /// Device list path.
 pub const DEVICE_LIST_PATH: &str = "/device/list";
@@ -30,7 +31,7 @@ pub const TOU_PATH: &str = "/device/tou";
 /// TOU conversion path.
 pub const TOU_CONVERT_PATH: &str = "/device/tou/convert";
 
-/// Largest page the device list serves (protocol.md §2.6).
+/// Largest page the device list serves (docs/protocol.md §2.6).
 pub const DEVICE_PAGE_SIZE: u32 = 20;
 /// Safety stop for a server that never returns a short page.
 const MAX_DEVICE_PAGES: u32 = 50;
@@ -191,7 +192,10 @@ impl RestClient {
             Some(other) => {
                 return Err(RestError::Decode {
                     endpoint: DEVICE_LIST_PATH,
-                    detail: format!("data is {}, not an array", super::lenient::kind(&other)),
+                    detail: format!(
+                        "data is {}, not an array",
+                        crate::protocol::lenient::kind(&other)
+                    ),
                 })
             }
         };
@@ -246,9 +250,9 @@ impl RestClient {
         ]);
         let data = self.authed(Verb::Get, TOU_PATH, params).await?;
         let data = require_data(TOU_PATH, data)?;
-        parse_tou_info(&data).map_err(|detail| RestError::Decode {
+        TouInfo::from_value(data).map_err(|e| RestError::Decode {
             endpoint: TOU_PATH,
-            detail,
+            detail: e.to_string(),
         })
     }
 
@@ -260,9 +264,9 @@ impl RestClient {
         })?;
         let data = self.authed(Verb::Put, TOU_PATH, body(value)).await?;
         let data = require_data(TOU_PATH, data)?;
-        parse_tou_info(&data).map_err(|detail| RestError::Decode {
+        TouInfo::from_value(data).map_err(|e| RestError::Decode {
             endpoint: TOU_PATH,
-            detail,
+            detail: e.to_string(),
         })
     }
 
@@ -352,7 +356,7 @@ impl RestClient {
     }
 }
 
-/// A JSON body from an object literal (null members stripped, protocol.md §2.1).
+/// A JSON body from an object literal (null members stripped, docs/protocol.md §2.1).
 fn body(value: Value) -> Params {
     match value {
         Value::Object(map) => Params::Body(map.into_iter().filter(|(_, v)| !v.is_null()).collect()),

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::auth::AuthError;
 
-use super::envelope::CallFailure;
+use crate::api::envelope::CallFailure;
 
 /// Why an authenticated REST call failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

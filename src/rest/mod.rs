@@ -1,16 +1,17 @@
-//! The NaviLink REST API (protocol.md §2): the response envelope, sign-in and refresh
-//! wire models (used by [`crate::auth`]), and [`RestClient`] for the device
-//! endpoints: device list (paged), device info, firmware info and Time-of-Use.
+//! The NaviLink device endpoints (docs/protocol.md §2.6–§2.9): [`RestClient`] for the
+//! device list (paged), device info, firmware info and Time-of-Use, and their typed
+//! answers.
+//!
+//! Layering: `rest` sits above [`crate::auth`] and [`crate::api`]. It sends its calls
+//! through the HTTP layer in [`crate::api`] and takes access tokens from a
+//! [`TokenProvider`] (implemented for the [`Auth`](crate::auth::Auth) actor); neither
+//! of those layers depends on `rest`. TOU answers decode into the protocol layer's
+//! types ([`TouInfo`](crate::protocol::TouInfo), [`TouPlan`](crate::protocol::TouPlan)).
 
-pub mod auth_api;
 mod client;
-pub(crate) mod envelope;
 mod error;
-pub(crate) mod http;
-pub(crate) mod lenient;
 pub mod models;
 
-pub use auth_api::{SignInData, TokenPayload, UserInfo};
 pub use client::{
     RestClient, TokenProvider, TouQuery, DEVICE_INFO_PATH, DEVICE_LIST_PATH, DEVICE_PAGE_SIZE,
     FIRMWARE_INFO_PATH, TOU_CONVERT_PATH, TOU_PATH,
@@ -20,4 +21,4 @@ pub use models::device::{
     CloudConnection, Device, DeviceDetail, DeviceInfo, InstallType, Installer, Location,
 };
 pub use models::firmware::FirmwareInfo;
-pub use models::tou::{TouInfo, TouInterval, TouPlan, TouSeason, TouUpdate};
+pub use models::tou::TouUpdate;

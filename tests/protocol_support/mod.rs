@@ -37,7 +37,7 @@ pub fn fixtures() -> Value {
     json_file("fixtures.json")
 }
 
-/// The fixed client identity of protocol.md §14.
+/// The fixed client identity of docs/protocol.md §14.
 pub fn identity() -> ClientIdentity {
     ClientIdentity::new(
         ClientId::new("navien-client-0a1b2c3d").unwrap(),
@@ -45,7 +45,7 @@ pub fn identity() -> ClientIdentity {
     )
 }
 
-/// The fixed device of protocol.md §14.
+/// The fixed device of docs/protocol.md §14.
 pub fn device() -> DeviceRef {
     DeviceRef::nwp500(MacAddress::new("aabbccddeeff").unwrap(), "1234")
 }

@@ -1,11 +1,11 @@
-//! Device list entries and device info (protocol.md §2.6, §2.7).
+//! Device list entries and device info (docs/protocol.md §2.6, §2.7).
 
 use std::fmt;
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::rest::lenient;
+use crate::protocol::lenient::{self, field};
 
 /// Device type of the NWP500 (`deviceType` 52), also the default when absent.
 pub use crate::protocol::NWP500_DEVICE_TYPE;
@@ -93,22 +93,22 @@ impl fmt::Debug for DeviceInfo {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Location {
     /// `state`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     pub state: Option<String>,
     /// `city`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     pub city: Option<String>,
     /// `address`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     pub address: Option<String>,
     /// `latitude`.
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "field::opt_num")]
     pub latitude: Option<f64>,
     /// `longitude`.
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "field::opt_num")]
     pub longitude: Option<f64>,
     /// `altitude`.
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "field::opt_num")]
     pub altitude: Option<f64>,
 }
 
@@ -127,16 +127,16 @@ pub struct Device {
 #[serde(rename_all = "camelCase")]
 pub struct Installer {
     /// `installerId`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     pub installer_id: Option<String>,
     /// `installerFirstName`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     pub installer_first_name: Option<String>,
     /// `installerLastName`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     pub installer_last_name: Option<String>,
     /// `installerPhoneNumber`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     pub installer_phone_number: Option<String>,
 }
 
@@ -156,19 +156,19 @@ pub struct DeviceDetail {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawDeviceInfo {
-    #[serde(default, deserialize_with = "lenient::opt_int")]
+    #[serde(default, deserialize_with = "field::opt_int")]
     home_seq: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     mac_address: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     additional_value: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_int")]
+    #[serde(default, deserialize_with = "field::opt_int")]
     device_type: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     device_name: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_int")]
+    #[serde(default, deserialize_with = "field::opt_int")]
     connected: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     install_type: Option<String>,
 }
 

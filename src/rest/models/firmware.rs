@@ -1,4 +1,4 @@
-//! Firmware info (protocol.md §2.8).
+//! Firmware info (docs/protocol.md §2.8).
 
 use std::fmt;
 
@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::device::redact_mac;
-use crate::rest::lenient;
+use crate::protocol::lenient::{self, field};
 
 /// One entry of `data.firmwares[]`.
 #[derive(Clone, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub struct FirmwareInfo {
     pub additional_value: String,
     /// `deviceType`.
     pub device_type: Option<i64>,
-    /// `curSwCode`: component code (`FirmwareType`, protocol.md §11).
+    /// `curSwCode`: component code (`FirmwareType`, docs/protocol.md §11).
     pub cur_sw_code: Option<i64>,
     /// `curVersion`: opaque packed version (e.g. 184614912 = 0x0B010000).
     pub cur_version: Option<i64>,
@@ -44,19 +44,19 @@ impl fmt::Debug for FirmwareInfo {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawFirmware {
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     mac_address: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     additional_value: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_int")]
+    #[serde(default, deserialize_with = "field::opt_int")]
     device_type: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_int")]
+    #[serde(default, deserialize_with = "field::opt_int")]
     cur_sw_code: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_int")]
+    #[serde(default, deserialize_with = "field::opt_int")]
     cur_version: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_int")]
+    #[serde(default, deserialize_with = "field::opt_int")]
     downloaded_version: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     device_group: Option<String>,
 }
 

@@ -1,97 +1,12 @@
-//! Time-of-Use rate plans (protocol.md §2.9). Prices and bitfields are kept in their
-//! wire encoding (protocol.md §6.6); decoding them is the protocol module's job.
+//! The REST side of Time-of-Use (docs/protocol.md §2.9): the `PUT /device/tou` body
+//! and the shape of the convert answer. The plans themselves are the protocol layer's
+//! types ([`TouInfo`](crate::protocol::TouInfo), [`TouPlan`]).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
-use crate::rest::lenient;
-
-/// One priced interval of a season (`interval[]`), in wire encoding.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TouInterval {
-    /// `week`: weekday bitfield.
-    #[serde(deserialize_with = "int_or_zero", default)]
-    pub week: i64,
-    /// `startHour`.
-    #[serde(deserialize_with = "int_or_zero", default)]
-    pub start_hour: i64,
-    /// `startMinute`.
-    #[serde(deserialize_with = "int_or_zero", default)]
-    pub start_minute: i64,
-    /// `endHour`.
-    #[serde(deserialize_with = "int_or_zero", default)]
-    pub end_hour: i64,
-    /// `endMinute`.
-    #[serde(deserialize_with = "int_or_zero", default)]
-    pub end_minute: i64,
-    /// `priceMin`: scaled integer price.
-    #[serde(deserialize_with = "int_or_zero", default)]
-    pub price_min: i64,
-    /// `priceMax`: scaled integer price.
-    #[serde(deserialize_with = "int_or_zero", default)]
-    pub price_max: i64,
-    /// `decimalPoint`: scale of the prices.
-    #[serde(deserialize_with = "int_or_zero", default)]
-    pub decimal_point: i64,
-}
-
-/// One season of a plan (`schedule[]`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TouSeason {
-    /// `season`: month bitfield (January = bit 0).
-    #[serde(deserialize_with = "int_or_zero", default)]
-    pub season: i64,
-    /// `interval`.
-    #[serde(default, deserialize_with = "list_or_empty")]
-    pub interval: Vec<TouInterval>,
-}
-
-/// The TOU settings of a device (`GET /device/tou`, `PUT /device/tou`), with the
-/// nested `touInfo` flattened into the outer object as upstream does.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TouInfo {
-    /// `registerPath`: `"bt"` or `"wifi"` (empty when absent).
-    pub register_path: String,
-    /// `sourceType`, e.g. `"openei"` (empty when absent).
-    pub source_type: String,
-    /// `controllerId`: controller serial number.
-    pub controller_id: String,
-    /// `manufactureId`.
-    pub manufacture_id: String,
-    /// `name`: plan name.
-    pub name: String,
-    /// `utility`.
-    pub utility: String,
-    /// `zipCode` (a numeric string such as `"02134"` reads as 2134).
-    pub zip_code: i64,
-    /// `schedule`.
-    pub schedule: Vec<TouSeason>,
-}
-
-/// A rate plan: the `touInfo` of a `PUT /device/tou` and an element of the
-/// `POST /device/tou/convert` answer.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TouPlan {
-    /// `name`.
-    #[serde(default, deserialize_with = "string_or_empty")]
-    pub name: String,
-    /// `utility`.
-    #[serde(default, deserialize_with = "string_or_empty")]
-    pub utility: String,
-    /// `schedule`.
-    #[serde(default, deserialize_with = "list_or_empty")]
-    pub schedule: Vec<TouSeason>,
-    /// `zipCode` (sent with `PUT`; absent in convert answers).
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_int",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub zip_code: Option<i64>,
-}
+use crate::protocol::lenient::kind;
+use crate::protocol::TouPlan;
 
 /// Body of `PUT /device/tou` (apply a rate plan); `userId` is added by the client.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -137,66 +52,6 @@ impl TouUpdate {
     }
 }
 
-fn int_or_zero<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    Ok(lenient::opt_int(d)?.unwrap_or(0))
-}
-
-fn string_or_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(lenient::opt_string(d)?.unwrap_or_default())
-}
-
-fn list_or_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
-}
-
-/// Decodes the `data` of a TOU read/write answer, flattening `touInfo` into the
-/// outer object (keys of `touInfo` win); absent text fields are empty.
-pub fn parse_tou_info(data: &Value) -> Result<TouInfo, String> {
-    let outer = data
-        .as_object()
-        .ok_or_else(|| format!("TOU data is {}", lenient::kind(data)))?;
-    let mut flat = outer.clone();
-    match outer.get("touInfo") {
-        Some(Value::Object(inner)) => {
-            flat.remove("touInfo");
-            flat.extend(inner.clone());
-        }
-        None | Some(Value::Null) => {}
-        Some(other) => return Err(format!("touInfo is {}", lenient::kind(other))),
-    }
-    let text = |key: &str| -> Result<String, String> {
-        match flat.get(key) {
-            None | Some(Value::Null) => Ok(String::new()),
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(Value::Number(n)) => Ok(n.to_string()),
-            Some(other) => Err(format!("{key} is {}", lenient::kind(other))),
-        }
-    };
-    let zip_code = match flat.get("zipCode") {
-        None | Some(Value::Null) => 0,
-        Some(v) => lenient::int_from_value(v)
-            .ok_or_else(|| format!("zipCode is {}, not an integer", lenient::kind(v)))?,
-    };
-    let schedule = match flat.get("schedule") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(v) => serde_json::from_value(v.clone()).map_err(|e| format!("schedule: {e}"))?,
-    };
-    Ok(TouInfo {
-        register_path: text("registerPath")?,
-        source_type: text("sourceType")?,
-        controller_id: text("controllerId")?,
-        manufacture_id: text("manufactureId")?,
-        name: text("name")?,
-        utility: text("utility")?,
-        zip_code,
-        schedule,
-    })
-}
-
 /// Decodes the `data` of a convert answer (`{touInfo: [plan, ...]}`).
 pub fn parse_converted_plans(data: &Value) -> Result<Vec<TouPlan>, String> {
     match data.get("touInfo") {
@@ -204,7 +59,7 @@ pub fn parse_converted_plans(data: &Value) -> Result<Vec<TouPlan>, String> {
             serde_json::from_value(list.clone()).map_err(|e| format!("touInfo: {e}"))
         }
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(other) => Err(format!("touInfo is {}, not an array", lenient::kind(other))),
+        Some(other) => Err(format!("touInfo is {}, not an array", kind(other))),
     }
 }
 
@@ -242,15 +97,9 @@ mod tests {
         let plans = parse_converted_plans(&data).unwrap();
         assert_eq!(plans.len(), 1);
         assert_eq!(plans[0].zip_code, None);
-        assert_eq!(plans[0].schedule[0].interval[0].end_minute, 59);
+        assert_eq!(plans[0].schedule[0].intervals[0].end_minute, 59);
+        assert_eq!(parse_converted_plans(&json!({})).unwrap(), vec![]);
         assert!(parse_converted_plans(&json!({"touInfo": {}})).is_err());
-    }
-
-    #[test]
-    fn bad_shapes_are_errors() {
-        assert!(parse_tou_info(&json!([])).is_err());
-        assert!(parse_tou_info(&json!({"touInfo": 3})).is_err());
-        assert!(parse_tou_info(&json!({"zipCode": "abc"})).is_err());
-        assert!(parse_tou_info(&json!({"schedule": [{"season": "x"}]})).is_err());
+        assert!(parse_converted_plans(&json!({"touInfo": [{"schedule": 3}]})).is_err());
     }
 }

@@ -1,4 +1,4 @@
-//! The `{code, msg, data}` response envelope and the success rule of protocol.md §2.2.
+//! The `{code, msg, data}` response envelope and the success rule of docs/protocol.md §2.2.
 //!
 //! A call succeeds only when the HTTP status is below 400 **and** the effective code
 //! is 200 (effective code = body `code` if present, else the HTTP status). The
@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::lenient;
+use crate::protocol::lenient;
 
 /// Why one HTTP exchange did not produce a usable `data` member.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,8 +1,8 @@
-//! Sign-in (`POST /user/sign-in`, protocol.md §2.3) and token refresh
+//! Sign-in (`POST /user/sign-in`, docs/protocol.md §2.3) and token refresh
 //! (`POST /auth/refresh`, §2.5): request bodies and response models.
 //!
 //! These calls carry no `authorization` header. Turning the token payload into a
-//! token set with expiry instants is the auth layer's job (`crate::auth::TokenSet`).
+//! token set with expiry instants is the auth layer's job (`auth::TokenSet`).
 
 use std::fmt;
 
@@ -12,11 +12,11 @@ use url::Url;
 
 use super::envelope::CallFailure;
 use super::http::{call, endpoint_url, Verb};
-use super::lenient;
+use crate::protocol::lenient::{self, field};
 
-/// Sign-in path (protocol.md §1).
+/// Sign-in path (docs/protocol.md §1).
 pub const SIGN_IN_PATH: &str = "/user/sign-in";
-/// Refresh path (protocol.md §1).
+/// Refresh path (docs/protocol.md §1).
 pub const REFRESH_PATH: &str = "/auth/refresh";
 
 /// The account holder as returned by sign-in (`data.userInfo`).
@@ -24,19 +24,19 @@ pub const REFRESH_PATH: &str = "/auth/refresh";
 #[serde(rename_all = "camelCase")]
 pub struct UserInfo {
     /// `userType`: `"O"` = owner.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     pub user_type: Option<String>,
     /// `userFirstName`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     pub user_first_name: Option<String>,
     /// `userLastName`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     pub user_last_name: Option<String>,
     /// `userStatus`, e.g. `"NORMAL"`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "field::opt_text")]
     pub user_status: Option<String>,
     /// `userSeq`: account number.
-    #[serde(default, deserialize_with = "lenient::opt_int")]
+    #[serde(default, deserialize_with = "field::opt_int")]
     pub user_seq: Option<i64>,
 }
 
@@ -81,7 +81,7 @@ pub struct TokenPayload {
     #[serde(default, deserialize_with = "non_empty")]
     pub refresh_token: Option<String>,
     /// `authenticationExpiresIn`: lifetime of the id/access tokens in seconds.
-    #[serde(default, deserialize_with = "lenient::opt_int")]
+    #[serde(default, deserialize_with = "field::opt_int")]
     pub authentication_expires_in: Option<i64>,
     /// `accessKeyId`: AWS temporary access key id.
     #[serde(default, deserialize_with = "non_empty")]
@@ -93,7 +93,7 @@ pub struct TokenPayload {
     #[serde(default, deserialize_with = "non_empty")]
     pub session_token: Option<String>,
     /// `authorizationExpiresIn`: lifetime of the AWS credentials in seconds.
-    #[serde(default, deserialize_with = "lenient::opt_int")]
+    #[serde(default, deserialize_with = "field::opt_int")]
     pub authorization_expires_in: Option<i64>,
 }
 
@@ -136,7 +136,7 @@ pub struct SignInData {
 }
 
 fn non_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(lenient::opt_string(d)?.filter(|s| !s.is_empty()))
+    Ok(field::opt_text(d)?.filter(|s| !s.is_empty()))
 }
 
 /// Decodes the `data` member of a sign-in answer.

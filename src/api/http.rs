@@ -1,4 +1,4 @@
-//! One HTTP exchange with the NaviLink REST API (protocol.md §2.1).
+//! One HTTP exchange with the NaviLink REST API (docs/protocol.md §2.1).
 //!
 //! JSON in, JSON envelope out; the `authorization` header carries the raw access
 //! token (no `Bearer ` prefix) and is marked sensitive so no HTTP layer logs it.
