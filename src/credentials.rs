@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::SystemTime;
 
-/// AWS temporary credentials as returned by NaviLink sign-in / refresh (protocol.md §2.3).
+/// AWS temporary credentials as returned by NaviLink sign-in / refresh (docs/protocol.md §2.3).
 ///
 /// `Debug` never shows the secret key or the session token; the access key id is
 /// shortened to its first four characters.

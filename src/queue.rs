@@ -1,5 +1,5 @@
 //! The offline command queue: a pure, bounded FIFO with drop-oldest overflow and age
-//! expiry at flush time (behavior.md §6, protocol.md §3.5).
+//! expiry at flush time (behavior.md §6, docs/protocol.md §3.5).
 //!
 //! Rules (each one reported to the caller, never silent — L-20):
 //! - [`OfflineQueue::push`] appends; when the queue is full the **oldest** entry is dropped

@@ -1,4 +1,4 @@
-//! SigV4 presigning of the AWS IoT WebSocket URL (query-string form, protocol.md §3.2).
+//! SigV4 presigning of the AWS IoT WebSocket URL (query-string form, docs/protocol.md §3.2).
 //!
 //! The signature covers only the `host` header, exactly as the client sends it (including
 //! `:port` when the URL names a non-default port). The session token is appended *after*
@@ -34,9 +34,9 @@ use url::Url;
 
 use crate::credentials::AwsCredentials;
 
-/// AWS region of the NaviLink IoT endpoint (protocol.md §1).
+/// AWS region of the NaviLink IoT endpoint (docs/protocol.md §1).
 pub const AWS_REGION: &str = "us-east-1";
-/// SigV4 service name of the AWS IoT device gateway (protocol.md §1).
+/// SigV4 service name of the AWS IoT device gateway (docs/protocol.md §1).
 pub const IOT_SERVICE: &str = "iotdevicegateway";
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";

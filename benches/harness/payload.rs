@@ -1,4 +1,4 @@
-//! Status answers as a device sends them: the G3 envelope of protocol.md §14 with the status
+//! Status answers as a device sends them: the G3 envelope of docs/protocol.md §14 with the status
 //! values varied (seeded), for each simulated device.
 
 use bytes::Bytes;
@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Map, Value};
 
-/// The G3 `response.status` object (protocol.md §14, G3).
+/// The G3 `response.status` object (docs/protocol.md §14, G3).
 const G3_STATUS: &str = include_str!("../data/g3_status.json");
 
 /// Client id the status answers are addressed to (the one the measured clients use).

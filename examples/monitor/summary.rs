@@ -112,7 +112,7 @@ fn heating(status: &Value) -> String {
     }
 }
 
-/// The device error in words (protocol.md §12), `None` for "no error" or no report.
+/// The device error in words (docs/protocol.md §12), `None` for "no error" or no report.
 fn error_text(status: &Value) -> Option<String> {
     let code = match status.get("errorCode")? {
         Value::Number(n) => ErrorCode::from_raw(n.as_i64()?),

@@ -67,7 +67,7 @@ pub enum FailureReason {
 ///
 /// `device` fields hold the device's [`MacAddress`]: its `Display` and `Debug` are
 /// redacted for logs, while JSON carries it in full, as used in topics (12 lowercase hex
-/// digits). `command` fields hold the numeric command code (protocol.md §5.3).
+/// digits). `command` fields hold the numeric command code (docs/protocol.md §5.3).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -175,7 +175,7 @@ pub enum Event {
         /// Command code.
         command: u32,
     },
-    /// A device refused a control: a `controlfail` frame (protocol.md §5.8), e.g. a
+    /// A device refused a control: a `controlfail` frame (docs/protocol.md §5.8), e.g. a
     /// control that came too soon after the previous one. The command reached the device
     /// and was not applied; sending it again later may work. One event per frame.
     CommandRefused {

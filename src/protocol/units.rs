@@ -8,7 +8,7 @@ use super::error::ValidationError;
 use super::lenient::{Int, Num};
 
 /// A unit system for presenting decoded values and for reading user input: the client's
-/// one unit setting (protocol.md §6.8). The default is US customary (°F), as the
+/// one unit setting (docs/protocol.md §6.8). The default is US customary (°F), as the
 /// reference client's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

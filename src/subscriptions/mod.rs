@@ -38,7 +38,7 @@
 //! Each publish is matched against the registry, decoded once (only if a matching
 //! handler needs decoded data) and offered to every matching handler with `try_send`;
 //! the decoded value is shared through an `Arc`. Routing within the device wildcard is by
-//! content (protocol.md §4.4): a status goes to status handlers, a feature to feature
+//! content (docs/protocol.md §4.4): a status goes to status handlers, a feature to feature
 //! handlers, whatever the exact topic. Requests (our own echoed by the broker, or another
 //! client's) are ignored; undecodable payloads are logged without their content and
 //! dropped. A control refusal (`…/res/controlfail`) is reported once on the event bus as

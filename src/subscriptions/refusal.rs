@@ -1,4 +1,4 @@
-//! Control refusals (`…/res/controlfail` frames, protocol.md §5.8) as
+//! Control refusals (`…/res/controlfail` frames, docs/protocol.md §5.8) as
 //! [`Event::CommandRefused`].
 //!
 //! A refusal frame arrives on the client response topic `cmd/{dt}/{cid}/res/controlfail`,
