@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use url::Url;
 
 use super::envelope::CallFailure;
+use super::error::AnswerError;
 use super::http::{call, endpoint_url, Verb};
 use crate::protocol::lenient::{self, field};
 
@@ -141,31 +142,50 @@ fn non_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D
 
 /// Decodes the `data` member of a sign-in answer.
 ///
-/// Fails when the token object is missing or not an object; the message names the
-/// problem, never a value.
-pub fn parse_sign_in_data(data: &Value) -> Result<SignInData, String> {
-    let obj = data
-        .as_object()
-        .ok_or_else(|| format!("data is {}, not an object", lenient::kind(data)))?;
+/// Fails when the token object is missing or not an object; the error names the
+/// member and the problem, never a value.
+pub fn parse_sign_in_data(data: &Value) -> Result<SignInData, AnswerError> {
+    let obj = data.as_object().ok_or(AnswerError::WrongKind {
+        member: "data",
+        found: lenient::kind(data),
+        expected: "an object",
+    })?;
     let token_value = obj
         .get("token")
         .or_else(|| obj.get("tokens"))
         .filter(|v| !v.is_null())
-        .ok_or_else(|| "data.token is missing".to_owned())?;
-    let tokens = parse_token_payload(token_value).map_err(|e| format!("data.token: {e}"))?;
+        .ok_or(AnswerError::Missing {
+            member: "data.token",
+        })?;
+    let tokens = token_payload(token_value, "data.token")?;
     let user = match obj.get("userInfo") {
         None | Some(Value::Null) => UserInfo::default(),
-        Some(v) => serde_json::from_value(v.clone()).map_err(|e| format!("data.userInfo: {e}"))?,
+        Some(v) => serde_json::from_value(v.clone()).map_err(|e| AnswerError::Invalid {
+            member: "data.userInfo",
+            source: e.into(),
+        })?,
     };
     Ok(SignInData { user, tokens })
 }
 
-/// Decodes a token object (the flat `data` of a refresh answer, or `data.token`).
-pub fn parse_token_payload(value: &Value) -> Result<TokenPayload, String> {
+/// Decodes a token object: the flat `data` of a refresh answer (errors name the
+/// member `data`).
+pub fn parse_token_payload(value: &Value) -> Result<TokenPayload, AnswerError> {
+    token_payload(value, "data")
+}
+
+fn token_payload(value: &Value, member: &'static str) -> Result<TokenPayload, AnswerError> {
     if !value.is_object() {
-        return Err(format!("{} instead of an object", lenient::kind(value)));
+        return Err(AnswerError::WrongKind {
+            member,
+            found: lenient::kind(value),
+            expected: "an object",
+        });
     }
-    serde_json::from_value(value.clone()).map_err(|e| e.to_string())
+    serde_json::from_value(value.clone()).map_err(|e| AnswerError::Invalid {
+        member,
+        source: e.into(),
+    })
 }
 
 /// `POST /user/sign-in` with `{userId, password}`.
@@ -175,17 +195,12 @@ pub(crate) async fn sign_in(
     email: &str,
     password: &str,
 ) -> Result<SignInData, CallFailure> {
-    let url = endpoint_url(base, SIGN_IN_PATH).map_err(malformed_request)?;
+    let url = endpoint_url(base, SIGN_IN_PATH).map_err(CallFailure::Request)?;
     let body = json!({"userId": email, "password": password});
-    let data = call(client, Verb::Post, url, None, Some(&body)).await?;
-    let data = data.ok_or_else(|| CallFailure::Malformed {
-        status: 200,
-        detail: "sign-in answer has no data".to_owned(),
-    })?;
-    parse_sign_in_data(&data).map_err(|detail| CallFailure::Malformed {
-        status: 200,
-        detail,
-    })
+    let data = call(client, Verb::Post, url, None, Some(&body))
+        .await?
+        .ok_or_else(no_data)?;
+    parse_sign_in_data(&data).map_err(malformed)
 }
 
 /// `POST /auth/refresh` with `{refreshToken}`.
@@ -194,23 +209,23 @@ pub(crate) async fn refresh(
     base: &Url,
     refresh_token: &str,
 ) -> Result<TokenPayload, CallFailure> {
-    let url = endpoint_url(base, REFRESH_PATH).map_err(malformed_request)?;
+    let url = endpoint_url(base, REFRESH_PATH).map_err(CallFailure::Request)?;
     let body = json!({"refreshToken": refresh_token});
-    let data = call(client, Verb::Post, url, None, Some(&body)).await?;
-    let data = data.ok_or_else(|| CallFailure::Malformed {
-        status: 200,
-        detail: "refresh answer has no data".to_owned(),
-    })?;
-    parse_token_payload(&data).map_err(|e| CallFailure::Malformed {
-        status: 200,
-        detail: format!("refresh data: {e}"),
-    })
+    let data = call(client, Verb::Post, url, None, Some(&body))
+        .await?
+        .ok_or_else(no_data)?;
+    parse_token_payload(&data).map_err(malformed)
 }
 
-fn malformed_request(detail: String) -> CallFailure {
-    CallFailure::Transport {
-        detail,
-        timeout: false,
+/// A success answer without `data` (the envelope rule passed, so the status was 200).
+fn no_data() -> CallFailure {
+    malformed(AnswerError::Missing { member: "data" })
+}
+
+fn malformed(source: AnswerError) -> CallFailure {
+    CallFailure::Malformed {
+        status: 200,
+        source,
     }
 }
 
@@ -257,8 +272,36 @@ mod tests {
 
     #[test]
     fn missing_token_object_is_an_error() {
-        assert!(parse_sign_in_data(&serde_json::json!({"userInfo": {}})).is_err());
-        assert!(parse_sign_in_data(&serde_json::json!([])).is_err());
-        assert!(parse_token_payload(&serde_json::json!("x")).is_err());
+        assert_eq!(
+            parse_sign_in_data(&serde_json::json!({"userInfo": {}})),
+            Err(AnswerError::Missing {
+                member: "data.token"
+            })
+        );
+        assert_eq!(
+            parse_sign_in_data(&serde_json::json!([])),
+            Err(AnswerError::WrongKind {
+                member: "data",
+                found: "an array",
+                expected: "an object"
+            })
+        );
+        assert!(matches!(
+            parse_token_payload(&serde_json::json!("x")),
+            Err(AnswerError::WrongKind { member: "data", .. })
+        ));
+    }
+
+    #[test]
+    fn decode_errors_name_the_member_never_the_value() {
+        let data = serde_json::json!({"token": {"accessToken": "a"},
+                                      "userInfo": {"userSeq": {"secret": "s3cr3t-name"}}});
+        let e = parse_sign_in_data(&data).unwrap_err();
+        assert!(
+            matches!(e, AnswerError::Invalid { member: "data.userInfo", .. }),
+            "{e:?}"
+        );
+        let whole = crate::api::error::tests::assert_no_repetition(&e).join(": ");
+        assert!(!whole.contains("s3cr3t"), "{whole}");
     }
 }

@@ -4,17 +4,22 @@
 //! is 200 (effective code = body `code` if present, else the HTTP status). The
 //! layers above turn a [`CallFailure`] into their own error type.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
+use super::error::{AnswerError, RequestError};
 use crate::protocol::lenient;
 
 /// Why one HTTP exchange did not produce a usable `data` member.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) enum CallFailure {
+    /// The request could not be prepared; nothing was sent.
+    Request(RequestError),
     /// No HTTP response: DNS, TCP, TLS, timeout, connection dropped.
     Transport {
-        /// What happened (never contains the URL or a header).
-        detail: String,
+        /// reqwest's error, its URL removed (query strings can carry the e-mail).
+        source: Arc<reqwest::Error>,
         /// Whether the request timed out.
         timeout: bool,
     },
@@ -35,8 +40,54 @@ pub(crate) enum CallFailure {
         /// HTTP status.
         status: u16,
         /// What was wrong (kinds and field names only, never values).
-        detail: String,
+        source: AnswerError,
     },
+}
+
+impl CallFailure {
+    /// A transport failure from reqwest's error, without its URL.
+    pub(crate) fn transport(e: reqwest::Error) -> Self {
+        Self::Transport {
+            timeout: e.is_timeout(),
+            source: Arc::new(e.without_url()),
+        }
+    }
+}
+
+// By hand: reqwest's error is not comparable, so a transport failure compares by its
+// plain field (the timeout classification).
+impl PartialEq for CallFailure {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Request(a), Self::Request(b)) => a == b,
+            (Self::Transport { timeout: a, .. }, Self::Transport { timeout: b, .. }) => a == b,
+            (
+                Self::Rejected {
+                    status: s1,
+                    code: c1,
+                    msg: m1,
+                    body: b1,
+                },
+                Self::Rejected {
+                    status: s2,
+                    code: c2,
+                    msg: m2,
+                    body: b2,
+                },
+            ) => s1 == s2 && c1 == c2 && m1 == m2 && b1 == b2,
+            (
+                Self::Malformed {
+                    status: s1,
+                    source: a,
+                },
+                Self::Malformed {
+                    status: s2,
+                    source: b,
+                },
+            ) => s1 == s2 && a == b,
+            _ => false,
+        }
+    }
 }
 
 impl CallFailure {
@@ -69,15 +120,13 @@ pub(crate) fn interpret(
                 body: None,
             });
         }
-        let what = match content_type {
-            Some(ct) if !ct.to_ascii_lowercase().contains("json") => {
-                format!("non-JSON response (content type {ct})")
-            }
-            _ => "response body is not a JSON object".to_owned(),
-        };
+        // The content type is shown only when it explains the failure.
+        let content_type = content_type
+            .filter(|ct| !ct.to_ascii_lowercase().contains("json"))
+            .map(str::to_owned);
         return Err(CallFailure::Malformed {
             status,
-            detail: what,
+            source: AnswerError::NotJson { content_type },
         });
     };
 
@@ -164,8 +213,22 @@ mod tests {
         let e = interpret(502, Some("text/html"), b"<html>bad gateway</html>").unwrap_err();
         assert_eq!(e.effective_code(), Some(502));
         let e = interpret(200, Some("text/html"), b"<html>ok</html>").unwrap_err();
-        assert!(matches!(e, CallFailure::Malformed { status: 200, .. }));
+        assert_eq!(
+            e,
+            CallFailure::Malformed {
+                status: 200,
+                source: AnswerError::NotJson {
+                    content_type: Some("text/html".into())
+                }
+            }
+        );
         let e = interpret(200, Some("application/json"), b"[1,2]").unwrap_err();
-        assert!(matches!(e, CallFailure::Malformed { .. }));
+        assert_eq!(
+            e,
+            CallFailure::Malformed {
+                status: 200,
+                source: AnswerError::NotJson { content_type: None }
+            }
+        );
     }
 }

@@ -2,10 +2,9 @@
 //!
 //! JSON in, JSON envelope out; the `authorization` header carries the raw access
 //! token (no `Bearer ` prefix) and is marked sensitive so no HTTP layer logs it.
-//! Transport errors are rendered without their URL (query strings can carry the
+//! Transport errors are kept without their URL (query strings can carry the
 //! account e-mail).
 
-use std::error::Error as _;
 use std::time::Duration;
 
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
@@ -13,6 +12,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::envelope::{interpret, CallFailure};
+use super::error::RequestError;
 
 /// The HTTP verbs the API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,18 +29,18 @@ pub(crate) enum Verb {
 pub(crate) const USER_AGENT: &str = concat!("nwp500-rust/", env!("CARGO_PKG_VERSION"));
 
 /// Builds the HTTP client every REST call goes through (rustls, total timeout).
-pub(crate) fn build_client(timeout: Duration) -> Result<reqwest::Client, String> {
+pub(crate) fn build_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .timeout(timeout)
         .user_agent(USER_AGENT)
         .build()
-        .map_err(|e| describe(&e.without_url()))
+        .map_err(reqwest::Error::without_url)
 }
 
 /// `base` + `path`, where `path` starts with `/` and `base` may end with one.
-pub(crate) fn endpoint_url(base: &Url, path: &str) -> Result<Url, String> {
+pub(crate) fn endpoint_url(base: &Url, path: &'static str) -> Result<Url, RequestError> {
     let joined = format!("{}{}", base.as_str().trim_end_matches('/'), path);
-    Url::parse(&joined).map_err(|e| format!("cannot build the URL for {path}: {e}"))
+    Url::parse(&joined).map_err(|source| RequestError::Url { path, source })
 }
 
 /// Sends one request and applies the envelope rule to the answer.
@@ -57,52 +57,28 @@ pub(crate) async fn call(
         Verb::Put => client.put(url),
     };
     if let Some(token) = authorization {
-        let mut value = HeaderValue::from_str(token).map_err(|_| CallFailure::Transport {
-            detail: "the access token is not a valid header value".to_owned(),
-            timeout: false,
-        })?;
+        let mut value = HeaderValue::from_str(token)
+            .map_err(|_| CallFailure::Request(RequestError::InvalidToken))?;
         value.set_sensitive(true);
         req = req.header(AUTHORIZATION, value);
     }
     if let Some(body) = body {
-        let bytes = serde_json::to_vec(body).map_err(|e| CallFailure::Transport {
-            detail: format!("cannot encode the request body: {e}"),
-            timeout: false,
-        })?;
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| CallFailure::Request(RequestError::Body(e.into())))?;
         req = req
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .body(bytes);
     }
 
-    let resp = req.send().await.map_err(transport_failure)?;
+    let resp = req.send().await.map_err(CallFailure::transport)?;
     let status = resp.status().as_u16();
     let content_type = resp
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let bytes = resp.bytes().await.map_err(transport_failure)?;
+    let bytes = resp.bytes().await.map_err(CallFailure::transport)?;
     interpret(status, content_type.as_deref(), &bytes)
-}
-
-fn transport_failure(e: reqwest::Error) -> CallFailure {
-    let timeout = e.is_timeout();
-    CallFailure::Transport {
-        detail: describe(&e.without_url()),
-        timeout,
-    }
-}
-
-/// The error and its sources on one line (reqwest's own message is terse).
-fn describe(e: &reqwest::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The NaviLink REST API's HTTP layer (docs/protocol.md §2.1–§2.5): one exchange with
 //! the server (`http`), the `{code, msg, data}` envelope and its success rule
-//! (`envelope`), and the unauthenticated sign-in and refresh calls with their wire
-//! models ([`auth_api`]).
+//! (`envelope`), the unauthenticated sign-in and refresh calls with their wire
+//! models ([`auth_api`]), and the typed causes of its failures ([`error`]).
 //!
 //! Layering: this module depends only on [`crate::protocol`] (its lenient decoders).
 //! The `auth` module builds on it to obtain and renew tokens, and the `rest` module
@@ -10,6 +10,8 @@
 
 pub mod auth_api;
 pub(crate) mod envelope;
+pub mod error;
 pub(crate) mod http;
 
 pub use auth_api::{SignInData, TokenPayload, UserInfo};
+pub use error::{AnswerError, JsonError, RequestError};

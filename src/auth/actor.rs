@@ -9,6 +9,7 @@ use actix::{Actor, AsyncContext, Context, Handler, ResponseActFuture};
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use tracing::{debug, info, warn};
 
+use crate::api::error::Causes;
 use crate::api::http::build_client;
 use crate::clock::{SharedClock, TokioClock};
 
@@ -83,8 +84,9 @@ impl Auth {
 
     /// Builds the actor reading time from `clock`.
     pub fn with_clock(config: AuthConfig, clock: SharedClock) -> Result<Self, AuthError> {
-        let http =
-            build_client(config.http_timeout).map_err(|detail| AuthError::Setup { detail })?;
+        let http = build_client(config.http_timeout).map_err(|e| AuthError::Setup {
+            source: Arc::new(e),
+        })?;
         let tokens = config
             .token_file
             .as_deref()
@@ -102,7 +104,7 @@ impl Auth {
                     None
                 }
                 Loaded::Corrupt(reason) => {
-                    warn!(%reason, "the token file is unusable; it will be replaced after the next sign-in");
+                    warn!(%reason, cause = %Causes(&reason), "the token file is unusable; it will be replaced after the next sign-in");
                     None
                 }
             });
@@ -287,7 +289,7 @@ impl Handler<GetCredentials> for Auth {
                 .map(|result, act, _| match result {
                     Err(e) if e.is_transient() => match act.still_usable_for_mqtt() {
                         Some(creds) => {
-                            warn!(error = %e, "renewal failed; the AWS credentials held are still valid, using them");
+                            warn!(error = %e, cause = %Causes(&e), "renewal failed; the AWS credentials held are still valid, using them");
                             Ok(creds)
                         }
                         None => Err(e),

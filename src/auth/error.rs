@@ -3,10 +3,15 @@
 //! Only an explicit credential rejection by the sign-in endpoint is fatal. Anything
 //! unfamiliar stays transient: a message that merely *contains* "invalid" never
 //! makes an error fatal.
+//!
+//! Each message says only its own level (which call, what class of failure); the
+//! cause (reqwest's error, the decoding problem) is its [`source`](std::error::Error::source).
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::api::envelope::CallFailure;
+use crate::api::{AnswerError, RequestError};
 
 /// Which auth call failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,8 +33,10 @@ impl fmt::Display for AuthOperation {
 
 /// Why credentials could not be obtained.
 ///
-/// Cloneable because one renewal's outcome is handed to every caller that waited for it.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// Cloneable because one renewal's outcome is handed to every caller that waited for it
+/// (so reqwest's error is shared in an [`Arc`]). Equality compares the variant and its
+/// plain fields, not the causes behind them.
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
     /// The server rejected the e-mail/password pair. Fatal: never retried
@@ -56,37 +63,112 @@ pub enum AuthError {
         msg: String,
     },
     /// No answer: DNS, TCP, TLS, timeout, connection dropped.
-    #[error("{operation} failed: network error{}: {detail}", if *.timeout { " (timeout)" } else { "" })]
+    #[error("{operation} failed: network error{}", if *.timeout { " (timeout)" } else { "" })]
     Transport {
         /// The call.
         operation: AuthOperation,
-        /// What happened (no URL, no header).
-        detail: String,
+        /// reqwest's error (its URL removed).
+        #[source]
+        source: Arc<reqwest::Error>,
         /// Whether the request timed out.
         timeout: bool,
     },
+    /// The request could not be prepared (bad base URL); nothing was sent.
+    #[error("{operation} failed: cannot prepare the request")]
+    Request {
+        /// The call.
+        operation: AuthOperation,
+        /// What was wrong.
+        #[source]
+        source: RequestError,
+    },
     /// A success answer that could not be used (not JSON, required fields missing).
-    #[error("{operation} failed: malformed answer (HTTP {status}): {detail}")]
+    #[error("{operation} failed: malformed answer (HTTP {status})")]
     Decode {
         /// The call.
         operation: AuthOperation,
         /// HTTP status.
         status: u16,
         /// What was wrong (field names and kinds, never values).
-        detail: String,
+        #[source]
+        source: AnswerError,
     },
     /// No refresh token is held, so a refresh cannot be attempted.
     #[error("no refresh token available")]
     NoRefreshToken,
     /// The HTTP client could not be built.
-    #[error("cannot set up the HTTP client: {detail}")]
+    #[error("cannot set up the HTTP client")]
     Setup {
-        /// The builder's message.
-        detail: String,
+        /// reqwest's builder error.
+        #[source]
+        source: Arc<reqwest::Error>,
     },
     /// The auth actor is not running any more.
     #[error("the auth actor is not available")]
     Unavailable,
+}
+
+impl PartialEq for AuthError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (
+                Self::InvalidCredentials { code: c1, msg: m1 },
+                Self::InvalidCredentials { code: c2, msg: m2 },
+            ) => c1 == c2 && m1 == m2,
+            (
+                Self::Server {
+                    operation: o1,
+                    status: s1,
+                    code: c1,
+                    msg: m1,
+                },
+                Self::Server {
+                    operation: o2,
+                    status: s2,
+                    code: c2,
+                    msg: m2,
+                },
+            ) => o1 == o2 && s1 == s2 && c1 == c2 && m1 == m2,
+            (
+                Self::Transport {
+                    operation: o1,
+                    timeout: t1,
+                    ..
+                },
+                Self::Transport {
+                    operation: o2,
+                    timeout: t2,
+                    ..
+                },
+            ) => o1 == o2 && t1 == t2,
+            (
+                Self::Request {
+                    operation: o1,
+                    source: a,
+                },
+                Self::Request {
+                    operation: o2,
+                    source: b,
+                },
+            ) => o1 == o2 && a == b,
+            (
+                Self::Decode {
+                    operation: o1,
+                    status: s1,
+                    source: a,
+                },
+                Self::Decode {
+                    operation: o2,
+                    status: s2,
+                    source: b,
+                },
+            ) => o1 == o2 && s1 == s2 && a == b,
+            (Self::NoRefreshToken, Self::NoRefreshToken)
+            | (Self::Setup { .. }, Self::Setup { .. })
+            | (Self::Unavailable, Self::Unavailable) => true,
+            _ => false,
+        }
+    }
 }
 
 impl AuthError {
@@ -122,9 +204,10 @@ impl AuthError {
 
     fn from_call(operation: AuthOperation, failure: CallFailure) -> Self {
         match failure {
-            CallFailure::Transport { detail, timeout } => Self::Transport {
+            CallFailure::Request(source) => Self::Request { operation, source },
+            CallFailure::Transport { source, timeout } => Self::Transport {
                 operation,
-                detail,
+                source,
                 timeout,
             },
             CallFailure::Rejected {
@@ -135,10 +218,10 @@ impl AuthError {
                 code,
                 msg,
             },
-            CallFailure::Malformed { status, detail } => Self::Decode {
+            CallFailure::Malformed { status, source } => Self::Decode {
                 operation,
                 status,
-                detail,
+                source,
             },
         }
     }
@@ -157,7 +240,7 @@ pub(crate) fn is_credential_rejection(code: i64, msg: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn rejected(status: u16, code: i64, msg: &str) -> CallFailure {
@@ -192,13 +275,10 @@ mod tests {
             rejected(503, 503, "invalid upstream response"),
             rejected(200, 1001, "SOMETHING_ELSE_INVALID"),
             rejected(200, 400, "unauthorized gateway"),
-            CallFailure::Transport {
-                detail: "connection reset".into(),
-                timeout: false,
-            },
+            CallFailure::Request(RequestError::InvalidToken),
             CallFailure::Malformed {
                 status: 200,
-                detail: "no data".into(),
+                source: AnswerError::Missing { member: "data" },
             },
         ] {
             let e = AuthError::from_sign_in(f);
@@ -221,16 +301,89 @@ mod tests {
         ));
     }
 
+    /// A real transport failure: a connection refused on the loopback interface.
+    pub(crate) async fn refused() -> CallFailure {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let url = url::Url::parse(&format!("http://127.0.0.1:{port}/user/sign-in?userId=someone%40example.com")).unwrap();
+        let client = crate::api::http::build_client(std::time::Duration::from_secs(2)).unwrap();
+        crate::api::http::call(&client, crate::api::http::Verb::Get, url, None, None)
+            .await
+            .unwrap_err()
+    }
+
+    /// Sample errors of every variant that has a cause or a message.
+    pub(crate) async fn samples() -> Vec<AuthError> {
+        let mut errors = vec![
+            AuthError::from_sign_in(refused().await),
+            AuthError::from_refresh(refused().await),
+            AuthError::from_sign_in(rejected(401, 401, "Invalid credentials")),
+            AuthError::from_refresh(rejected(500, 500, "Internal Server Error")),
+            AuthError::from_sign_in(CallFailure::Request(RequestError::Url {
+                path: "/user/sign-in",
+                source: url::ParseError::EmptyHost,
+            })),
+            AuthError::NoRefreshToken,
+            AuthError::Setup {
+                source: Arc::new(
+                    reqwest::Client::new()
+                        .get("http://")
+                        .build()
+                        .unwrap_err()
+                        .without_url(),
+                ),
+            },
+            AuthError::Unavailable,
+        ];
+        for source in crate::api::error::tests::samples() {
+            errors.push(AuthError::from_sign_in(CallFailure::Malformed {
+                status: 200,
+                source,
+            }));
+        }
+        errors
+    }
+
+    /// A report that prints every level says each thing once, and no level shows
+    /// the URL (whose query string carries the e-mail).
+    #[tokio::test]
+    async fn no_level_of_an_error_chain_repeats_the_next() {
+        for e in samples().await {
+            let levels = crate::api::error::tests::assert_no_repetition(&e);
+            let whole = levels.join(": ");
+            assert!(!whole.contains("sign-in failed: sign-in"), "{whole}");
+            assert!(!whole.contains("example.com"), "{whole}");
+            assert!(!whole.contains("127.0.0.1"), "{whole}");
+            assert!(!format!("{e:?}").contains("example.com"), "{e:?}");
+        }
+        // The transport failure keeps reqwest's whole chain below its own level.
+        let refused = AuthError::from_sign_in(refused().await);
+        let levels = crate::api::error::tests::chain(&refused);
+        assert_eq!(levels[0], "sign-in failed: network error");
+        assert!(levels.len() >= 3, "{levels:?}");
+        assert!(
+            levels.iter().any(|l| l.to_lowercase().contains("refused")),
+            "{levels:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn equality_compares_the_variant_and_its_plain_fields() {
+        let a = AuthError::from_sign_in(refused().await);
+        let b = AuthError::from_sign_in(refused().await);
+        assert_eq!(a, b);
+        assert_ne!(a, AuthError::from_refresh(refused().await));
+        assert_ne!(a, AuthError::Unavailable);
+    }
+
     #[test]
     fn display_carries_context() {
-        let e = AuthError::Transport {
-            operation: AuthOperation::SignIn,
-            detail: "connection refused".into(),
-            timeout: true,
+        let e = AuthError::Decode {
+            operation: AuthOperation::Refresh,
+            status: 200,
+            source: AnswerError::Missing { member: "data" },
         };
-        assert_eq!(
-            e.to_string(),
-            "sign-in failed: network error (timeout): connection refused"
-        );
+        assert_eq!(e.to_string(), "token refresh failed: malformed answer (HTTP 200)");
     }
 }

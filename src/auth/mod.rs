@@ -16,7 +16,7 @@
 
 mod actor;
 mod config;
-mod error;
+pub(crate) mod error;
 mod messages;
 pub mod persist;
 mod renewal;

@@ -9,10 +9,12 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::JsonError;
 use crate::credentials::AwsCredentials;
 
 use super::secret::Secret;
@@ -33,8 +35,47 @@ pub enum Loaded {
     /// A valid file for a different account: ignored, replaced on the next save.
     OtherAccount,
     /// Unreadable or invalid: ignored, replaced on the next save.
-    Corrupt(String),
+    Corrupt(Unusable),
 }
+
+/// Why a token file is unusable. Never shows the file's content (it holds tokens).
+///
+/// Cloneable (the I/O error is shared in an [`Arc`]); equality compares the variant
+/// and its plain fields (for an I/O error, its kind).
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unusable {
+    /// The file exists but cannot be read.
+    #[error("cannot read the token file")]
+    Read(#[source] Arc<std::io::Error>),
+    /// The content is not the file's JSON layout (its class and position only: the
+    /// decoder's own message could quote a token).
+    #[error("the token file's content is not valid")]
+    Content(#[source] JsonError),
+    /// A JSON file of another format or version.
+    #[error("the token file is of an unknown format or version {version}")]
+    UnknownFormat {
+        /// The version the file states.
+        version: u32,
+    },
+    /// The file holds no access token.
+    #[error("the token file holds no access token")]
+    NoAccessToken,
+}
+
+impl PartialEq for Unusable {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Read(a), Self::Read(b)) => a.kind() == b.kind(),
+            (Self::Content(a), Self::Content(b)) => a == b,
+            (Self::UnknownFormat { version: a }, Self::UnknownFormat { version: b }) => a == b,
+            (Self::NoAccessToken, Self::NoAccessToken) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Unusable {}
 
 /// Why the token file could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -72,31 +113,22 @@ pub fn load(path: &Path, email: &str) -> Loaded {
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
-        Err(e) => return Loaded::Corrupt(format!("cannot read: {e}")),
+        Err(e) => return Loaded::Corrupt(Unusable::Read(Arc::new(e))),
     };
     let file: FileV1 = match serde_json::from_slice(&bytes) {
         Ok(f) => f,
-        // Position only: serde's message can quote the offending value.
-        Err(e) => {
-            return Loaded::Corrupt(format!(
-                "invalid content ({:?} error at line {}, column {})",
-                e.classify(),
-                e.line(),
-                e.column()
-            ))
-        }
+        Err(e) => return Loaded::Corrupt(Unusable::Content(e.into())),
     };
     if file.format != FORMAT || file.version != VERSION {
-        return Loaded::Corrupt(format!(
-            "unknown format {:?} version {}",
-            file.format, file.version
-        ));
+        return Loaded::Corrupt(Unusable::UnknownFormat {
+            version: file.version,
+        });
     }
     if file.email != email {
         return Loaded::OtherAccount;
     }
     if file.access_token.is_empty() {
-        return Loaded::Corrupt("no access token".to_owned());
+        return Loaded::Corrupt(Unusable::NoAccessToken);
     }
     let (aws, aws_issued_at) = match file.aws {
         Some(a) => (
@@ -266,15 +298,75 @@ mod tests {
             &b"not json"[..],
             b"{}",
             b"[1,2,3]",
-            b"{\"format\":\"other\",\"version\":1}",
             &[0xff, 0xfe, 0x00],
         ] {
             fs::write(&path, content).unwrap();
             assert!(
-                matches!(load(&path, "a@example.com"), Loaded::Corrupt(_)),
+                matches!(load(&path, "a@example.com"), Loaded::Corrupt(Unusable::Content(_))),
                 "{content:?}"
             );
         }
+        let other = serde_json::json!({"format": "other", "version": 1, "email": "a@example.com",
+            "id_token": "", "access_token": "x", "refresh_token": "",
+            "access_issued_at": 0, "access_expires_at": 0});
+        fs::write(&path, other.to_string()).unwrap();
+        assert_eq!(
+            load(&path, "a@example.com"),
+            Loaded::Corrupt(Unusable::UnknownFormat { version: 1 })
+        );
+        let mut file: serde_json::Value =
+            serde_json::from_slice(&serde_json::to_vec(&FileV1 {
+                format: FORMAT.into(),
+                version: VERSION,
+                email: "a@example.com".into(),
+                id_token: String::new(),
+                access_token: String::new(),
+                refresh_token: String::new(),
+                access_issued_at: 0,
+                access_expires_at: 0,
+                aws: None,
+            })
+            .unwrap())
+            .unwrap();
+        fs::write(&path, file.to_string()).unwrap();
+        assert_eq!(
+            load(&path, "a@example.com"),
+            Loaded::Corrupt(Unusable::NoAccessToken)
+        );
+        // A token of the wrong type: the decoder's message would quote it.
+        file["access_token"] = serde_json::json!(1234567);
+        fs::write(&path, file.to_string()).unwrap();
+        let Loaded::Corrupt(e) = load(&path, "a@example.com") else {
+            panic!("not reported as corrupt");
+        };
+        let levels = crate::api::error::tests::assert_no_repetition(&e);
+        assert!(!levels.join(": ").contains("1234567"), "{levels:?}");
+        assert!(!format!("{e:?}").contains("1234567"), "{e:?}");
+    }
+
+    #[test]
+    fn no_level_of_an_error_chain_repeats_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory cannot be read as a file.
+        let Loaded::Corrupt(read) = load(dir.path(), "a@example.com") else {
+            panic!("a directory is not a token file");
+        };
+        assert!(matches!(read, Unusable::Read(_)), "{read:?}");
+        let content = match serde_json::from_slice::<FileV1>(b"{ corrupt") {
+            Ok(_) => panic!("decoded a corrupt file"),
+            Err(e) => Unusable::Content(e.into()),
+        };
+        for e in [
+            read,
+            content,
+            Unusable::UnknownFormat { version: 7 },
+            Unusable::NoAccessToken,
+        ] {
+            let levels = crate::api::error::tests::assert_no_repetition(&e);
+            assert!(!levels[0].contains(&*dir.path().to_string_lossy()), "{levels:?}");
+        }
+        let save = SaveError(std::io::Error::other("disk full"));
+        crate::api::error::tests::assert_no_repetition(&save);
     }
 
     #[cfg(unix)]

@@ -10,6 +10,8 @@ use tracing::{debug, info, warn};
 use url::Url;
 
 use crate::api::auth_api;
+use crate::api::error::Causes;
+use crate::api::AnswerError;
 use crate::clock::SharedClock;
 
 use super::error::{AuthError, AuthOperation};
@@ -78,7 +80,7 @@ impl Env {
         let tokens = tokens.clone();
         match tokio::task::spawn_blocking(move || persist::save(&path, &email, &tokens)).await {
             Ok(Ok(())) => debug!("token file written"),
-            Ok(Err(e)) => warn!(error = %e, cause = %e.0, "could not save the tokens"),
+            Ok(Err(e)) => warn!(error = %e, cause = %Causes(&e), "could not save the tokens"),
             Err(e) => warn!(error = %e, "the token file writer did not finish"),
         }
     }
@@ -92,7 +94,7 @@ pub(crate) async fn execute(env: Arc<Env>, plan: Plan, flight: u64) -> Result<Re
         Plan::Refresh => match refresh(&env).await {
             Ok((renewed, _)) => Ok(renewed),
             Err(e) => {
-                warn!(flight, error = %e, "token refresh failed; signing in instead");
+                warn!(flight, error = %e, cause = %Causes(&e), "token refresh failed; signing in instead");
                 sign_in(&env).await
             }
         },
@@ -103,14 +105,20 @@ pub(crate) async fn execute(env: Arc<Env>, plan: Plan, flight: u64) -> Result<Re
                 sign_in(&env).await
             }
             Err(e) => {
-                warn!(flight, error = %e, "token refresh failed; signing in instead");
+                warn!(flight, error = %e, cause = %Causes(&e), "token refresh failed; signing in instead");
                 sign_in(&env).await
             }
         },
     };
     match &outcome {
         Ok(r) => debug!(flight, method = ?r.method, "credential renewal finished"),
-        Err(e) => debug!(flight, error = %e, fatal = e.is_fatal(), "credential renewal failed"),
+        Err(e) => debug!(
+            flight,
+            error = %e,
+            cause = %Causes(e),
+            fatal = e.is_fatal(),
+            "credential renewal failed"
+        ),
     }
     outcome
 }
@@ -134,10 +142,12 @@ async fn refresh(env: &Env) -> Result<(Renewed, bool), AuthError> {
         let current = session.tokens.as_ref().ok_or(AuthError::NoRefreshToken)?;
         let merged = current
             .merge_refresh(&payload, now)
-            .map_err(|e| AuthError::Decode {
+            .map_err(|_| AuthError::Decode {
                 operation: AuthOperation::Refresh,
                 status: 200,
-                detail: e.to_string(),
+                source: AnswerError::Missing {
+                    member: "data.accessToken",
+                },
             })?;
         session.tokens = Some(merged.tokens.clone());
         (merged.tokens, merged.fresh_aws)
@@ -173,10 +183,12 @@ async fn sign_in(env: &Env) -> Result<Renewed, AuthError> {
         }
     };
     let now = env.clock.wall();
-    let tokens = TokenSet::from_sign_in(&data.tokens, now).map_err(|e| AuthError::Decode {
+    let tokens = TokenSet::from_sign_in(&data.tokens, now).map_err(|_| AuthError::Decode {
         operation: AuthOperation::SignIn,
         status: 200,
-        detail: e.to_string(),
+        source: AnswerError::Missing {
+            member: "data.token.accessToken",
+        },
     })?;
     {
         let mut session = env.session();

@@ -83,10 +83,10 @@ mod tests {
     #[test]
     fn no_level_of_an_error_chain_repeats_the_next() {
         let errors = [
-            ClientError::from(AuthError::Transport {
+            ClientError::from(AuthError::Decode {
                 operation: AuthOperation::SignIn,
-                detail: "connection refused".into(),
-                timeout: false,
+                status: 200,
+                source: crate::api::AnswerError::Missing { member: "data" },
             }),
             ClientError::Startup(std::io::Error::other("no more threads")),
             ClientError::from(RequestError::Timeout {

@@ -240,11 +240,7 @@ fn discovery(
                         source,
                     })
                 }
-                Err(other) => {
-                    return Err(crate::rest::RestError::Setup {
-                        detail: other.to_string(),
-                    })
-                }
+                Err(other) => return Err(discovery_failure(other)),
             };
             if devices.is_empty() {
                 warn!("no device to monitor");
@@ -257,15 +253,26 @@ fn discovery(
                 follower
                     .follow(devices)
                     .await
-                    .map_err(|e| crate::rest::RestError::Setup {
-                        detail: e.to_string(),
-                    })?;
+                    .map_err(discovery_failure)?;
             follower.list.mark_known();
             bus.emit(crate::events::Event::DevicesDiscovered { devices: macs });
             Ok(count)
         }
         .boxed_local()
     })
+}
+
+/// A discovery failure outside the REST call itself: the only one is an actor that has
+/// stopped (the client is shutting down).
+fn discovery_failure(error: ClientError) -> crate::rest::RestError {
+    match error {
+        ClientError::Rest(e) => e,
+        ClientError::Unavailable(actor) => crate::rest::RestError::Unavailable { actor },
+        other => {
+            tracing::debug!(error = %other, "device discovery failed");
+            crate::rest::RestError::Unavailable { actor: "client" }
+        }
+    }
 }
 
 /// Starts the actors on the current arbiter.

@@ -48,11 +48,30 @@ pub enum ValidationError {
         field: &'static str,
     },
     /// A reservation hex string is not valid hexadecimal.
-    #[error("invalid reservation hex string: {0}")]
-    InvalidHex(String),
+    #[error("invalid reservation hex string")]
+    InvalidHex(#[source] HexError),
     /// A timestamp cannot be represented (before 1970 or beyond year 9999).
     #[error("timestamp out of range")]
     TimestampOutOfRange,
+}
+
+/// Why a reservation hex string does not decode: where, never the string itself
+/// (it can be long).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum HexError {
+    /// A character that is not a hexadecimal digit.
+    #[error("the character at position {index} is not a hexadecimal digit")]
+    NotADigit {
+        /// Its position (0-based, in characters).
+        index: usize,
+    },
+    /// An odd number of digits (two make a byte).
+    #[error("odd number of digits ({len})")]
+    OddLength {
+        /// The number of digits.
+        len: usize,
+    },
 }
 
 /// Formats a number without a trailing `.0` for whole values (messages only).
@@ -132,4 +151,41 @@ pub enum IdError {
         /// What the format is.
         expected: &'static str,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    /// The messages of `e` and of each of its sources, outermost first.
+    fn chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+        let mut messages = vec![e.to_string()];
+        let mut source = e.source();
+        while let Some(s) = source {
+            messages.push(s.to_string());
+            source = s.source();
+        }
+        messages
+    }
+
+    /// A report that prints every level says each thing once.
+    #[test]
+    fn no_level_of_an_error_chain_repeats_the_next() {
+        for hex in [
+            HexError::NotADigit { index: 3 },
+            HexError::OddLength { len: 5 },
+        ] {
+            let e = CommandError::from(ValidationError::InvalidHex(hex));
+            let levels = chain(&e);
+            // `CommandError::Invalid` is transparent: the validation error is the top.
+            assert_eq!(levels[0], "invalid reservation hex string", "{levels:?}");
+            assert_eq!(levels.len(), 2, "{levels:?}");
+            for pair in levels.windows(2) {
+                assert!(!pair[0].contains(&pair[1]), "{levels:?}");
+            }
+            assert!(e.source().is_some());
+        }
+    }
 }

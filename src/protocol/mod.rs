@@ -64,7 +64,7 @@ pub use enums::{
     DrEvent, FilterChange, FirmwareType, HeatSource, RecirculationMode, TempFormulaType,
     TemperatureType, TouRateType, TouWeekType, UnitType, VolumeCode,
 };
-pub use error::{CommandError, DecodeError, IdError, ValidationError};
+pub use error::{CommandError, DecodeError, HexError, IdError, ValidationError};
 pub use error_codes::ErrorCode;
 pub use feature::{Capability, Feature, FeatureView};
 pub(crate) use ids::MAX_CLIENT_ID_LEN;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bitfields::WeekDays;
 use super::enums::DhwOperationSetting;
-use super::error::ValidationError;
+use super::error::{HexError, ValidationError};
 use super::lenient::{int_in, Int};
 use super::units::{round_decimals, HalfCelsius, UnitSystem};
 
@@ -147,10 +147,29 @@ pub(crate) fn check_u8(
     }
 }
 
+/// The position of a decoding error, in characters (hex reports the byte offset).
+fn hex_error(e: hex::FromHexError, hex_str: &str) -> HexError {
+    match e {
+        hex::FromHexError::InvalidHexCharacter { index, .. } => HexError::NotADigit {
+            // The character that contains the byte: the last one starting at or before it.
+            index: hex_str
+                .char_indices()
+                .take_while(|(at, _)| *at <= index)
+                .count()
+                .saturating_sub(1),
+        },
+        hex::FromHexError::OddLength | hex::FromHexError::InvalidStringLength => {
+            HexError::OddLength {
+                len: hex_str.chars().count(),
+            }
+        }
+    }
+}
+
 /// Decodes the hex form of a reservation list (§6.7): 6-byte records; all-zero records are
 /// skipped, a trailing partial record is ignored (with a warning), `""` means no entries.
 pub fn decode_reservation_hex(hex_str: &str) -> Result<Vec<ReservationEntry>, ValidationError> {
-    let bytes = hex::decode(hex_str).map_err(|e| ValidationError::InvalidHex(e.to_string()))?;
+    let bytes = hex::decode(hex_str).map_err(|e| ValidationError::InvalidHex(hex_error(e, hex_str)))?;
     let partial = bytes.len() % RECORD_LEN;
     if partial != 0 {
         tracing::warn!(
@@ -188,7 +207,11 @@ fn entries_hex_or_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Reservatio
             f.write_str("a reservation hex string or an array of reservation entries")
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            decode_reservation_hex(v).map_err(E::custom)
+            // serde's errors are text: both levels go into it.
+            decode_reservation_hex(v).map_err(|e| match &e {
+                ValidationError::InvalidHex(why) => E::custom(format_args!("{e}: {why}")),
+                other => E::custom(other),
+            })
         }
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
             Ok(Vec::new())
@@ -422,8 +445,19 @@ mod tests {
                 .ok(),
             Some(1)
         );
-        assert!(decode_reservation_hex("zz").is_err());
-        assert!(decode_reservation_hex("023").is_err());
+        assert_eq!(
+            decode_reservation_hex("02zz"),
+            Err(ValidationError::InvalidHex(HexError::NotADigit { index: 2 }))
+        );
+        // Positions count characters, not bytes.
+        assert_eq!(
+            decode_reservation_hex("0é2zz"),
+            Err(ValidationError::InvalidHex(HexError::NotADigit { index: 1 }))
+        );
+        assert_eq!(
+            decode_reservation_hex("023"),
+            Err(ValidationError::InvalidHex(HexError::OddLength { len: 3 }))
+        );
     }
 
     #[test]

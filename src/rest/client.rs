@@ -17,7 +17,9 @@ use super::models::device::{parse_device, parse_device_detail, Device, DeviceDet
 use super::models::firmware::{parse_firmwares, FirmwareInfo};
 use super::models::tou::{parse_converted_plans, TouUpdate};
 use crate::api::envelope::CallFailure;
+use crate::api::error::Causes;
 use crate::api::http::{build_client, call, endpoint_url, Verb};
+use crate::api::{AnswerError, RequestError};
 use crate::protocol::{TouInfo, TouPlan};
 
 /// Device list path.
@@ -135,7 +137,9 @@ impl RestClient {
         api_base_url: Url,
         timeout: Duration,
     ) -> Result<Self, RestError> {
-        let http = build_client(timeout).map_err(|detail| RestError::Setup { detail })?;
+        let http = build_client(timeout).map_err(|e| RestError::Setup {
+            source: Arc::new(e),
+        })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
@@ -192,10 +196,11 @@ impl RestClient {
             Some(other) => {
                 return Err(RestError::Decode {
                     endpoint: DEVICE_LIST_PATH,
-                    detail: format!(
-                        "data is {}, not an array",
-                        crate::protocol::lenient::kind(&other)
-                    ),
+                    source: AnswerError::WrongKind {
+                        member: "data",
+                        found: crate::protocol::lenient::kind(&other),
+                        expected: "an array",
+                    },
                 })
             }
         };
@@ -204,7 +209,12 @@ impl RestClient {
         for (index, entry) in list.iter().enumerate() {
             match parse_device(entry) {
                 Ok(d) => devices.push(d),
-                Err(reason) => warn!(index, %reason, "skipping a malformed device list entry"),
+                Err(reason) => warn!(
+                    index,
+                    %reason,
+                    cause = %Causes(&reason),
+                    "skipping a malformed device list entry"
+                ),
             }
         }
         Ok((devices, raw_len))
@@ -219,9 +229,9 @@ impl RestClient {
         let params = body(json!({"macAddress": mac_address, "additionalValue": additional_value}));
         let data = self.authed(Verb::Post, DEVICE_INFO_PATH, params).await?;
         let data = require_data(DEVICE_INFO_PATH, data)?;
-        parse_device_detail(&data).map_err(|detail| RestError::Decode {
+        parse_device_detail(&data).map_err(|source| RestError::Decode {
             endpoint: DEVICE_INFO_PATH,
-            detail,
+            source,
         })
     }
 
@@ -234,9 +244,9 @@ impl RestClient {
         let params = body(json!({"macAddress": mac_address, "additionalValue": additional_value}));
         let data = self.authed(Verb::Post, FIRMWARE_INFO_PATH, params).await?;
         let data = require_data(FIRMWARE_INFO_PATH, data)?;
-        parse_firmwares(&data).map_err(|detail| RestError::Decode {
+        parse_firmwares(&data).map_err(|source| RestError::Decode {
             endpoint: FIRMWARE_INFO_PATH,
-            detail,
+            source,
         })
     }
 
@@ -250,24 +260,19 @@ impl RestClient {
         ]);
         let data = self.authed(Verb::Get, TOU_PATH, params).await?;
         let data = require_data(TOU_PATH, data)?;
-        TouInfo::from_value(data).map_err(|e| RestError::Decode {
-            endpoint: TOU_PATH,
-            detail: e.to_string(),
-        })
+        tou_info_from(data)
     }
 
     /// `PUT /device/tou`: applies a rate plan (enable it afterwards with the MQTT
     /// `tou-on` command).
     pub async fn update_tou(&self, update: &TouUpdate) -> Result<TouInfo, RestError> {
-        let value = serde_json::to_value(update).map_err(|e| RestError::Setup {
-            detail: format!("cannot encode the TOU update: {e}"),
+        let value = serde_json::to_value(update).map_err(|e| RestError::Request {
+            endpoint: TOU_PATH,
+            source: RequestError::Body(e.into()),
         })?;
         let data = self.authed(Verb::Put, TOU_PATH, body(value)).await?;
         let data = require_data(TOU_PATH, data)?;
-        TouInfo::from_value(data).map_err(|e| RestError::Decode {
-            endpoint: TOU_PATH,
-            detail: e.to_string(),
-        })
+        tou_info_from(data)
     }
 
     /// `POST /device/tou/convert`: the server converts OpenEI plans to device plans.
@@ -276,9 +281,9 @@ impl RestClient {
                                  "sourceVersion": 7, "userType": "O"}));
         let data = self.authed(Verb::Post, TOU_CONVERT_PATH, params).await?;
         let data = require_data(TOU_CONVERT_PATH, data)?;
-        parse_converted_plans(&data).map_err(|detail| RestError::Decode {
+        parse_converted_plans(&data).map_err(|source| RestError::Decode {
             endpoint: TOU_CONVERT_PATH,
-            detail,
+            source,
         })
     }
 
@@ -322,12 +327,8 @@ impl RestClient {
         params: &Params,
         token: &AccessToken,
     ) -> Result<Option<Value>, CallFailure> {
-        let mut url = endpoint_url(&self.inner.api_base_url, endpoint).map_err(|detail| {
-            CallFailure::Transport {
-                detail,
-                timeout: false,
-            }
-        })?;
+        let mut url =
+            endpoint_url(&self.inner.api_base_url, endpoint).map_err(CallFailure::Request)?;
         let body = match params {
             Params::Body(map) => {
                 let mut map = map.clone();
@@ -366,8 +367,19 @@ fn body(value: Value) -> Params {
 }
 
 fn require_data(endpoint: &'static str, data: Option<Value>) -> Result<Value, RestError> {
-    data.ok_or_else(|| RestError::Decode {
+    data.ok_or(RestError::Decode {
         endpoint,
-        detail: "the answer has no data".to_owned(),
+        source: AnswerError::Missing { member: "data" },
+    })
+}
+
+/// The `data` of a `/device/tou` answer as the protocol layer's type.
+fn tou_info_from(data: Value) -> Result<TouInfo, RestError> {
+    TouInfo::from_value(data).map_err(|e| RestError::Decode {
+        endpoint: TOU_PATH,
+        source: AnswerError::Tou {
+            member: "data",
+            source: Arc::new(e),
+        },
     })
 }

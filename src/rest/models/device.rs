@@ -5,6 +5,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::api::AnswerError;
 use crate::protocol::lenient::{self, field};
 
 /// Device type of the NWP500 (`deviceType` 52), also the default when absent.
@@ -173,11 +174,12 @@ struct RawDeviceInfo {
 }
 
 impl RawDeviceInfo {
-    fn into_model(self) -> Result<DeviceInfo, String> {
+    fn into_model(self) -> Result<DeviceInfo, AnswerError> {
         let device_type = match self.device_type {
             None => NWP500_DEVICE_TYPE,
-            Some(raw) => u32::try_from(raw)
-                .map_err(|_| "deviceInfo.deviceType is out of range".to_owned())?,
+            Some(raw) => u32::try_from(raw).map_err(|_| AnswerError::OutOfRange {
+                member: "deviceInfo.deviceType",
+            })?,
         };
         Ok(DeviceInfo {
             home_seq: self.home_seq.unwrap_or(0),
@@ -195,16 +197,26 @@ fn field<'a>(obj: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a V
     obj.get(key).filter(|v| !v.is_null())
 }
 
-fn decode<T: serde::de::DeserializeOwned>(v: &Value, what: &str) -> Result<T, String> {
-    serde_json::from_value(v.clone()).map_err(|e| format!("{what}: {e}"))
+fn decode<T: serde::de::DeserializeOwned>(
+    v: &Value,
+    member: &'static str,
+) -> Result<T, AnswerError> {
+    serde_json::from_value(v.clone()).map_err(|e| AnswerError::Invalid {
+        member,
+        source: e.into(),
+    })
 }
 
 /// Decodes one `{deviceInfo, location}` object.
-pub fn parse_device(value: &Value) -> Result<Device, String> {
-    let obj = value
-        .as_object()
-        .ok_or_else(|| format!("device entry is {}", lenient::kind(value)))?;
-    let info = field(obj, "deviceInfo").ok_or_else(|| "deviceInfo is missing".to_owned())?;
+pub fn parse_device(value: &Value) -> Result<Device, AnswerError> {
+    let obj = value.as_object().ok_or(AnswerError::WrongKind {
+        member: "device entry",
+        found: lenient::kind(value),
+        expected: "an object",
+    })?;
+    let info = field(obj, "deviceInfo").ok_or(AnswerError::Missing {
+        member: "deviceInfo",
+    })?;
     let info = decode::<RawDeviceInfo>(info, "deviceInfo")?.into_model()?;
     let location = field(obj, "location")
         .map(|l| decode::<Location>(l, "location"))
@@ -213,7 +225,7 @@ pub fn parse_device(value: &Value) -> Result<Device, String> {
 }
 
 /// Decodes the `data` of a device info answer.
-pub fn parse_device_detail(value: &Value) -> Result<DeviceDetail, String> {
+pub fn parse_device_detail(value: &Value) -> Result<DeviceDetail, AnswerError> {
     let device = parse_device(value)?;
     // parse_device checked that it is an object.
     let obj = value.as_object().cloned().unwrap_or_default();
@@ -276,10 +288,33 @@ mod tests {
 
     #[test]
     fn malformed_entries_are_errors_not_panics() {
-        assert!(parse_device(&json!(3)).is_err());
-        assert!(parse_device(&json!({"location": {}})).is_err());
-        assert!(parse_device(&json!({"deviceInfo": {"deviceType": -1}})).is_err());
-        assert!(parse_device(&json!({"deviceInfo": {"connected": "x"}})).is_err());
+        assert_eq!(
+            parse_device(&json!(3)).unwrap_err(),
+            AnswerError::WrongKind {
+                member: "device entry",
+                found: "a number",
+                expected: "an object"
+            }
+        );
+        assert_eq!(
+            parse_device(&json!({"location": {}})).unwrap_err(),
+            AnswerError::Missing {
+                member: "deviceInfo"
+            }
+        );
+        assert_eq!(
+            parse_device(&json!({"deviceInfo": {"deviceType": -1}})).unwrap_err(),
+            AnswerError::OutOfRange {
+                member: "deviceInfo.deviceType"
+            }
+        );
+        assert!(matches!(
+            parse_device(&json!({"deviceInfo": {"connected": "x"}})),
+            Err(AnswerError::Invalid {
+                member: "deviceInfo",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::device::redact_mac;
+use crate::api::AnswerError;
 use crate::protocol::lenient::{self, field};
 
 /// One entry of `data.firmwares[]`.
@@ -62,22 +63,27 @@ struct RawFirmware {
 
 /// Decodes the `data` of a firmware info answer (`{firmwares: [...]}`; a missing or
 /// null list is empty).
-pub fn parse_firmwares(data: &Value) -> Result<Vec<FirmwareInfo>, String> {
+pub fn parse_firmwares(data: &Value) -> Result<Vec<FirmwareInfo>, AnswerError> {
     let list = match data.get("firmwares") {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(list)) => list,
         Some(other) => {
-            return Err(format!(
-                "firmwares is {}, not an array",
-                lenient::kind(other)
-            ))
+            return Err(AnswerError::WrongKind {
+                member: "firmwares",
+                found: lenient::kind(other),
+                expected: "an array",
+            })
         }
     };
     list.iter()
         .enumerate()
-        .map(|(i, v)| {
+        .map(|(index, v)| {
             let raw: RawFirmware =
-                serde_json::from_value(v.clone()).map_err(|e| format!("firmwares[{i}]: {e}"))?;
+                serde_json::from_value(v.clone()).map_err(|e| AnswerError::InvalidEntry {
+                    list: "firmwares",
+                    index,
+                    source: e.into(),
+                })?;
             Ok(FirmwareInfo {
                 mac_address: raw.mac_address.unwrap_or_default(),
                 additional_value: raw.additional_value.unwrap_or_default(),
@@ -107,7 +113,20 @@ mod tests {
         assert_eq!(f[0].downloaded_version, None);
         assert_eq!(f[0].device_group.as_deref(), Some("NWP500"));
         assert!(parse_firmwares(&json!({})).unwrap().is_empty());
-        assert!(parse_firmwares(&json!({"firmwares": 1})).is_err());
-        assert!(parse_firmwares(&json!({"firmwares": [{"curVersion": "x"}]})).is_err());
+        assert!(matches!(
+            parse_firmwares(&json!({"firmwares": 1})),
+            Err(AnswerError::WrongKind {
+                member: "firmwares",
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_firmwares(&json!({"firmwares": [{}, {"curVersion": "x"}]})),
+            Err(AnswerError::InvalidEntry {
+                list: "firmwares",
+                index: 1,
+                ..
+            })
+        ));
     }
 }

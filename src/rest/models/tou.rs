@@ -5,6 +5,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::api::AnswerError;
 use crate::protocol::lenient::kind;
 use crate::protocol::TouPlan;
 
@@ -53,13 +54,21 @@ impl TouUpdate {
 }
 
 /// Decodes the `data` of a convert answer (`{touInfo: [plan, ...]}`).
-pub fn parse_converted_plans(data: &Value) -> Result<Vec<TouPlan>, String> {
+pub fn parse_converted_plans(data: &Value) -> Result<Vec<TouPlan>, AnswerError> {
     match data.get("touInfo") {
         Some(list @ Value::Array(_)) => {
-            serde_json::from_value(list.clone()).map_err(|e| format!("touInfo: {e}"))
+            // Rate plans hold no secrets: the decoder's message is kept.
+            serde_json::from_value(list.clone()).map_err(|e| AnswerError::Tou {
+                member: "touInfo",
+                source: std::sync::Arc::new(e.into()),
+            })
         }
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(other) => Err(format!("touInfo is {}, not an array", kind(other))),
+        Some(other) => Err(AnswerError::WrongKind {
+            member: "touInfo",
+            found: kind(other),
+            expected: "an array",
+        }),
     }
 }
 
@@ -99,7 +108,19 @@ mod tests {
         assert_eq!(plans[0].zip_code, None);
         assert_eq!(plans[0].schedule[0].intervals[0].end_minute, 59);
         assert_eq!(parse_converted_plans(&json!({})).unwrap(), vec![]);
-        assert!(parse_converted_plans(&json!({"touInfo": {}})).is_err());
-        assert!(parse_converted_plans(&json!({"touInfo": [{"schedule": 3}]})).is_err());
+        assert!(matches!(
+            parse_converted_plans(&json!({"touInfo": {}})),
+            Err(AnswerError::WrongKind {
+                member: "touInfo",
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_converted_plans(&json!({"touInfo": [{"schedule": 3}]})),
+            Err(AnswerError::Tou {
+                member: "touInfo",
+                ..
+            })
+        ));
     }
 }
