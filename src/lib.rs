@@ -10,6 +10,7 @@ pub mod config;
 pub mod connection;
 pub mod credentials;
 pub mod diagnostics;
+pub mod endpoint;
 pub mod events;
 pub mod periodic;
 pub mod policy;

@@ -15,12 +15,10 @@ use crate::auth::{Auth, AuthConfig, GetCredentials, Secret};
 use crate::bus::{default_event_capacity, EventBus};
 use crate::clock::{SharedClock, TokioClock};
 use crate::config::ClientConfig;
-use crate::connection::{Connection, ConnectionSettings};
+use crate::connection::Connection;
 use crate::periodic::{PeriodicRequests, PollKind, StartPolling};
 use crate::protocol::{ClientId, ClientIdentity, DeviceRef, MacAddress, SessionId, UnitSystem};
-use crate::reconnector::{
-    probe_target, DeviceDiscovery, Peers, Reconnector, ReconnectorSettings, Start,
-};
+use crate::reconnector::{DeviceDiscovery, Peers, Reconnector, ReconnectorSettings, Start};
 use crate::rest::RestClient;
 use crate::subscriptions::{
     AddHandler, HandlerSink, SubscribeDevice, SubscriptionSettings, Subscriptions,
@@ -283,7 +281,7 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
     };
     let identity = ClientIdentity::new(client_id.clone(), SessionId::random());
     let unit = config.unit_system();
-    let needs_tls = config.mqtt_url().scheme() == "wss";
+    let needs_tls = config.mqtt_endpoint().needs_tls();
     if needs_tls {
         // Warm the root store off this thread while signing in.
         actix::spawn(async {
@@ -351,18 +349,8 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
     let reconnector_addr = reconnector_ctx.address();
     let subscriptions_addr = subscriptions_ctx.address();
 
-    let mut settings = ConnectionSettings::new(config.mqtt_url().as_str(), client_id.as_str())?;
-    settings.keep_alive = config.keep_alive();
-    settings.ping_timeout = settings.ping_timeout.min(config.keep_alive());
-    settings.connect_timeout = config.connect_timeout();
-    settings.operation_timeout = config.operation_timeout();
-    settings.close_timeout = settings.close_timeout.min(config.operation_timeout());
-    settings.queue_capacity = config.queue_capacity();
-    settings.queue_max_age = config.queue_max_age();
-    settings.region = config.aws_region().to_owned();
-    settings.clock = clock.clone();
     let connection = Connection::new(
-        settings,
+        config.connection_settings(&client_id, clock.clone()),
         reconnector_addr.clone().recipient(),
         subscriptions_addr.clone().recipient(),
     )?
@@ -402,13 +390,11 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
         list.mark_known();
     }
 
-    let api_probe_target = auth
-        .as_ref()
-        .and_then(|_| probe_target(config.api_url().as_str()));
+    let api_probe_target = auth.as_ref().map(|_| config.api_probe_target());
     let policy = config.policy_config();
     let probe_interval = config.probe_interval();
     let operation_timeout = config.operation_timeout();
-    let mqtt_probe_target = probe_target(config.mqtt_url().as_str());
+    let mqtt_probe_target = Some(config.mqtt_probe_target());
     let config = Arc::new(config);
     let discovery = pending_discovery
         .map(|(auth, rest)| discovery(auth, rest, config.clone(), follower, bus.clone()));

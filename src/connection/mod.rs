@@ -25,6 +25,9 @@
 //!
 //! # Transports (by URL scheme)
 //!
+//! The transport is the one the configured [`MqttEndpoint`](crate::endpoint::MqttEndpoint)
+//! selects:
+//!
 //! | URL | Transport |
 //! |---|---|
 //! | `wss://host/mqtt` | WebSocket over TLS (rustls, platform roots loaded without panicking, ALPN `http/1.1`) |
@@ -32,8 +35,8 @@
 //! | `mqtt://host:port` | plain TCP |
 //!
 //! Every transport uses MQTT 3.1.1, the same client id for every generation, clean
-//! session, the configured keep-alive (default 60 s), QoS 1 and `Sec-WebSocket-Protocol:
-//! mqtt` on WebSockets.
+//! session, the configured keep-alive ([`KeepAlive`](crate::config::KeepAlive), already
+//! validated), QoS 1 and `Sec-WebSocket-Protocol: mqtt` on WebSockets.
 //!
 //! # Messages
 //!
@@ -91,5 +94,5 @@ pub use messages::{
     FilterOutcome, FlushQueue, FlushReport, GetStatus, IncomingPublish, LinkPhase, LinkStatus,
     Publish, PublishOutcome, QueuedCommand, Restart, Subscribe, Unsubscribe,
 };
-pub use settings::{ConnectionSettings, Endpoint, SettingsError};
+pub use settings::{ConnectionSettings, SettingsError};
 pub(crate) use transport::shared_tls_config;

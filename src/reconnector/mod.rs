@@ -32,5 +32,5 @@ mod steps;
 
 pub use actor::{Peers, Reconnector, ReconnectorSettings};
 pub use messages::{Disconnect, GetDiagnostics, GetFailure, GetPhase, Phase, Retry, Start};
-pub use probe::{probe_target, ProbeProtocol, ProbeTarget};
+pub use probe::{ProbeProtocol, ProbeTarget};
 pub use steps::DeviceDiscovery;

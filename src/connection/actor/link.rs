@@ -18,7 +18,6 @@ use crate::connection::poller::{
     spawn_poller, PollerHandle, PollerSpec, TransportDone, TransportEvent, TransportEventKind,
 };
 use crate::connection::rtt::RttEstimator;
-use crate::connection::settings::Endpoint;
 use crate::connection::transport::{build_transport, load_tls_config, loaded_tls_config};
 
 /// A closed transport whose task may still be running.
@@ -113,10 +112,11 @@ impl Handler<Connect> for Connection {
                 r.poller.done.clone()
             })
             .collect();
-        let tls = match self.settings.endpoint {
-            Endpoint::SecureWebSocket(_) => Some(self.tls_config()),
-            _ => None,
-        };
+        let tls = self
+            .settings
+            .endpoint
+            .needs_tls()
+            .then(|| self.tls_config());
         let tls_source = move || tls.clone().unwrap_or_else(load_tls_config);
         let (client, eventloop) =
             build_transport(&self.settings, msg.credentials.as_ref(), &tls_source);
