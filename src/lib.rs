@@ -10,6 +10,8 @@ pub mod connection;
 pub mod credentials;
 pub mod diagnostics;
 pub mod events;
+#[doc(hidden)]
+pub mod lifecycle;
 pub mod periodic;
 pub mod policy;
 pub mod protocol;

@@ -276,6 +276,14 @@ impl Auth {
 
 impl Actor for Auth {
     type Context = Context<Self>;
+
+    fn started(&mut self, _ctx: &mut Self::Context) {
+        crate::lifecycle::actor_started(crate::lifecycle::ActorKind::Auth);
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        crate::lifecycle::actor_stopped(crate::lifecycle::ActorKind::Auth);
+    }
 }
 
 impl Handler<GetCredentials> for Auth {

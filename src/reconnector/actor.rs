@@ -672,6 +672,14 @@ impl Reconnector {
 
 impl Actor for Reconnector {
     type Context = Context<Self>;
+
+    fn started(&mut self, _ctx: &mut Self::Context) {
+        crate::lifecycle::actor_started(crate::lifecycle::ActorKind::Reconnector);
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        crate::lifecycle::actor_stopped(crate::lifecycle::ActorKind::Reconnector);
+    }
 }
 
 impl Handler<Start> for Reconnector {

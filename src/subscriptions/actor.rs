@@ -363,7 +363,12 @@ impl Subscriptions {
 impl Actor for Subscriptions {
     type Context = Context<Self>;
 
+    fn started(&mut self, _ctx: &mut Self::Context) {
+        crate::lifecycle::actor_started(crate::lifecycle::ActorKind::Subscriptions);
+    }
+
     fn stopped(&mut self, _ctx: &mut Self::Context) {
+        crate::lifecycle::actor_stopped(crate::lifecycle::ActorKind::Subscriptions);
         debug!(
             filters = self.dispatcher.registry.filter_count(),
             "subscriptions actor stopped"
