@@ -7,6 +7,13 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Ends an actor for good (sent by `Client::disconnect`). Unlike a plain stop, it also
+/// ends the Connection under its restarting supervisor, and the Subscriptions actor
+/// answers only once its callback threads are finished.
+#[derive(Debug, actix::Message)]
+#[rtype(result = "()")]
+pub(crate) struct Shutdown;
+
 /// The actors that are counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ActorKind {

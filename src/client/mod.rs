@@ -51,6 +51,7 @@ use crate::config::ClientConfig;
 use crate::connection::{CommandLabel, Publish, PublishOutcome};
 use crate::diagnostics::DiagnosticsSnapshot;
 use crate::events::{Event, TimestampedEvent};
+use crate::lifecycle::Shutdown;
 use crate::protocol::{ClientIdentity, Command, CommandError, DeviceRef, UnitSystem};
 use crate::reconnector::{Disconnect, GetDiagnostics, GetPhase, Phase};
 use features::FeatureCache;
@@ -69,7 +70,7 @@ struct Inner {
     actors: Actors,
     features: FeatureCache,
     operation_timeout: Duration,
-    own_system: Mutex<Option<actix::System>>,
+    own_thread: Mutex<Option<wiring::OwnThread>>,
     /// Subscribed before the connection loop started, so the first call to
     /// [`Client::events`] sees every event from the very first `connecting`.
     first_receiver: Mutex<Option<broadcast::Receiver<TimestampedEvent>>>,
@@ -104,12 +105,12 @@ impl Client {
             let started = wiring::start_here(config).await?;
             Ok(Self::from_started(started, None))
         } else {
-            let (started, system) = wiring::start_on_own_thread(config).await?;
-            Ok(Self::from_started(started, Some(system)))
+            let (started, thread) = wiring::start_on_own_thread(config).await?;
+            Ok(Self::from_started(started, Some(thread)))
         }
     }
 
-    fn from_started(started: wiring::Started, own_system: Option<actix::System>) -> Self {
+    fn from_started(started: wiring::Started, own_thread: Option<wiring::OwnThread>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 identity: started.identity,
@@ -119,7 +120,7 @@ impl Client {
                 actors: started.actors,
                 features: started.features,
                 operation_timeout: started.operation_timeout,
-                own_system: Mutex::new(own_system),
+                own_thread: Mutex::new(own_thread),
                 first_receiver: Mutex::new(Some(started.first_receiver)),
                 disconnected: std::sync::atomic::AtomicBool::new(false),
                 rest: started.rest,
@@ -328,6 +329,14 @@ impl Client {
     /// returns within the operation timeout (plus a little), emits
     /// `Event::Disconnected` and leaves nothing running; no connection attempt happens
     /// afterwards. A second call is harmless.
+    ///
+    /// Everything the client started ends, in this order: the Reconnector (no attempt
+    /// starts any more; the live connection is closed gracefully), PeriodicRequests,
+    /// Subscriptions (every handler dropped; callback threads end once their call in
+    /// progress returns, waited for), the Connection (whatever transport is left, the
+    /// offline queue and its timers; not restarted by its supervisor), Auth, and, for a
+    /// client started outside an actix System, its thread. The event stream stays
+    /// readable; the actors' addresses answer `MailboxError::Closed` from then on.
     pub async fn disconnect(&self) -> Result<(), ClientError> {
         if self
             .inner
@@ -336,21 +345,28 @@ impl Client {
         {
             return Ok(());
         }
-        let bound = self.inner.operation_timeout + Duration::from_secs(1);
-        let reconnector: &Addr<_> = &self.inner.actors.reconnector;
+        let timeout = self.inner.operation_timeout;
+        let bound = timeout + Duration::from_secs(1);
+        let actors = &self.inner.actors;
+        let reconnector: &Addr<_> = &actors.reconnector;
         let result = tokio::time::timeout(bound, reconnector.send(Disconnect)).await;
-        self.inner
-            .actors
-            .periodic
-            .do_send(crate::periodic::Shutdown);
-        let system = self
+        // Each answers at once but for Subscriptions, which waits for callbacks in
+        // progress; every wait is bounded, and an actor already gone is not an error.
+        let quick = Duration::from_millis(500);
+        let _ = tokio::time::timeout(quick, actors.periodic.send(crate::periodic::Shutdown)).await;
+        let _ = tokio::time::timeout(timeout, actors.subscriptions.send(Shutdown)).await;
+        let _ = tokio::time::timeout(quick, actors.connection.send(Shutdown)).await;
+        if let Some(auth) = &actors.auth {
+            let _ = tokio::time::timeout(quick, auth.send(Shutdown)).await;
+        }
+        let thread = self
             .inner
-            .own_system
+            .own_thread
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some(system) = system {
-            system.stop();
+        if let Some(thread) = thread {
+            thread.stop(bound).await;
         }
         match result {
             Ok(Ok(())) | Err(_) => Ok(()),

@@ -111,12 +111,45 @@ pub(super) struct Started {
     pub rest: Option<RestClient>,
 }
 
+/// The dedicated thread of a client started outside an actix System.
+pub(super) struct OwnThread {
+    system: actix::System,
+    /// Fires as the thread's last act, once its System has stopped and dropped every
+    /// actor and task.
+    ended: tokio::sync::oneshot::Receiver<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl OwnThread {
+    /// Stops the System and waits, up to `bound`, for the thread to end; a thread that
+    /// ended is joined (without blocking: it has already finished).
+    pub(super) async fn stop(self, bound: Duration) {
+        self.system.stop();
+        let deadline = tokio::time::Instant::now() + bound;
+        if tokio::time::timeout_at(deadline, self.ended).await.is_err() {
+            warn!("the client thread did not end in time");
+            return;
+        }
+        // Between its last act and its end the thread only returns.
+        while !self.thread.is_finished() {
+            if tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        if self.thread.join().is_err() {
+            warn!("the client thread panicked");
+        }
+    }
+}
+
 /// Starts on a dedicated thread running its own actix System.
 pub(super) async fn start_on_own_thread(
     config: ClientConfig,
-) -> Result<(Started, actix::System), ClientError> {
+) -> Result<(Started, OwnThread), ClientError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
+    let (ended_tx, ended) = tokio::sync::oneshot::channel();
+    let thread = std::thread::Builder::new()
         .name("nwp500".into())
         .spawn(move || {
             let system = actix::System::new();
@@ -132,10 +165,20 @@ pub(super) async fn start_on_own_thread(
                     warn!(%error, "client system ended with an error");
                 }
             }
+            let _ = ended_tx.send(());
         })
         .map_err(|e| ClientError::Startup(e.to_string()))?;
-    rx.await
-        .map_err(|_| ClientError::Startup("the client thread ended early".into()))?
+    let (started, system) = rx
+        .await
+        .map_err(|_| ClientError::Startup("the client thread ended early".into()))??;
+    Ok((
+        started,
+        OwnThread {
+            system,
+            ended,
+            thread,
+        },
+    ))
 }
 
 /// Signs in and lists the account's devices (those the configuration wants).

@@ -17,8 +17,8 @@
 //! included); only invalid credentials or the optional attempt limit stop it, with
 //! [`Event::ReconnectionFailed`](crate::events::Event::ReconnectionFailed).
 //! [`Disconnect`] works in every state, cancels everything, emits
-//! [`Event::Disconnected`](crate::events::Event::Disconnected) (never a failure) and no
-//! attempt happens after it.
+//! [`Event::Disconnected`](crate::events::Event::Disconnected) (never a failure), no
+//! attempt happens after it, and the Reconnector stops.
 //!
 //! While waiting out a backoff after a network-level failure, the endpoint is probed
 //! every `probe_interval` (an unsigned WebSocket upgrade request, or a bare TCP connect for
