@@ -38,7 +38,7 @@ const FEATURE_BUFFER: usize = 64;
 pub struct Actors {
     /// Auth (absent when the configuration has no credentials).
     pub auth: Option<Addr<Auth>>,
-    /// The Connection actor (under an actix `Supervisor`).
+    /// The Connection actor (under its restarting supervision, which `disconnect` ends).
     pub connection: Addr<Connection>,
     /// The Subscriptions actor (registry and dispatcher).
     pub subscriptions: Addr<Subscriptions>,

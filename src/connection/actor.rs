@@ -83,8 +83,9 @@ impl Link {
 
 /// The Connection actor. See the [module documentation](super) for its messages.
 ///
-/// A restart (see [`Kept`]) rebuilds it with [`Connection::fresh`]: only what `Kept` lists
-/// survives, every other field starts anew.
+/// A [`Restart`] rebuilds it: only the offline queue and the settings (and what outlives
+/// a generation by nature: transports still closing, lifetime totals, transport ids)
+/// survive; every other field starts anew.
 pub struct Connection {
     settings: ConnectionSettings,
     events: Recipient<ConnectionEvent>,
@@ -240,7 +241,7 @@ impl Actor for Connection {
 
 impl Supervised for Connection {
     /// A new incarnation: `stopped` already ended the transport; everything but what
-    /// [`Kept`] lists is discarded here (the old context's timers went with it).
+    /// `Kept` lists is discarded here (the old context's timers went with it).
     fn restarting(&mut self, _ctx: &mut Self::Context) {
         self.end_link(EndReason::Intentional, true);
         let mut kept = self.keep();

@@ -8,7 +8,7 @@
 //! ```text
 //! quick: Close{old} → Auth: GetCredentials (renewed only when stale) → Connect{new}
 //! deep:  Close{old} → Auth: RenewCredentials (refresh, sign-in fallback)
-//!        → Connection: Restart (its actix Supervisor restarts it) → Connect{new}
+//!        → Connection: Restart (a new incarnation: only queue and settings kept) → Connect{new}
 //! then:  (session present) SetLink{up} | (no session) Subscriptions: Replay
 //!        → Connection: FlushQueue → PeriodicRequests: Resume → Event::Recovered
 //! ```
