@@ -150,3 +150,53 @@ fn clients_on_their_own_threads_leave_no_thread_and_no_actor() {
         drop(clients);
     });
 }
+
+/// A callback that does not return delays `disconnect()` only up to its bound; once it
+/// returns, its thread ends as well.
+#[test]
+fn a_callback_that_does_not_return_bounds_disconnect_and_its_thread_ends_later() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    actix::System::new().block_on(async {
+        let sim = Simulator::start(SimConfig::default()).unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let baseline = census();
+        let client = Client::start(fast(&sim).build().unwrap()).await.unwrap();
+        let device = client.devices()[0].device_ref().unwrap();
+        let (entered_tx, entered_rx) = std::sync::mpsc::channel::<()>();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let release_rx = Mutex::new(release_rx);
+        client
+            .actors()
+            .subscriptions
+            .send(AddHandler::status(
+                device,
+                HandlerSink::callback(move |_| {
+                    let _ = entered_tx.send(());
+                    let _ = release_rx.lock().unwrap().recv();
+                }),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let deadline = Instant::now() + WAIT;
+        while entered_rx.try_recv().is_err() {
+            assert!(Instant::now() < deadline, "the callback never ran");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let started = Instant::now();
+        client.disconnect().await.unwrap();
+        // Operation timeout 2 s, plus a second, plus a moment per step.
+        assert!(
+            started.elapsed() < Duration::from_millis(4_500),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            census().threads,
+            baseline.threads + 1,
+            "the blocked callback's thread"
+        );
+        drop(release_tx);
+        assert_back_to(&baseline).await;
+    });
+}

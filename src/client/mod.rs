@@ -56,6 +56,10 @@ use crate::protocol::{ClientIdentity, Command, CommandError, DeviceRef, UnitSyst
 use crate::reconnector::{Disconnect, GetDiagnostics, GetPhase, Phase};
 use features::FeatureCache;
 
+/// The least time each shutdown step of [`Client::disconnect`] gets, even when the
+/// Reconnector used up the operation timeout (a half-open link).
+const STEP_FLOOR: Duration = Duration::from_millis(200);
+
 /// A running client. Cloning is cheap; every clone drives the same actors.
 #[derive(Clone)]
 pub struct Client {
@@ -332,8 +336,9 @@ impl Client {
     ///
     /// Everything the client started ends, in this order: the Reconnector (no attempt
     /// starts any more; the live connection is closed gracefully), PeriodicRequests,
-    /// Subscriptions (every handler dropped; callback threads end once their call in
-    /// progress returns, waited for), the Connection (whatever transport is left, the
+    /// Subscriptions (every handler dropped; each callback thread ends once its call in
+    /// progress returns, which is waited for within the bound: a callback that never
+    /// returns keeps its thread), the Connection (whatever transport is left, the
     /// offline queue and its timers; not restarted by its supervisor), Auth, and, for a
     /// client started outside an actix System, its thread. The event stream stays
     /// readable; the actors' addresses answer `MailboxError::Closed` from then on.
@@ -345,19 +350,22 @@ impl Client {
         {
             return Ok(());
         }
-        let timeout = self.inner.operation_timeout;
-        let bound = timeout + Duration::from_secs(1);
+        // One budget for the whole sequence; a step that finds it spent still gets a
+        // moment, so every actor is at least asked to stop.
+        let deadline =
+            tokio::time::Instant::now() + self.inner.operation_timeout + Duration::from_secs(1);
+        let until = || deadline.max(tokio::time::Instant::now() + STEP_FLOOR);
         let actors = &self.inner.actors;
         let reconnector: &Addr<_> = &actors.reconnector;
-        let result = tokio::time::timeout(bound, reconnector.send(Disconnect)).await;
-        // Each answers at once but for Subscriptions, which waits for callbacks in
-        // progress; every wait is bounded, and an actor already gone is not an error.
-        let quick = Duration::from_millis(500);
-        let _ = tokio::time::timeout(quick, actors.periodic.send(crate::periodic::Shutdown)).await;
-        let _ = tokio::time::timeout(timeout, actors.subscriptions.send(Shutdown)).await;
-        let _ = tokio::time::timeout(quick, actors.connection.send(Shutdown)).await;
+        let result = tokio::time::timeout_at(deadline, reconnector.send(Disconnect)).await;
+        // An actor already gone is not an error. Only Subscriptions may take long: it
+        // answers once the callbacks in progress have returned.
+        let periodic = actors.periodic.send(crate::periodic::Shutdown);
+        let _ = tokio::time::timeout_at(until(), periodic).await;
+        let _ = tokio::time::timeout_at(until(), actors.subscriptions.send(Shutdown)).await;
+        let _ = tokio::time::timeout_at(until(), actors.connection.send(Shutdown)).await;
         if let Some(auth) = &actors.auth {
-            let _ = tokio::time::timeout(quick, auth.send(Shutdown)).await;
+            let _ = tokio::time::timeout_at(until(), auth.send(Shutdown)).await;
         }
         let thread = self
             .inner
@@ -366,10 +374,12 @@ impl Client {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         if let Some(thread) = thread {
-            thread.stop(bound).await;
+            thread.stop(until()).await;
         }
         match result {
-            Ok(Ok(())) | Err(_) => Ok(()),
+            // Closed: the Reconnector stops only after a `Disconnect` (sent directly to
+            // it before), so the client is disconnected all the same.
+            Ok(Ok(())) | Ok(Err(actix::MailboxError::Closed)) | Err(_) => Ok(()),
             Ok(Err(_)) => Err(ClientError::Unavailable("reconnector")),
         }
     }

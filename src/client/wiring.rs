@@ -121,11 +121,10 @@ pub(super) struct OwnThread {
 }
 
 impl OwnThread {
-    /// Stops the System and waits, up to `bound`, for the thread to end; a thread that
-    /// ended is joined (without blocking: it has already finished).
-    pub(super) async fn stop(self, bound: Duration) {
+    /// Stops the System and waits, until `deadline`, for the thread to end; a thread
+    /// that ended is joined (without blocking: it has already finished).
+    pub(super) async fn stop(self, deadline: tokio::time::Instant) {
         self.system.stop();
-        let deadline = tokio::time::Instant::now() + bound;
         if tokio::time::timeout_at(deadline, self.ended).await.is_err() {
             warn!("the client thread did not end in time");
             return;

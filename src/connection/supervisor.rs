@@ -9,10 +9,10 @@
 //! by [`Shutdown`](crate::lifecycle::Shutdown) first: once set, a stop is the end, the
 //! actor and its mailbox are dropped, and every address answers `MailboxError::Closed`.
 
-use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use actix::dev::ContextFut;
@@ -21,17 +21,17 @@ use actix::{Addr, AsyncContext, Context};
 use super::actor::Connection;
 
 /// Set once the Connection is shut down; shared by the actor (across its restarts) and
-/// its supervision, both on the same arbiter thread.
+/// its supervision. Atomic only so that an unstarted `Connection` stays `Send`.
 #[derive(Debug, Clone, Default)]
-pub(super) struct ShutdownFlag(Rc<Cell<bool>>);
+pub(super) struct ShutdownFlag(Arc<AtomicBool>);
 
 impl ShutdownFlag {
     pub(super) fn set(&self) {
-        self.0.set(true);
+        self.0.store(true, Ordering::SeqCst);
     }
 
     pub(super) fn is_set(&self) -> bool {
-        self.0.get()
+        self.0.load(Ordering::SeqCst)
     }
 }
 
