@@ -12,6 +12,8 @@ pub mod credentials;
 pub mod diagnostics;
 pub mod endpoint;
 pub mod events;
+#[doc(hidden)]
+pub mod lifecycle;
 pub mod periodic;
 pub mod policy;
 pub mod protocol;

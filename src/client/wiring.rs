@@ -37,7 +37,7 @@ const FEATURE_BUFFER: usize = 64;
 pub struct ActorAddrs {
     /// Auth (absent when the configuration has no credentials).
     pub auth: Option<Addr<Auth>>,
-    /// The Connection actor (under an actix `Supervisor`).
+    /// The Connection actor (under its restarting supervision, which `disconnect` ends).
     pub connection: Addr<Connection>,
     /// The Subscriptions actor (registry and dispatcher).
     pub subscriptions: Addr<Subscriptions>,
@@ -110,12 +110,44 @@ pub(super) struct Started {
     pub rest: Option<RestClient>,
 }
 
+/// The dedicated thread of a client started outside an actix System.
+pub(super) struct OwnThread {
+    system: actix::System,
+    /// Fires as the thread's last act, once its System has stopped and dropped every
+    /// actor and task.
+    ended: tokio::sync::oneshot::Receiver<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl OwnThread {
+    /// Stops the System and waits, until `deadline`, for the thread to end; a thread
+    /// that ended is joined (without blocking: it has already finished).
+    pub(super) async fn stop(self, deadline: tokio::time::Instant) {
+        self.system.stop();
+        if tokio::time::timeout_at(deadline, self.ended).await.is_err() {
+            warn!("the client thread did not end in time");
+            return;
+        }
+        // Between its last act and its end the thread only returns.
+        while !self.thread.is_finished() {
+            if tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        if self.thread.join().is_err() {
+            warn!("the client thread panicked");
+        }
+    }
+}
+
 /// Starts on a dedicated thread running its own actix System.
 pub(super) async fn start_on_own_thread(
     config: ClientConfig,
-) -> Result<(Started, actix::System), ClientError> {
+) -> Result<(Started, OwnThread), ClientError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
+    let (ended_tx, ended) = tokio::sync::oneshot::channel();
+    let thread = std::thread::Builder::new()
         .name("nwp500".into())
         .spawn(move || {
             let system = actix::System::new();
@@ -131,9 +163,18 @@ pub(super) async fn start_on_own_thread(
                     warn!(%error, "client system ended with an error");
                 }
             }
+            let _ = ended_tx.send(());
         })
         .map_err(ClientError::Startup)?;
-    rx.await.map_err(|_| ClientError::ThreadEnded)?
+    let (started, system) = rx.await.map_err(|_| ClientError::ThreadEnded)??;
+    Ok((
+        started,
+        OwnThread {
+            system,
+            ended,
+            thread,
+        },
+    ))
 }
 
 /// Signs in and lists the account's devices (those the configuration wants).

@@ -13,9 +13,7 @@ mod operations;
 
 use std::sync::Arc;
 
-use actix::{
-    Actor, ActorContext, Context, Handler, Recipient, SpawnHandle, Supervised, Supervisor,
-};
+use actix::{Actor, ActorContext, Context, Handler, Recipient, SpawnHandle, Supervised};
 use rumqttc::tokio_rustls::rustls::ClientConfig;
 use rumqttc::AsyncClient;
 use tokio::sync::oneshot;
@@ -34,6 +32,7 @@ use super::messages::{
 use super::poller::{LiveTransports, PollerHandle};
 use super::rtt::RttEstimator;
 use super::settings::{ConnectionSettings, SettingsError};
+use super::supervisor::ShutdownFlag;
 use crate::queue::OfflineQueue;
 
 /// AWS IoT accepts at most 8 filters per SUBSCRIBE.
@@ -83,6 +82,10 @@ impl Link {
 }
 
 /// The Connection actor. See the [module documentation](super) for its messages.
+///
+/// A [`Restart`] rebuilds it: only the offline queue and the settings (and what outlives
+/// a generation by nature: transports still closing, lifetime totals, transport ids)
+/// survive; every other field starts anew.
 pub struct Connection {
     settings: ConnectionSettings,
     events: Recipient<ConnectionEvent>,
@@ -97,6 +100,32 @@ pub struct Connection {
     /// The one timer for the earliest acknowledgement or PINGRESP deadline, and when it
     /// fires. No deadline, no timer: an idle client wakes only for its own traffic.
     deadline_timer: Option<(Instant, SpawnHandle)>,
+    /// How many times the actor was restarted.
+    restarts: u64,
+    /// Set by `Shutdown`: the supervision ends the actor instead of restarting it.
+    pub(super) shutdown: ShutdownFlag,
+}
+
+/// What survives a restart; everything else (transport, acknowledgement tracker, flush,
+/// RTT estimate, the link's counters, TLS settings, timers) is built anew by
+/// [`Connection::fresh`], so a field added later starts fresh unless it is listed here.
+struct Kept {
+    settings: ConnectionSettings,
+    events: Recipient<ConnectionEvent>,
+    incoming: Recipient<IncomingPublish>,
+    /// The offline queue: commands wait through a restart.
+    queue: OfflineQueue<QueuedCommand>,
+    /// Transports still closing: the next transport opens only once they are gone
+    /// (invariant 1), whichever incarnation closed them.
+    retiring: Vec<Retiring>,
+    /// Lifetime totals (transports opened, messages, acknowledgements) shared with every
+    /// transport task; `GetStatus` reports them as counted since the actor was created.
+    gauge: LiveTransports,
+    /// Transport ids stay unique across restarts: a closing transport's events still
+    /// reach this mailbox and must not be taken for the new one's.
+    next_transport_id: u64,
+    restarts: u64,
+    shutdown: ShutdownFlag,
 }
 
 impl std::fmt::Debug for Connection {
@@ -122,25 +151,65 @@ impl Connection {
             settings.queue_max_age,
             settings.clock.clone(),
         );
-        Ok(Self {
+        Ok(Self::fresh(Kept {
             settings,
             events,
             incoming,
             queue,
-            link: None,
             retiring: Vec::new(),
-            flush: None,
             gauge: LiveTransports::default(),
-            tls: None,
             next_transport_id: 0,
-            deadline_timer: None,
-        })
+            restarts: 0,
+            shutdown: ShutdownFlag::default(),
+        }))
     }
 
-    /// Starts the actor under an actix [`Supervisor`], so that [`Restart`] (or a stop)
-    /// restarts it with its queue and settings intact.
+    /// The one place an incarnation's state is built: from what survives, the rest new.
+    fn fresh(kept: Kept) -> Self {
+        Self {
+            settings: kept.settings,
+            events: kept.events,
+            incoming: kept.incoming,
+            queue: kept.queue,
+            retiring: kept.retiring,
+            gauge: kept.gauge,
+            next_transport_id: kept.next_transport_id,
+            restarts: kept.restarts,
+            shutdown: kept.shutdown,
+            link: None,
+            flush: None,
+            tls: None,
+            deadline_timer: None,
+        }
+    }
+
+    /// Takes what survives a restart out of the old incarnation.
+    fn keep(&mut self) -> Kept {
+        let empty = OfflineQueue::new(0, self.settings.queue_max_age, self.settings.clock.clone());
+        Kept {
+            settings: self.settings.clone(),
+            events: self.events.clone(),
+            incoming: self.incoming.clone(),
+            queue: std::mem::replace(&mut self.queue, empty),
+            retiring: std::mem::take(&mut self.retiring),
+            gauge: self.gauge.clone(),
+            next_transport_id: self.next_transport_id,
+            restarts: self.restarts,
+            shutdown: self.shutdown.clone(),
+        }
+    }
+
+    /// Starts the actor on the current arbiter under a supervision that restarts it
+    /// whenever it stops ([`Restart`]) with its queue and settings intact, until the
+    /// client shuts it down. Like actix's [`Supervisor`](actix::Supervisor), it also ends
+    /// once no address of the actor is left.
     pub fn start_supervised(self) -> actix::Addr<Self> {
-        Supervisor::start(|_| self)
+        let flag = self.shutdown.clone();
+        super::supervisor::start(self, flag)
+    }
+
+    pub(super) fn queue_len(&self) -> usize {
+        self.queue.len()
     }
 
     fn emit(&self, event: ConnectionEvent) {
@@ -158,11 +227,11 @@ impl Actor for Connection {
     fn started(&mut self, ctx: &mut Self::Context) {
         // Larger than the default 16 so bursts of publishes are not rejected by `try_send`.
         ctx.set_mailbox_capacity(1024);
-        // A restart begins without a timer: timers belong to the old actor's context.
-        self.deadline_timer = None;
+        crate::lifecycle::actor_started(crate::lifecycle::ActorKind::Connection);
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
+        crate::lifecycle::actor_stopped(crate::lifecycle::ActorKind::Connection);
         self.end_link(EndReason::Intentional, true);
         for r in &self.retiring {
             r.poller.abort.abort();
@@ -171,11 +240,18 @@ impl Actor for Connection {
 }
 
 impl Supervised for Connection {
+    /// A new incarnation: `stopped` already ended the transport; everything but what
+    /// `Kept` lists is discarded here (the old context's timers went with it).
     fn restarting(&mut self, _ctx: &mut Self::Context) {
-        // `stopped` already dropped the transport; this keeps a restart safe even if actix
-        // skipped it. The queue and settings persist.
         self.end_link(EndReason::Intentional, true);
-        info!(queue_len = self.queue.len(), "connection actor restarting");
+        let mut kept = self.keep();
+        kept.restarts = kept.restarts.saturating_add(1);
+        *self = Self::fresh(kept);
+        info!(
+            queue_len = self.queue.len(),
+            restarts = self.restarts,
+            "connection actor restarting"
+        );
     }
 }
 
@@ -211,6 +287,7 @@ impl Handler<GetStatus> for Connection {
             publishes_acknowledged: self.gauge.acknowledged(),
             smoothed_rtt: self.link.as_ref().and_then(|l| l.rtt.smoothed()),
             ack_timeout: self.link.as_ref().map(|l| l.rtt.timeout()),
+            restarts: self.restarts,
         })
     }
 }

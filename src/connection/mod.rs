@@ -48,7 +48,7 @@
 //! | [`Subscribe`] `{ filters }` | `Result<Vec<`[`FilterOutcome`]`>, _>` | ≤ 8 filters per SUBSCRIBE, all packets pipelined; per-filter outcome. Allowed while restoring. |
 //! | [`Unsubscribe`] `{ filters }` | `Result<Vec<`[`FilterOutcome`]`>, _>` | One UNSUBSCRIBE per filter, pipelined. |
 //! | [`FlushQueue`] | `Result<`[`FlushReport`]`, _>` | Send the backlog in order (expired entries reported, not sent); publishes arriving meanwhile queue behind it. Ends restoring. |
-//! | [`Restart`] | `()` | Stop so the actix `Supervisor` restarts the actor: transport dropped, queue kept. |
+//! | [`Restart`] | `()` | Restart the actor: everything but the offline queue and the settings is discarded (transport, acknowledgements, RTT estimate, TLS settings, timers). |
 //! | [`ClearQueue`] | `usize` | Empty the queue. |
 //! | [`GetStatus`] | [`LinkStatus`] | Snapshot (phase, queue length, live transports…). |
 //!
@@ -85,6 +85,8 @@ mod messages;
 mod poller;
 mod rtt;
 mod settings;
+mod shutdown;
+mod supervisor;
 mod transport;
 
 pub use actor::{Connection, MAX_FILTERS_PER_SUBSCRIBE};
