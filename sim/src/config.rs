@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::quotas::AwsQuotas;
+
 /// The form in which a rejected sign-in is answered (protocol.md §2.2 lists both as "invalid
 /// credentials").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -141,8 +143,10 @@ pub struct SimConfig {
     pub random_draws: bool,
     /// Seed for every random choice (tokens, draws), so runs are reproducible.
     pub seed: u64,
-    /// Most filters accepted in one SUBSCRIBE (AWS IoT: 8).
-    pub max_filters_per_subscribe: usize,
+    /// AWS IoT Core's per-connection quotas. Default: AWS's numbers, all enforced; see
+    /// [AWS IoT quotas](crate#aws-iot-quotas). Changeable at runtime with
+    /// [`Simulator::set_quotas`](crate::Simulator::set_quotas).
+    pub quotas: AwsQuotas,
 }
 
 impl Default for SimConfig {
@@ -167,7 +171,7 @@ impl Default for SimConfig {
             tick_interval: Duration::from_secs(1),
             random_draws: true,
             seed: 1,
-            max_filters_per_subscribe: 8,
+            quotas: AwsQuotas::default(),
         }
     }
 }

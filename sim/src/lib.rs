@@ -120,6 +120,7 @@ mod device;
 mod faults;
 mod gateway;
 mod mqtt;
+mod quotas;
 mod rest;
 mod shared;
 pub mod sigv4;
@@ -133,5 +134,6 @@ pub use conn_log::{
 };
 pub use device::handle::{DeviceHandle, ReceivedCommand};
 pub use faults::{FaultSnapshot, RestOutage, SignInFault};
+pub use quotas::AwsQuotas;
 pub use shared::{Counters, SimUrls};
 pub use simulator::{SimError, Simulator};

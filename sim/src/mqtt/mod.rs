@@ -11,5 +11,6 @@
 
 pub(crate) mod broker;
 pub(crate) mod codec;
+pub(crate) mod limits;
 pub(crate) mod session;
 pub(crate) mod topic;

@@ -4,6 +4,7 @@
 mod account;
 mod control;
 mod control_outages;
+mod control_quotas;
 mod devices;
 pub(crate) mod front;
 mod outage;
