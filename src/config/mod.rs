@@ -42,9 +42,9 @@ pub use builder::ClientConfigBuilder;
 pub use error::ConfigError;
 pub use keep_alive::KeepAlive;
 
-/// Default REST base URL (protocol.md §1).
+/// Default REST base URL (docs/protocol.md §1).
 pub const DEFAULT_API_URL: &str = "https://nlus.naviensmartcontrol.com/api/v2.1";
-/// Default MQTT URL: AWS IoT over WebSocket (protocol.md §3.1).
+/// Default MQTT URL: AWS IoT over WebSocket (docs/protocol.md §3.1).
 pub const DEFAULT_MQTT_URL: &str = "wss://a1t30mldyslmuq-ats.iot.us-east-1.amazonaws.com/mqtt";
 /// Default AWS region used for SigV4 signing.
 pub const DEFAULT_AWS_REGION: &str = crate::sigv4::AWS_REGION;

@@ -16,7 +16,7 @@ use crate::protocol::MacAddress;
 pub struct CommandLabel {
     /// The device.
     pub device: MacAddress,
-    /// Command code (protocol.md §5.3).
+    /// Command code (docs/protocol.md §5.3).
     pub command: u32,
 }
 

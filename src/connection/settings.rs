@@ -41,7 +41,7 @@ pub enum SettingsError {
 pub struct ConnectionSettings {
     /// Broker endpoint (validated by the configuration).
     pub endpoint: MqttEndpoint,
-    /// MQTT client id, reused for every connection of this client (protocol.md §3.4).
+    /// MQTT client id, reused for every connection of this client (docs/protocol.md §3.4).
     pub client_id: String,
     /// MQTT keep-alive (validated by the configuration).
     pub keep_alive: KeepAlive,

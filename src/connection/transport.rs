@@ -165,7 +165,7 @@ pub(crate) fn load_tls_config() -> Arc<ClientConfig> {
                     .with_no_client_auth()
             }
         };
-    // The AWS SDK offers ALPN http/1.1 for WebSocket on port 443 (protocol.md §3.1).
+    // The AWS SDK offers ALPN http/1.1 for WebSocket on port 443 (docs/protocol.md §3.1).
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Arc::new(config)
 }
