@@ -10,7 +10,10 @@ pub mod config;
 pub mod connection;
 pub mod credentials;
 pub mod diagnostics;
+pub mod endpoint;
 pub mod events;
+#[doc(hidden)]
+pub mod lifecycle;
 pub mod periodic;
 pub mod policy;
 pub mod protocol;

@@ -15,6 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use events::Events;
 use mosquitto::Mosquitto;
+use nwp500::config::KeepAlive;
 use nwp500::connection::{
     Connect, Connection, ConnectionEvent, ConnectionSettings, FlushQueue, GetStatus, LinkError,
     LinkPhase, Operation, Publish, RequestError,
@@ -49,7 +50,7 @@ async fn connected_through_proxy(
 async fn black_holed_link_is_interrupted_within_two_keep_alives() {
     let keep_alive = Duration::from_secs(1);
     let (_broker, proxy, mut sink, conn) = connected_through_proxy(|s| {
-        s.keep_alive = keep_alive;
+        s.keep_alive = KeepAlive::new(keep_alive).unwrap();
         s.ping_timeout = Duration::from_millis(300);
         s.operation_timeout = Duration::from_secs(10);
     })
@@ -84,7 +85,7 @@ async fn black_holed_link_is_interrupted_within_two_keep_alives() {
 async fn missing_puback_times_out_and_ends_the_generation() {
     let op_timeout = Duration::from_millis(300);
     let (_broker, proxy, mut sink, conn) = connected_through_proxy(|s| {
-        s.keep_alive = Duration::from_secs(30);
+        s.keep_alive = KeepAlive::new(Duration::from_secs(30)).unwrap();
         s.operation_timeout = op_timeout;
     })
     .await;

@@ -19,6 +19,7 @@ use bytes::Bytes;
 use events::{command_events, Events};
 use mosquitto::Mosquitto;
 use nwp500::clock::ManualClock;
+use nwp500::config::KeepAlive;
 use nwp500::connection::{
     CommandEvent, CommandLabel, Connect, Connection, ConnectionEvent, ConnectionSettings,
     FlushQueue, FlushReport, GetStatus, LinkPhase, Publish, PublishOutcome, RequestError,
@@ -206,7 +207,7 @@ async fn publishes_cut_off_by_an_interruption_go_back_to_the_head_in_order() {
     let op_timeout = Duration::from_millis(400);
     let mut settings = ConnectionSettings::new(&proxy.tcp_url(), "nwp-test-requeue").unwrap();
     settings.operation_timeout = op_timeout;
-    settings.keep_alive = Duration::from_secs(30);
+    settings.keep_alive = KeepAlive::new(Duration::from_secs(30)).unwrap();
     let conn = Connection::new(settings, sink.events_recipient(), sink.incoming_recipient())
         .unwrap()
         .start_supervised();

@@ -11,7 +11,7 @@ use std::time::Duration;
 use events::Events;
 use nwp500::connection::{Close, Connect, ConnectError, Connection, ConnectionSettings};
 use nwp500::credentials::AwsCredentials;
-use nwp500_sim::{IssuedAwsCredentials, SimConfig, Simulator};
+use nwp500_sim::{AwsQuotas, IssuedAwsCredentials, SimConfig, Simulator};
 
 fn aws(issued: &IssuedAwsCredentials) -> AwsCredentials {
     AwsCredentials {
@@ -34,6 +34,11 @@ fn connection(sim: &Simulator, client_id: &str, sink: &Events) -> actix::Addr<Co
 #[actix::test]
 async fn expired_credentials_are_rejected_and_renewed_ones_accepted() {
     let sim = Simulator::start(SimConfig::default()).unwrap();
+    // The actor alone connects again at once (no reconnect policy here): the CONNECT-rate quota alone is lifted.
+    sim.set_quotas(AwsQuotas {
+        min_connect_interval_per_client_id: None,
+        ..sim.quotas()
+    });
     let sink = Events::start();
     let conn = connection(&sim, "navien-client-5151aaaa", &sink);
     let old = aws(&sim.issue_aws_credentials());
@@ -89,6 +94,11 @@ async fn expired_credentials_are_rejected_and_renewed_ones_accepted() {
 #[actix::test]
 async fn two_hundred_replacements_never_overlap_in_the_simulator_log() {
     let sim = Simulator::start(SimConfig::default()).unwrap();
+    // The actor alone replaces the connection 200 times back to back: the CONNECT-rate quota alone is lifted.
+    sim.set_quotas(AwsQuotas {
+        min_connect_interval_per_client_id: None,
+        ..sim.quotas()
+    });
     let sink = Events::start();
     let client_id = "navien-client-0200beef";
     let conn = connection(&sim, client_id, &sink);

@@ -235,7 +235,7 @@ async fn silent_server_hits_the_connect_timeout() {
     holder.abort();
 }
 
-/// 2026-01-02 03:04:05 UTC, the protocol.md §3.2 vector time.
+/// 2026-01-02 03:04:05 UTC, the docs/protocol.md §3.2 vector time.
 fn vector_time() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_767_323_045)
 }

@@ -9,7 +9,7 @@ mod ha_bridge_support;
 
 use std::time::{Duration, Instant};
 
-use nwp500_sim::{DeviceHandle, SimConfig, Simulator};
+use nwp500_sim::{AwsQuotas, DeviceHandle, SimConfig, Simulator};
 use serde_json::{json, Value};
 
 use ha_bridge_support::mosquitto::Mosquitto;
@@ -29,6 +29,11 @@ const BRIDGE_AVAILABILITY: &str = "nwp500/bridge/availability";
 fn simulator() -> Simulator {
     Simulator::start(SimConfig {
         random_draws: false,
+        quotas: AwsQuotas {
+            // The bridge reconnects 50 ms apart (FAST_LINK_FLAGS): this quota alone is lifted.
+            min_connect_interval_per_client_id: None,
+            ..AwsQuotas::default()
+        },
         ..SimConfig::default()
     })
     .unwrap()

@@ -8,7 +8,7 @@ mod monitor_support;
 
 use std::time::{Duration, SystemTime};
 
-use nwp500_sim::{SimConfig, Simulator};
+use nwp500_sim::{AwsQuotas, SimConfig, Simulator};
 use serde_json::Value;
 
 use monitor_support::{fast_flags, sim_flags, Monitor};
@@ -22,6 +22,11 @@ const DHW_MODE: u64 = 33_554_437;
 fn simulator() -> Simulator {
     Simulator::start(SimConfig {
         random_draws: false,
+        quotas: AwsQuotas {
+            // The monitor reconnects 50 ms apart (FAST_LINK_FLAGS): this quota alone is lifted.
+            min_connect_interval_per_client_id: None,
+            ..AwsQuotas::default()
+        },
         ..SimConfig::default()
     })
     .unwrap()

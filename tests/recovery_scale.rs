@@ -12,7 +12,7 @@ use nwp500::client::Client;
 use nwp500::config::ClientConfig;
 use nwp500::events::{AttemptKind, Event};
 use nwp500::subscriptions::{AddFilterHandler, AddHandler, HandlerSink, StatusUpdate};
-use nwp500_sim::SimConfig;
+use nwp500_sim::{AwsQuotas, SimConfig};
 use support::{assert_invariants, connected, Recorder};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -76,7 +76,15 @@ async fn two_thousand_failed_attempts_deep_every_seventh_no_overflow() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_topics_are_replayed_after_a_deep_reconnect() {
-    let (sim, client, rec) = connected(SimConfig::default(), |b| b.deep_reconnect_every(1)).await;
+    let sim_config = SimConfig {
+        // 1 002 filters on one connection (a test of replay, past AWS's 50): that quota is lifted.
+        quotas: AwsQuotas {
+            max_subscriptions_per_connection: None,
+            ..AwsQuotas::default()
+        },
+        ..SimConfig::default()
+    };
+    let (sim, client, rec) = connected(sim_config, |b| b.deep_reconnect_every(1)).await;
     let subscriptions = client.actors().add_filter_handler.clone();
     for i in 0..1_000 {
         let (tx, _rx) = tokio::sync::mpsc::channel(1);
@@ -159,7 +167,17 @@ async fn a_panicking_handler_harms_no_other_handler() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_connection_burst_of_a_thousand_devices_waits_unread_on_the_bus() {
     const DEVICES: usize = 1_000;
-    let sim = nwp500_sim::Simulator::start(SimConfig::with_devices(DEVICES)).unwrap();
+    let sim = nwp500_sim::Simulator::start(SimConfig {
+        quotas: AwsQuotas {
+            // One connection carries 1 000 devices: the pool is not built yet.
+            max_subscriptions_per_connection: None,
+            // Its first connection sends 2 000 requests at once; the client does not pace them.
+            max_inbound_publishes_per_second: None,
+            ..AwsQuotas::default()
+        },
+        ..SimConfig::with_devices(DEVICES)
+    })
+    .unwrap();
     let config = support::fast(&sim)
         .poll_interval(Duration::from_secs(600))
         .build()

@@ -19,7 +19,7 @@ use nwp500::connection::{
 };
 use nwp500::events::{AttemptKind, Event};
 use nwp500::protocol::{ClientIdentity, Command, DeviceRef, DhwMode, MacAddress, UnitSystem};
-use nwp500_sim::{SimConfig, Simulator};
+use nwp500_sim::{AwsQuotas, SimConfig, Simulator};
 use support::{assert_invariants, connected, fast, Recorder};
 
 const MIN: Duration = Duration::from_millis(100);
@@ -262,6 +262,11 @@ async fn commands_racing_a_dropped_link_are_queued_never_refused() {
 #[actix::test]
 async fn a_publish_cut_off_by_closing_its_transport_is_requeued_and_sent_once() {
     let sim = Simulator::start(SimConfig::default()).unwrap();
+    // The actor alone reconnects at once: the CONNECT-rate quota alone is lifted.
+    sim.set_quotas(AwsQuotas {
+        min_connect_interval_per_client_id: None,
+        ..sim.quotas()
+    });
     let device = sim.devices()[0].clone();
     let mut sink = Events::start();
     let mut settings =

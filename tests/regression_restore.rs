@@ -22,7 +22,7 @@ use nwp500::reconnector::{
     GetDiagnostics, GetPhase, Peers, Phase, Reconnector, ReconnectorSettings, Start,
 };
 use nwp500::subscriptions::{Replay, ReplayError, ReplayReport, SetLink};
-use nwp500_sim::{DeviceHandle, SimConfig, Simulator};
+use nwp500_sim::{AwsQuotas, DeviceHandle, SimConfig, Simulator};
 use tokio::sync::broadcast;
 
 const RESERVATION_READ: u64 = 16_777_222;
@@ -109,6 +109,11 @@ struct Rig {
 /// Connection and the stand-ins. Must run inside an actix System.
 fn rig(script: Vec<ReplayAnswer>) -> Rig {
     let sim = Simulator::start(SimConfig::default()).unwrap();
+    // The rig reconnects 100 ms apart: the CONNECT-rate quota alone is lifted.
+    sim.set_quotas(AwsQuotas {
+        min_connect_interval_per_client_id: None,
+        ..sim.quotas()
+    });
     let clock: SharedClock = Arc::new(TokioClock);
     let bus = EventBus::new(1024, clock.clone());
     let events = bus.subscribe();

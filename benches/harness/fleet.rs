@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use nwp500::client::Client;
 use nwp500::config::ClientConfig;
 use nwp500::events::Event;
-use nwp500_sim::Simulator;
+use nwp500_sim::{AwsQuotas, Simulator};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::client::{count_statuses, request_statuses, start_and_wait, Placement};
@@ -131,6 +131,13 @@ pub async fn start_fleet(
     profile: Profile,
     prefix: &str,
 ) -> BenchResult<Vec<FleetClient>> {
+    if matches!(profile, Profile::DefaultTenth | Profile::Churn) {
+        // These profiles reconnect faster than once a second: the CONNECT-rate quota alone is lifted.
+        sim.set_quotas(AwsQuotas {
+            min_connect_interval_per_client_id: None,
+            ..sim.quotas()
+        });
+    }
     let mut clients = Vec::with_capacity(n);
     for i in 0..n {
         match start_client(sim, i, profile, format!("{prefix}{i:03}")).await {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nwp500_sim::{SimConfig, Simulator};
+use nwp500_sim::{AwsQuotas, SimConfig, Simulator};
 
 use crate::brokers::{port_of, Broker, BrokerKind};
 use crate::child::ChildProc;
@@ -113,8 +113,17 @@ async fn idle(opts: &Options) -> BenchResult<Table> {
             "command",
         ],
     );
-    let sim = Simulator::start(SimConfig::with_devices(100))
-        .map_err(|e| BenchError::Broker(e.to_string()))?;
+    let sim = Simulator::start(SimConfig {
+        quotas: AwsQuotas {
+            // One connection carries 100 devices: the pool is not built yet.
+            max_subscriptions_per_connection: None,
+            // Its first connection sends two requests per device at once, unpaced.
+            max_inbound_publishes_per_second: None,
+            ..AwsQuotas::default()
+        },
+        ..SimConfig::with_devices(100)
+    })
+    .map_err(|e| BenchError::Broker(e.to_string()))?;
     let tcp_port = port_of(sim.mqtt_tcp_url())?;
     let password = sim.config().account.password.clone();
     let monitor = monitor_proc::binary();
@@ -314,6 +323,11 @@ async fn reconnect_cycles(opts: &Options) -> BenchResult<Table> {
     }
     let sim = Simulator::start(SimConfig {
         random_draws: false,
+        quotas: AwsQuotas {
+            // The churn profile reconnects at once, 10 000 times: the CONNECT-rate quota is lifted.
+            min_connect_interval_per_client_id: None,
+            ..AwsQuotas::default()
+        },
         ..SimConfig::default()
     })
     .map_err(|e| BenchError::Broker(e.to_string()))?;

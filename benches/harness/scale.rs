@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nwp500_sim::{SimConfig, Simulator};
+use nwp500_sim::{AwsQuotas, SimConfig, Simulator};
 
 use crate::child::ChildProc;
 use crate::cli::Options;
@@ -77,8 +77,17 @@ pub async fn run(opts: &Options) -> BenchResult<Vec<Table>> {
 
 /// The measured cells of one device count.
 async fn measure(devices: usize, window: Duration, reconnects: usize) -> BenchResult<Vec<String>> {
-    let sim = Simulator::start(SimConfig::with_devices(devices))
-        .map_err(|e| BenchError::Broker(e.to_string()))?;
+    let sim = Simulator::start(SimConfig {
+        quotas: AwsQuotas {
+            // One connection carries up to 1 000 devices: the pool is not built yet.
+            max_subscriptions_per_connection: None,
+            // Its first connection sends two requests per device at once, unpaced.
+            max_inbound_publishes_per_second: None,
+            ..AwsQuotas::default()
+        },
+        ..SimConfig::with_devices(devices)
+    })
+    .map_err(|e| BenchError::Broker(e.to_string()))?;
     let password = sim.config().account.password.clone();
     let mut args = sim_client_args(
         &sim,

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-/// The form in which a rejected sign-in is answered (protocol.md §2.2 lists both as "invalid
+use crate::quotas::AwsQuotas;
+
+/// The form in which a rejected sign-in is answered (docs/protocol.md §2.2 lists both as "invalid
 /// credentials").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,7 +44,7 @@ impl std::fmt::Debug for Account {
 }
 
 impl Default for Account {
-    /// The demo account of protocol.md §14: `user@example.com` / `correct-horse`.
+    /// The demo account of docs/protocol.md §14: `user@example.com` / `correct-horse`.
     fn default() -> Self {
         Account {
             email: "user@example.com".into(),
@@ -72,7 +74,7 @@ pub struct DeviceSpec {
 }
 
 impl DeviceSpec {
-    /// Device number `index` (0-based). Device 0 is the golden device of protocol.md §14
+    /// Device number `index` (0-based). Device 0 is the golden device of docs/protocol.md §14
     /// (MAC `aabbccddeeff`, `additionalValue` `1234`, serial `TESTSERIAL0001`).
     pub fn numbered(index: usize) -> Self {
         if index == 0 {
@@ -141,8 +143,10 @@ pub struct SimConfig {
     pub random_draws: bool,
     /// Seed for every random choice (tokens, draws), so runs are reproducible.
     pub seed: u64,
-    /// Most filters accepted in one SUBSCRIBE (AWS IoT: 8).
-    pub max_filters_per_subscribe: usize,
+    /// AWS IoT Core's per-connection quotas. Default: AWS's numbers, all enforced; see
+    /// [AWS IoT quotas](crate#aws-iot-quotas). Changeable at runtime with
+    /// [`Simulator::set_quotas`](crate::Simulator::set_quotas).
+    pub quotas: AwsQuotas,
 }
 
 impl Default for SimConfig {
@@ -167,7 +171,7 @@ impl Default for SimConfig {
             tick_interval: Duration::from_secs(1),
             random_draws: true,
             seed: 1,
-            max_filters_per_subscribe: 8,
+            quotas: AwsQuotas::default(),
         }
     }
 }

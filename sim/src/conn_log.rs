@@ -58,6 +58,14 @@ pub enum ConnectionOutcome {
     /// Closed a set time after its CONNACK by
     /// [`Simulator::set_kick_after_connack`](crate::Simulator::set_kick_after_connack).
     KickedAfterConnack,
+    /// The CONNECT came sooner than
+    /// [`AwsQuotas::min_connect_interval_per_client_id`](crate::AwsQuotas::min_connect_interval_per_client_id)
+    /// after the last accepted CONNECT of its client id, and was closed without a CONNACK.
+    ConnectThrottled,
+    /// Closed on a SUBSCRIBE with more filters than
+    /// [`AwsQuotas::max_filters_per_subscribe`](crate::AwsQuotas::max_filters_per_subscribe)
+    /// (no SUBACK was sent).
+    TooManyFilters,
 }
 
 /// One entry of the connection log.
@@ -97,6 +105,17 @@ pub struct ConnectionRecord {
     /// [`Simulator::set_withhold_suback`](crate::Simulator::set_withhold_suback). The connection
     /// stays open, so its outcome says how it ended later; this says it never got a SUBACK.
     pub subacks_withheld: u32,
+    /// Topic filters refused (SUBACK `0x80`) because the connection held
+    /// [`AwsQuotas::max_subscriptions_per_connection`](crate::AwsQuotas::max_subscriptions_per_connection)
+    /// already.
+    pub subscriptions_refused: u32,
+    /// PUBLISH packets from the client dropped (not delivered, not acknowledged) by
+    /// [`AwsQuotas::max_inbound_publishes_per_second`](crate::AwsQuotas::max_inbound_publishes_per_second).
+    pub publishes_throttled: u32,
+    /// Deliveries to the client that waited for a PUBACK because
+    /// [`AwsQuotas::max_inflight_outbound`](crate::AwsQuotas::max_inflight_outbound) QoS 1
+    /// messages were unacknowledged.
+    pub deliveries_held: u32,
     /// Open duration in milliseconds, once closed.
     pub duration_ms: Option<u128>,
 }
@@ -143,6 +162,9 @@ impl ConnLog {
             outcome: ConnectionOutcome::Open,
             blackholed: false,
             subacks_withheld: 0,
+            subscriptions_refused: 0,
+            publishes_throttled: 0,
+            deliveries_held: 0,
             duration_ms: None,
         });
         id
@@ -169,6 +191,24 @@ impl ConnLog {
     pub(crate) fn note_suback_withheld(&self, id: u64) {
         self.with(id, |r| {
             r.subacks_withheld = r.subacks_withheld.saturating_add(1)
+        });
+    }
+
+    pub(crate) fn note_subscription_refused(&self, id: u64) {
+        self.with(id, |r| {
+            r.subscriptions_refused = r.subscriptions_refused.saturating_add(1)
+        });
+    }
+
+    pub(crate) fn note_publish_throttled(&self, id: u64) {
+        self.with(id, |r| {
+            r.publishes_throttled = r.publishes_throttled.saturating_add(1)
+        });
+    }
+
+    pub(crate) fn note_delivery_held(&self, id: u64) {
+        self.with(id, |r| {
+            r.deliveries_held = r.deliveries_held.saturating_add(1)
         });
     }
 

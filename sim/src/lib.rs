@@ -13,7 +13,8 @@
 //!   allows one connection per client id (an older one is kicked), closes connections after a
 //!   maximum lifetime, and offers plain MQTT over TCP as well;
 //! * an in-process **MQTT 3.1.1 broker** (QoS 0/1, `+`/`#`, publisher receives its own
-//!   messages like on AWS);
+//!   messages like on AWS) that enforces AWS IoT Core's per-connection **quotas** by default
+//!   (see [AWS IoT quotas](#aws-iot-quotas));
 //! * simulated **NWP500 devices** that answer status, feature, reservation, TOU and energy
 //!   requests with protocol-correct payloads, apply controls, heat and cool over time, and record
 //!   every command;
@@ -76,6 +77,56 @@
 //! | next REST requests fail with 500 | [`fail_next_rest_requests`](Simulator::fail_next_rest_requests) | `fail-next` | – |
 //! | device silent | [`DeviceHandle::set_responsive`] | `devices/{mac}/responsive` | – |
 //!
+//! # AWS IoT quotas
+//!
+//! AWS IoT Core limits every MQTT connection; a client that works against a plain broker can
+//! fail against AWS on these alone. The simulator enforces them **by default**, each set in
+//! [`AwsQuotas`] ([`SimConfig::quotas`]; `Default` = AWS's numbers, [`AwsQuotas::unlimited`] =
+//! none), changeable at runtime with [`Simulator::set_quotas`] or `POST /_sim/quotas`, and
+//! each lifted alone by setting it to `None`. They apply to network connections (both
+//! listeners); the simulated devices are in-process sessions and are not limited. Every
+//! effect is visible in the connection log ([`ConnectionRecord`], [`ConnectionOutcome`]).
+//!
+//! | Quota ([`AwsQuotas`] field, default) | AWS IoT Core | The simulator |
+//! |---|---|---|
+//! | subscriptions per connection (`max_subscriptions_per_connection`, 50) | at most 50 subscriptions per connection; a SUBSCRIBE that would go past them is refused (descriptions of AWS's reaction differ: a failure return code, or the connection closed) | each filter beyond the quota gets return code `0x80` in the SUBACK; the filters within it are granted in the same SUBACK; re-subscribing to a held filter is not a new subscription; the connection stays ([`ConnectionRecord::subscriptions_refused`]) |
+//! | filters per SUBSCRIBE (`max_filters_per_subscribe`, 8) | at most 8 topic filters in one SUBSCRIBE; AWS documents no acknowledgement for a larger one, and clients that send one are reported to end up reconnecting | the SUBSCRIBE is not acknowledged and the connection is closed ([`ConnectionOutcome::TooManyFilters`]) |
+//! | inbound publishes per second (`max_inbound_publishes_per_second`, 100) | at most 100 publish requests per second per connection; throttled publishes are discarded and the connection stays | a PUBLISH beyond 100 within any one-second window is dropped: delivered to no one and, at QoS 1, never acknowledged; the connection stays ([`ConnectionRecord::publishes_throttled`]) |
+//! | in-flight outbound (`max_inflight_outbound`, 100) | at most 100 QoS 1 messages sent to a client without a PUBACK | further deliveries wait, in order (a QoS 0 message behind a held one waits too), until PUBACKs free the window; nothing is dropped or resent ([`ConnectionRecord::deliveries_held`]) |
+//! | CONNECT rate per client id (`min_connect_interval_per_client_id`, 1 s) | one CONNECT per second per client id, not adjustable; a faster CONNECT is throttled and the connection hung up | a CONNECT less than the interval after the last **accepted** CONNECT of its client id is closed without a CONNACK ([`ConnectionOutcome::ConnectThrottled`]); it takes nothing over (the live connection of that id stays) and is not counted as accepted, so a client retrying faster still gets in once per interval |
+//!
+//! Why these models:
+//!
+//! * **Subscriptions**: `0x80` per filter is what MQTT 3.1.1 has for a refused subscription and
+//!   shows exactly which filters missed; a client must treat it as a failed subscription
+//!   whatever AWS does to the connection afterwards, so a client needing more than 50 filters
+//!   on one connection fails visibly either way.
+//! * **Filters per SUBSCRIBE**: with no documented answer, the simulator does what AWS does
+//!   to packets it refuses outright (a retained publish, for instance): it disconnects. A
+//!   client that batches its filters by 8 never sees it.
+//! * **Publish rate**: dropping without PUBACK is what a client observes on AWS (its QoS 1
+//!   publish stays unacknowledged, and a QoS 0 one is lost). A sliding window is the plainest
+//!   reading of "per second" and lets a test count exactly.
+//! * **In-flight**: holding deliveries rather than dropping them keeps every message, while a
+//!   client that acknowledges slowly sees its deliveries slow down as on AWS. AWS's retry of
+//!   unacknowledged messages and their expiry are not modelled.
+//! * **CONNECT rate**: a close before CONNACK is what the client sees; it is checked after the
+//!   injected CONNECT faults ([`Simulator::set_close_during_handshake`],
+//!   [`Simulator::set_connack_refusal`]), so those are never masked by it. Every CONNECT read
+//!   is still in [`Simulator::connect_times`].
+//!
+//! A test that must exceed a quota (say, one connection for hundreds of devices) lifts that
+//! quota alone and says why:
+//!
+//! ```
+//! use nwp500_sim::{AwsQuotas, SimConfig, Simulator};
+//!
+//! let sim = Simulator::start(SimConfig::default()).unwrap();
+//! // The client under test reconnects 100 ms apart.
+//! sim.set_quotas(AwsQuotas { min_connect_interval_per_client_id: None, ..sim.quotas() });
+//! assert_eq!(sim.quotas().max_subscriptions_per_connection, Some(50));
+//! ```
+//!
 //! # Control endpoint
 //!
 //! Under [`Simulator::control_url`] (`http://127.0.0.1:PORT/_sim`), JSON in and out. The control
@@ -89,6 +140,8 @@
 //! | GET | `/clients/{client_id}` | – | CONNECT times (ms after the first), shortest gap, most live at once |
 //! | GET | `/devices/{mac}/commands` | – | messages the device received |
 //! | GET | `/devices/{mac}/status` | – | the device's current status object |
+//! | GET | `/quotas` | – | the [quotas](#aws-iot-quotas) in force (also in `/state`) |
+//! | POST | `/quotas` | `{"preset": "aws" \| "unlimited"}` (optional) and any of `max_subscriptions_per_connection`, `max_filters_per_subscribe`, `max_inbound_publishes_per_second`, `max_inflight_outbound`, `min_connect_interval_per_client_id_ms`: `n \| null` | start from the preset (else from the quotas in force), set the fields given (`null` lifts one); answers the new quotas; not reset by `/clear-faults` |
 //! | POST | `/drop-connections` | – | drop every live connection |
 //! | POST | `/refuse-connections` | `{"on": bool}` | reset new connections at once |
 //! | POST | `/blackhole` | `{"on": bool}` | forward nothing, keep sockets open |
@@ -120,6 +173,7 @@ mod device;
 mod faults;
 mod gateway;
 mod mqtt;
+mod quotas;
 mod rest;
 mod shared;
 pub mod sigv4;
@@ -133,5 +187,6 @@ pub use conn_log::{
 };
 pub use device::handle::{DeviceHandle, ReceivedCommand};
 pub use faults::{FaultSnapshot, RestOutage, SignInFault};
+pub use quotas::AwsQuotas;
 pub use shared::{Counters, SimUrls};
 pub use simulator::{SimError, Simulator};

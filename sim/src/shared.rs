@@ -14,8 +14,10 @@ use crate::config::SimConfig;
 use crate::conn_log::{ConnLog, ConnectionOutcome};
 use crate::device::handle::DeviceHandle;
 use crate::faults::{Faults, RestOutage, SignInFault};
+use crate::gateway::connect_rate::ConnectRate;
 use crate::gateway::registry::LiveRegistry;
 use crate::mqtt::broker::Broker;
+use crate::quotas::AwsQuotas;
 
 /// Where the simulator listens.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -98,6 +100,8 @@ pub(crate) struct Shared {
     pub faults: Faults,
     pub log: ConnLog,
     pub live: LiveRegistry,
+    /// The last accepted CONNECT of every client id, for the CONNECT-rate quota.
+    pub connect_rate: ConnectRate,
     pub counters: CounterCells,
     pub devices: Vec<DeviceHandle>,
     /// Rate plans applied through `PUT /device/tou`, by MAC.
@@ -120,6 +124,7 @@ impl Shared {
             faults: Faults::default(),
             log: ConnLog::default(),
             live: LiveRegistry::default(),
+            connect_rate: ConnectRate::default(),
             counters: CounterCells::default(),
             devices,
             rest_tou: Mutex::default(),
@@ -250,6 +255,11 @@ impl Shared {
             latency_ms = latency.as_millis() as u64,
             "fault: REST latency"
         );
+    }
+
+    pub(crate) fn set_quotas(&self, quotas: AwsQuotas) {
+        self.broker.set_quotas(quotas);
+        tracing::info!(?quotas, "quotas changed");
     }
 
     /// Switches every fault off (issued credentials stay as they are).

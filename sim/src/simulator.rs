@@ -17,6 +17,7 @@ use crate::device::state::DeviceState;
 use crate::device::{self};
 use crate::faults::{FaultSnapshot, SignInFault};
 use crate::mqtt::broker::{Broker, BrokerSettings};
+use crate::quotas::AwsQuotas;
 use crate::rest::{API_PREFIX, CONTROL_PREFIX};
 use crate::shared::{Counters, Shared, SimUrls};
 use crate::{gateway, rest};
@@ -113,10 +114,7 @@ impl Simulator {
             control: format!("http://{control_addr}{CONTROL_PREFIX}"),
         };
 
-        let broker = Broker::new(BrokerSettings {
-            max_filters_per_subscribe: config.max_filters_per_subscribe,
-            ..BrokerSettings::default()
-        });
+        let broker = Broker::new(BrokerSettings::default(), config.quotas);
         // Devices subscribe before anything can connect, so no request is ever missed.
         let mut devices = Vec::new();
         let mut device_tasks = Vec::new();
@@ -249,9 +247,25 @@ impl Simulator {
         &self.shared.urls.control
     }
 
-    /// The configuration the simulator runs with (account, devices, lifetimes…).
+    /// The configuration the simulator was started with (account, devices, lifetimes…). The
+    /// quotas in force now are [`Simulator::quotas`].
     pub fn config(&self) -> &SimConfig {
         &self.shared.config
+    }
+
+    // ---- quotas ---------------------------------------------------------------------------
+
+    /// The AWS IoT quotas in force now.
+    pub fn quotas(&self) -> AwsQuotas {
+        self.shared.broker.quotas()
+    }
+
+    /// Replaces the AWS IoT quotas. Applies at once to open connections too (their next
+    /// SUBSCRIBE, PUBLISH or delivery) and to the next CONNECT; what an open connection
+    /// already holds stays (subscriptions beyond a lowered quota are kept). Not a fault:
+    /// [`Simulator::clear_faults`] leaves the quotas as they are.
+    pub fn set_quotas(&self, quotas: AwsQuotas) {
+        self.shared.set_quotas(quotas);
     }
 
     // ---- state ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-//! Simulated devices answering hand-built MQTT requests (protocol.md §4, §5, §7–§10).
+//! Simulated devices answering hand-built MQTT requests (docs/protocol.md §4, §5, §7–§10).
 
 mod common;
 
@@ -75,7 +75,7 @@ async fn status_request_is_answered_within_100ms() {
     assert_eq!(body["response"]["macAddress"], json!(MAC));
     assert_eq!(body["response"]["additionalValue"], json!("1234"));
     let status = body["response"]["status"].as_object().unwrap();
-    assert_eq!(status.len(), 102, "every status key of protocol.md §7");
+    assert_eq!(status.len(), 102, "every status key of docs/protocol.md §7");
     assert_eq!(status["command"], json!(STATUS));
     assert_eq!(status["dhwTemperatureSetting"], json!(121));
 
@@ -167,7 +167,7 @@ async fn feature_reservation_tou_and_energy_requests_get_their_answers() {
     assert_eq!(feature["controllerSerialNumber"], json!("TESTSERIAL0001"));
     assert_eq!(feature.as_object().unwrap().len(), 43);
 
-    // Reservation write, then read (hex form, protocol.md §6.7).
+    // Reservation write, then read (hex form, docs/protocol.md §6.7).
     let rsv_topic = format!("cmd/52/{CLIENT_ID}/res/rsv/rd");
     let entries = json!([
         {"enable": 2, "week": 62, "hour": 6, "min": 30, "mode": 4, "param": 120},

@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use nwp500_sim::{ConnectionOutcome, SimConfig, Simulator};
+use nwp500_sim::{AwsQuotas, ConnectionOutcome, SimConfig, Simulator};
 
 const SHORT: Duration = Duration::from_millis(300);
 
@@ -54,6 +54,11 @@ async fn blackhole_keeps_sockets_open_and_answers_nothing() {
 #[tokio::test]
 async fn drop_all_closes_every_live_connection() {
     let sim = Simulator::start_default().unwrap();
+    // The test reconnects right after the drop: the CONNECT-rate quota alone is lifted.
+    sim.set_quotas(AwsQuotas {
+        min_connect_interval_per_client_id: None,
+        ..sim.quotas()
+    });
     let mut a = RawLink::tcp(sim.mqtt_tcp_url()).await;
     a.connect("a").await;
     let creds = sim.issue_aws_credentials();
@@ -141,6 +146,11 @@ async fn broker_restart_drops_everything_refuses_briefly_and_forgets_subscriptio
         ..SimConfig::default()
     })
     .unwrap();
+    // The test reconnects right after the restart: the CONNECT-rate quota alone is lifted.
+    sim.set_quotas(AwsQuotas {
+        min_connect_interval_per_client_id: None,
+        ..sim.quotas()
+    });
     let mut link = RawLink::tcp(sim.mqtt_tcp_url()).await;
     link.connect("a").await;
     link.subscribe(1, "x/#").await;
@@ -191,6 +201,11 @@ async fn kick_closes_only_that_client() {
 #[tokio::test]
 async fn the_log_answers_concurrency_and_connect_gap_questions() {
     let sim = Simulator::start_default().unwrap();
+    // The test measures CONNECTs closer than a second: the CONNECT-rate quota alone is lifted.
+    sim.set_quotas(AwsQuotas {
+        min_connect_interval_per_client_id: None,
+        ..sim.quotas()
+    });
     let mut first = RawLink::tcp(sim.mqtt_tcp_url()).await;
     first.connect("c").await;
     first.send(&disconnect()).await;

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use nwp500_sim::{ConnectionOutcome, SimConfig, Simulator, Transport};
+use nwp500_sim::{AwsQuotas, ConnectionOutcome, SimConfig, Simulator, Transport};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -63,6 +63,11 @@ async fn rumqttc_over_ws_gets_a_status_through_the_gateway() {
 #[tokio::test]
 async fn expired_credentials_get_403_and_newly_issued_ones_connect() {
     let sim = Simulator::start_default().unwrap();
+    // The test reconnects at once with new credentials: the CONNECT-rate quota alone is lifted.
+    sim.set_quotas(AwsQuotas {
+        min_connect_interval_per_client_id: None,
+        ..sim.quotas()
+    });
     let old = sim.issue_aws_credentials();
     let mut link = RawLink::ws(&presigned_url(sim.mqtt_ws_url(), &old))
         .await
@@ -144,6 +149,11 @@ async fn bad_signatures_and_forced_rejection_get_403() {
 #[tokio::test]
 async fn a_second_connection_with_the_same_client_id_kicks_the_first() {
     let sim = Simulator::start_default().unwrap();
+    // The test takes the client id over at once: the CONNECT-rate quota alone is lifted.
+    sim.set_quotas(AwsQuotas {
+        min_connect_interval_per_client_id: None,
+        ..sim.quotas()
+    });
     let creds = sim.issue_aws_credentials();
     let mut first = RawLink::ws(&presigned_url(sim.mqtt_ws_url(), &creds))
         .await

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use nwp500_sim::{ConnectionOutcome, Simulator};
+use nwp500_sim::{AwsQuotas, ConnectionOutcome, Simulator};
 use tokio_tungstenite::tungstenite;
 
 /// How long to wait for something that must not happen.
@@ -140,6 +140,11 @@ async fn withheld_subacks_leave_the_connection_open_and_answering_the_rest() {
 #[tokio::test]
 async fn a_kick_after_connack_closes_each_new_connection_until_switched_off() {
     let sim = Simulator::start_default().unwrap();
+    // The test reconnects right after each kick: the CONNECT-rate quota alone is lifted.
+    sim.set_quotas(AwsQuotas {
+        min_connect_interval_per_client_id: None,
+        ..sim.quotas()
+    });
     sim.set_kick_after_connack(Some(Duration::from_millis(150)));
     let mut link = RawLink::tcp(sim.mqtt_tcp_url()).await;
     link.connect("k").await;

@@ -1,4 +1,4 @@
-//! The REST API (protocol.md §2), its faults, and the HTTP control endpoint.
+//! The REST API (docs/protocol.md §2), its faults, and the HTTP control endpoint.
 
 mod common;
 

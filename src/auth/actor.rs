@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::fut::{self, ActorFutureExt};
-use actix::{Actor, AsyncContext, Context, Handler, ResponseActFuture};
+use actix::{Actor, ActorContext, AsyncContext, Context, Handler, ResponseActFuture};
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use tracing::{debug, info, warn};
 
@@ -278,6 +278,24 @@ impl Auth {
 
 impl Actor for Auth {
     type Context = Context<Self>;
+
+    fn started(&mut self, _ctx: &mut Self::Context) {
+        crate::lifecycle::actor_started(crate::lifecycle::ActorKind::Auth);
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        crate::lifecycle::actor_stopped(crate::lifecycle::ActorKind::Auth);
+    }
+}
+
+impl Handler<crate::lifecycle::Shutdown> for Auth {
+    type Result = ();
+
+    /// A renewal in flight belongs to the context and is dropped with it.
+    fn handle(&mut self, _: crate::lifecycle::Shutdown, ctx: &mut Context<Self>) {
+        debug!("auth actor shutting down");
+        ctx.stop();
+    }
 }
 
 impl Handler<GetCredentials> for Auth {

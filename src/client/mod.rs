@@ -54,9 +54,14 @@ use crate::config::ClientConfig;
 use crate::connection::{CommandLabel, Publish, PublishOutcome};
 use crate::diagnostics::DiagnosticsSnapshot;
 use crate::events::{Event, TimestampedEvent};
+use crate::lifecycle::Shutdown;
 use crate::protocol::{ClientIdentity, Command, CommandError, DeviceRef, MacAddress, UnitSystem};
 use crate::reconnector::{Disconnect, GetDiagnostics, GetPhase, Phase};
 use features::FeatureCache;
+
+/// The least time each shutdown step of [`Client::disconnect`] gets, even when the
+/// Reconnector used up the operation timeout (a half-open link).
+const STEP_FLOOR: Duration = Duration::from_millis(200);
 
 /// A running client. Cloning is cheap; every clone drives the same actors.
 #[derive(Clone)]
@@ -74,7 +79,7 @@ struct Inner {
     public_actors: Actors,
     features: FeatureCache,
     operation_timeout: Duration,
-    own_system: Mutex<Option<actix::System>>,
+    own_thread: Mutex<Option<wiring::OwnThread>>,
     /// Subscribed before the connection loop started, so the first call to
     /// [`Client::events`] sees every event from the very first `connecting`.
     first_receiver: Mutex<Option<broadcast::Receiver<TimestampedEvent>>>,
@@ -109,12 +114,12 @@ impl Client {
             let started = wiring::start_here(config).await?;
             Ok(Self::from_started(started, None))
         } else {
-            let (started, system) = wiring::start_on_own_thread(config).await?;
-            Ok(Self::from_started(started, Some(system)))
+            let (started, thread) = wiring::start_on_own_thread(config).await?;
+            Ok(Self::from_started(started, Some(thread)))
         }
     }
 
-    fn from_started(started: wiring::Started, own_system: Option<actix::System>) -> Self {
+    fn from_started(started: wiring::Started, own_thread: Option<wiring::OwnThread>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 identity: started.identity,
@@ -125,7 +130,7 @@ impl Client {
                 actors: started.actors,
                 features: started.features,
                 operation_timeout: started.operation_timeout,
-                own_system: Mutex::new(own_system),
+                own_thread: Mutex::new(own_thread),
                 first_receiver: Mutex::new(Some(started.first_receiver)),
                 disconnected: std::sync::atomic::AtomicBool::new(false),
                 rest: started.rest,
@@ -346,6 +351,15 @@ impl Client {
     /// returns within the operation timeout (plus a little), emits
     /// `Event::Disconnected` and leaves nothing running; no connection attempt happens
     /// afterwards. A second call is harmless.
+    ///
+    /// Everything the client started ends, in this order: the Reconnector (no attempt
+    /// starts any more; the live connection is closed gracefully), PeriodicRequests,
+    /// Subscriptions (every handler dropped; each callback thread ends once its call in
+    /// progress returns, which is waited for within the bound: a callback that never
+    /// returns keeps its thread), the Connection (whatever transport is left, the
+    /// offline queue and its timers; not restarted by its supervisor), Auth, and, for a
+    /// client started outside an actix System, its thread. The event stream stays
+    /// readable; the actors' addresses answer `MailboxError::Closed` from then on.
     pub async fn disconnect(&self) -> Result<(), ClientError> {
         if self
             .inner
@@ -354,24 +368,36 @@ impl Client {
         {
             return Ok(());
         }
-        let bound = self.inner.operation_timeout + Duration::from_secs(1);
-        let reconnector: &Addr<_> = &self.inner.actors.reconnector;
-        let result = tokio::time::timeout(bound, reconnector.send(Disconnect)).await;
-        self.inner
-            .actors
-            .periodic
-            .do_send(crate::periodic::Shutdown);
-        let system = self
+        // One budget for the whole sequence; a step that finds it spent still gets a
+        // moment, so every actor is at least asked to stop.
+        let deadline =
+            tokio::time::Instant::now() + self.inner.operation_timeout + Duration::from_secs(1);
+        let until = || deadline.max(tokio::time::Instant::now() + STEP_FLOOR);
+        let actors = &self.inner.actors;
+        let reconnector: &Addr<_> = &actors.reconnector;
+        let result = tokio::time::timeout_at(deadline, reconnector.send(Disconnect)).await;
+        // An actor already gone is not an error. Only Subscriptions may take long: it
+        // answers once the callbacks in progress have returned.
+        let periodic = actors.periodic.send(crate::periodic::Shutdown);
+        let _ = tokio::time::timeout_at(until(), periodic).await;
+        let _ = tokio::time::timeout_at(until(), actors.subscriptions.send(Shutdown)).await;
+        let _ = tokio::time::timeout_at(until(), actors.connection.send(Shutdown)).await;
+        if let Some(auth) = &actors.auth {
+            let _ = tokio::time::timeout_at(until(), auth.send(Shutdown)).await;
+        }
+        let thread = self
             .inner
-            .own_system
+            .own_thread
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some(system) = system {
-            system.stop();
+        if let Some(thread) = thread {
+            thread.stop(until()).await;
         }
         match result {
-            Ok(Ok(())) | Err(_) => Ok(()),
+            // Closed: the Reconnector stops only after a `Disconnect` (sent directly to
+            // it before), so the client is disconnected all the same.
+            Ok(Ok(())) | Ok(Err(actix::MailboxError::Closed)) | Err(_) => Ok(()),
             Ok(Err(_)) => Err(ClientError::Unavailable("reconnector")),
         }
     }

@@ -15,12 +15,10 @@ use crate::auth::{Auth, AuthConfig, GetCredentials, Secret};
 use crate::bus::{default_event_capacity, EventBus};
 use crate::clock::{SharedClock, TokioClock};
 use crate::config::ClientConfig;
-use crate::connection::{Connection, ConnectionSettings};
+use crate::connection::Connection;
 use crate::periodic::{PeriodicRequests, PollKind, StartPolling};
 use crate::protocol::{ClientId, ClientIdentity, DeviceRef, MacAddress, SessionId, UnitSystem};
-use crate::reconnector::{
-    probe_target, DeviceDiscovery, Peers, Reconnector, ReconnectorSettings, Start,
-};
+use crate::reconnector::{DeviceDiscovery, Peers, Reconnector, ReconnectorSettings, Start};
 use crate::rest::RestClient;
 use crate::subscriptions::{
     AddHandler, HandlerSink, SubscribeDevice, SubscriptionSettings, Subscriptions,
@@ -39,7 +37,7 @@ const FEATURE_BUFFER: usize = 64;
 pub struct ActorAddrs {
     /// Auth (absent when the configuration has no credentials).
     pub auth: Option<Addr<Auth>>,
-    /// The Connection actor (under an actix `Supervisor`).
+    /// The Connection actor (under its restarting supervision, which `disconnect` ends).
     pub connection: Addr<Connection>,
     /// The Subscriptions actor (registry and dispatcher).
     pub subscriptions: Addr<Subscriptions>,
@@ -112,12 +110,44 @@ pub(super) struct Started {
     pub rest: Option<RestClient>,
 }
 
+/// The dedicated thread of a client started outside an actix System.
+pub(super) struct OwnThread {
+    system: actix::System,
+    /// Fires as the thread's last act, once its System has stopped and dropped every
+    /// actor and task.
+    ended: tokio::sync::oneshot::Receiver<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl OwnThread {
+    /// Stops the System and waits, until `deadline`, for the thread to end; a thread
+    /// that ended is joined (without blocking: it has already finished).
+    pub(super) async fn stop(self, deadline: tokio::time::Instant) {
+        self.system.stop();
+        if tokio::time::timeout_at(deadline, self.ended).await.is_err() {
+            warn!("the client thread did not end in time");
+            return;
+        }
+        // Between its last act and its end the thread only returns.
+        while !self.thread.is_finished() {
+            if tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        if self.thread.join().is_err() {
+            warn!("the client thread panicked");
+        }
+    }
+}
+
 /// Starts on a dedicated thread running its own actix System.
 pub(super) async fn start_on_own_thread(
     config: ClientConfig,
-) -> Result<(Started, actix::System), ClientError> {
+) -> Result<(Started, OwnThread), ClientError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
+    let (ended_tx, ended) = tokio::sync::oneshot::channel();
+    let thread = std::thread::Builder::new()
         .name("nwp500".into())
         .spawn(move || {
             let system = actix::System::new();
@@ -133,9 +163,18 @@ pub(super) async fn start_on_own_thread(
                     warn!(%error, "client system ended with an error");
                 }
             }
+            let _ = ended_tx.send(());
         })
         .map_err(ClientError::Startup)?;
-    rx.await.map_err(|_| ClientError::ThreadEnded)?
+    let (started, system) = rx.await.map_err(|_| ClientError::ThreadEnded)??;
+    Ok((
+        started,
+        OwnThread {
+            system,
+            ended,
+            thread,
+        },
+    ))
 }
 
 /// Signs in and lists the account's devices (those the configuration wants).
@@ -290,7 +329,7 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
     };
     let identity = ClientIdentity::new(client_id.clone(), SessionId::random());
     let unit = config.unit_system();
-    let needs_tls = config.mqtt_url().scheme() == "wss";
+    let needs_tls = config.mqtt_endpoint().needs_tls();
     if needs_tls {
         // Warm the root store off this thread while signing in.
         actix::spawn(async {
@@ -358,18 +397,8 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
     let reconnector_addr = reconnector_ctx.address();
     let subscriptions_addr = subscriptions_ctx.address();
 
-    let mut settings = ConnectionSettings::new(config.mqtt_url().as_str(), client_id.as_str())?;
-    settings.keep_alive = config.keep_alive();
-    settings.ping_timeout = settings.ping_timeout.min(config.keep_alive());
-    settings.connect_timeout = config.connect_timeout();
-    settings.operation_timeout = config.operation_timeout();
-    settings.close_timeout = settings.close_timeout.min(config.operation_timeout());
-    settings.queue_capacity = config.queue_capacity();
-    settings.queue_max_age = config.queue_max_age();
-    settings.region = config.aws_region().to_owned();
-    settings.clock = clock.clone();
     let connection = Connection::new(
-        settings,
+        config.connection_settings(&client_id, clock.clone()),
         reconnector_addr.clone().recipient(),
         subscriptions_addr.clone().recipient(),
     )?
@@ -409,13 +438,11 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
         list.mark_known();
     }
 
-    let api_probe_target = auth
-        .as_ref()
-        .and_then(|_| probe_target(config.api_url().as_str()));
+    let api_probe_target = auth.as_ref().map(|_| config.api_probe_target());
     let policy = config.policy_config();
     let probe_interval = config.probe_interval();
     let operation_timeout = config.operation_timeout();
-    let mqtt_probe_target = probe_target(config.mqtt_url().as_str());
+    let mqtt_probe_target = Some(config.mqtt_probe_target());
     let config = Arc::new(config);
     let discovery = pending_discovery
         .map(|(auth, rest)| discovery(auth, rest, config.clone(), follower, bus.clone()));

@@ -7,8 +7,10 @@ use std::time::Duration;
 use url::Url;
 
 use super::{
-    ClientConfig, ConfigError, Secret, DEFAULT_API_URL, DEFAULT_AWS_REGION, DEFAULT_MQTT_URL,
+    ClientConfig, ConfigError, KeepAlive, Secret, DEFAULT_API_URL, DEFAULT_AWS_REGION,
+    DEFAULT_MQTT_URL,
 };
+use crate::endpoint::{self, MqttEndpoint};
 use crate::policy::PolicyConfig;
 
 /// Upper bound for every duration option: far beyond any sensible value, and low
@@ -76,7 +78,7 @@ impl ClientConfigBuilder {
             mqtt_url: DEFAULT_MQTT_URL.to_owned(),
             aws_region: DEFAULT_AWS_REGION.to_owned(),
             client_id: None,
-            keep_alive: Duration::from_secs(60),
+            keep_alive: KeepAlive::DEFAULT.get(),
             connect_timeout: Duration::from_secs(20),
             operation_timeout: Duration::from_secs(30),
             initial_reconnect_delay: PolicyConfig::DEFAULT_INITIAL_DELAY,
@@ -117,7 +119,8 @@ impl ClientConfigBuilder {
     }
 
     /// MQTT URL: `wss://host/mqtt` (AWS IoT, SigV4-presigned), `ws://host:port/path`,
-    /// or `mqtt://host:port`. Default [`DEFAULT_MQTT_URL`].
+    /// or `mqtt://host:port` (see [`MqttEndpoint`] for the schemes and their default
+    /// ports). Default [`DEFAULT_MQTT_URL`]. WebSocket URLs carry no query.
     pub fn mqtt_url(mut self, url: impl Into<String>) -> Self {
         self.mqtt_url = url.into();
         self
@@ -138,7 +141,7 @@ impl ClientConfigBuilder {
     }
 
     /// MQTT keep-alive. Default 60 s. 1 s–1200 s, whole seconds (AWS IoT itself
-    /// accepts 30–1200 s).
+    /// accepts 30–1200 s); see [`KeepAlive`].
     pub fn keep_alive(mut self, keep_alive: Duration) -> Self {
         self.keep_alive = keep_alive;
         self
@@ -303,12 +306,13 @@ impl ClientConfigBuilder {
             &["http", "https"],
             "an http(s) URL with a host",
         )?;
-        let mqtt_url = parse_url(
-            "mqtt_url",
-            &self.mqtt_url,
-            &["wss", "ws", "mqtt"],
-            "a wss://, ws:// or mqtt:// URL with a host",
-        )?;
+        let mqtt_endpoint = MqttEndpoint::parse(&self.mqtt_url).map_err(|_| {
+            ConfigError::invalid(
+                "mqtt_url",
+                quoted(&self.mqtt_url),
+                endpoint::EXPECTED.as_str(),
+            )
+        })?;
         if self.aws_region.trim().is_empty() {
             return Err(ConfigError::invalid(
                 "aws_region",
@@ -317,7 +321,7 @@ impl ClientConfigBuilder {
             ));
         }
         let client_id = self.client_id.map(check_client_id).transpose()?;
-        check_keep_alive(self.keep_alive)?;
+        let keep_alive = KeepAlive::new(self.keep_alive)?;
         let nonzero = [
             ("connect_timeout", self.connect_timeout),
             ("operation_timeout", self.operation_timeout),
@@ -393,10 +397,10 @@ impl ClientConfigBuilder {
             email,
             password,
             api_url,
-            mqtt_url,
+            mqtt_endpoint,
             aws_region: self.aws_region,
             client_id,
-            keep_alive: self.keep_alive,
+            keep_alive,
             connect_timeout: self.connect_timeout,
             operation_timeout: self.operation_timeout,
             initial_reconnect_delay: self.initial_reconnect_delay,
@@ -478,19 +482,6 @@ fn check_client_id(id: String) -> Result<String, ConfigError> {
             "client_id",
             quoted(&id),
             "1-128 printable ASCII characters without '/', '+' or '#'",
-        ))
-    }
-}
-
-fn check_keep_alive(keep_alive: Duration) -> Result<(), ConfigError> {
-    let in_range = (Duration::from_secs(1)..=Duration::from_secs(1200)).contains(&keep_alive);
-    if in_range && keep_alive.subsec_nanos() == 0 {
-        Ok(())
-    } else {
-        Err(ConfigError::invalid(
-            "keep_alive",
-            format!("{keep_alive:?}"),
-            "whole seconds within 1 s..=1200 s",
         ))
     }
 }

@@ -19,8 +19,10 @@
 //! assert_eq!(refused.option(), "deep_reconnect_every");
 //! ```
 
+mod actor_settings;
 mod builder;
 mod error;
+mod keep_alive;
 
 #[cfg(test)]
 mod tests;
@@ -34,15 +36,15 @@ use url::Url;
 
 use crate::auth::redact_email;
 pub use crate::auth::Secret;
+use crate::endpoint::MqttEndpoint;
 use crate::protocol::{redact_mac, UnitSystem};
 pub use builder::ClientConfigBuilder;
 pub use error::ConfigError;
+pub use keep_alive::KeepAlive;
 
-use crate::policy::PolicyConfig;
-
-/// Default REST base URL (protocol.md §1).
+/// Default REST base URL (docs/protocol.md §1).
 pub const DEFAULT_API_URL: &str = "https://nlus.naviensmartcontrol.com/api/v2.1";
-/// Default MQTT URL: AWS IoT over WebSocket (protocol.md §3.1).
+/// Default MQTT URL: AWS IoT over WebSocket (docs/protocol.md §3.1).
 pub const DEFAULT_MQTT_URL: &str = "wss://a1t30mldyslmuq-ats.iot.us-east-1.amazonaws.com/mqtt";
 /// Default AWS region used for SigV4 signing.
 pub const DEFAULT_AWS_REGION: &str = crate::sigv4::AWS_REGION;
@@ -54,10 +56,10 @@ pub struct ClientConfig {
     pub(crate) email: Option<String>,
     pub(crate) password: Option<Secret>,
     pub(crate) api_url: Url,
-    pub(crate) mqtt_url: Url,
+    pub(crate) mqtt_endpoint: MqttEndpoint,
     pub(crate) aws_region: String,
     pub(crate) client_id: Option<String>,
-    pub(crate) keep_alive: Duration,
+    pub(crate) keep_alive: KeepAlive,
     pub(crate) connect_timeout: Duration,
     pub(crate) operation_timeout: Duration,
     pub(crate) initial_reconnect_delay: Duration,
@@ -104,7 +106,12 @@ impl ClientConfig {
 
     /// MQTT URL (`wss://`, `ws://` or `mqtt://`).
     pub fn mqtt_url(&self) -> &Url {
-        &self.mqtt_url
+        self.mqtt_endpoint.url()
+    }
+
+    /// The MQTT endpoint the URL names (transport, host, port).
+    pub fn mqtt_endpoint(&self) -> &MqttEndpoint {
+        &self.mqtt_endpoint
     }
 
     /// AWS region for SigV4 signing.
@@ -120,7 +127,7 @@ impl ClientConfig {
 
     /// MQTT keep-alive (whole seconds).
     pub fn keep_alive(&self) -> Duration {
-        self.keep_alive
+        self.keep_alive.get()
     }
 
     /// Bound on TCP + TLS + WebSocket upgrade + CONNACK.
@@ -233,20 +240,6 @@ impl ClientConfig {
     pub fn wants_device(&self, mac: &str) -> bool {
         self.devices.is_empty() || self.devices.iter().any(|d| d == mac)
     }
-
-    /// The reconnect policy's settings.
-    pub fn policy_config(&self) -> PolicyConfig {
-        PolicyConfig {
-            initial_delay: self.initial_reconnect_delay,
-            max_delay: self.max_reconnect_delay,
-            multiplier: self.reconnect_multiplier,
-            jitter: self.reconnect_jitter,
-            deep_every: self.deep_reconnect_every,
-            max_attempts: self.max_reconnect_attempts,
-            min_connect_interval: self.min_connect_interval,
-            stable_after: self.stable_after,
-        }
-    }
 }
 
 impl Default for ClientConfig {
@@ -262,10 +255,10 @@ impl fmt::Debug for ClientConfig {
             .field("email", &self.email.as_deref().map(redact_email))
             .field("password", &self.password)
             .field("api_url", &self.api_url.as_str())
-            .field("mqtt_url", &self.mqtt_url.as_str())
+            .field("mqtt_url", &self.mqtt_endpoint.url().as_str())
             .field("aws_region", &self.aws_region)
             .field("client_id", &self.client_id)
-            .field("keep_alive", &self.keep_alive)
+            .field("keep_alive", &self.keep_alive.get())
             .field("connect_timeout", &self.connect_timeout)
             .field("operation_timeout", &self.operation_timeout)
             .field("initial_reconnect_delay", &self.initial_reconnect_delay)

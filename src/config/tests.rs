@@ -178,6 +178,8 @@ fn each_bad_value_is_refused_with_its_option_name() {
         (b().mqtt_url("https://example.com/mqtt"), "mqtt_url"),
         (b().mqtt_url("ws://:9001/mqtt"), "mqtt_url"),
         (b().mqtt_url("mqtt:/relative"), "mqtt_url"),
+        (b().mqtt_url("mqtts://broker.example:8883"), "mqtt_url"),
+        (b().mqtt_url("ws://127.0.0.1:9001/mqtt?a=b"), "mqtt_url"),
         (b().aws_region(" "), "aws_region"),
         (b().client_id(""), "client_id"),
         (b().client_id("a/b"), "client_id"),
@@ -208,6 +210,10 @@ fn error_messages_name_the_bad_value() {
     assert!(e.to_string().contains("2000s"), "{e}");
     let e = refused(ClientConfig::builder().mqtt_url("http://x"));
     assert!(e.to_string().contains("\"http://x\""), "{e}");
+    // What is accepted comes from the endpoint's one list of schemes.
+    for scheme in ["wss://", "ws://", "mqtt://"] {
+        assert!(e.to_string().contains(scheme), "{e}");
+    }
 }
 
 #[test]
@@ -272,4 +278,70 @@ fn temperature_units_parse() {
     }
     assert_eq!("kelvin".parse::<UnitSystem>(), Err(UnknownUnit));
     assert_eq!(UnitSystem::Metric.to_string(), "metric");
+}
+
+#[test]
+fn the_connection_settings_come_from_the_config() {
+    use crate::clock::{SharedClock, TokioClock};
+    use crate::connection::ConnectionSettings;
+    use crate::endpoint::MqttTransport;
+    use crate::protocol::ClientId;
+
+    let c = ClientConfig::builder()
+        .mqtt_url("mqtt://127.0.0.1:1884")
+        .aws_region("eu-west-1")
+        .keep_alive(30 * SEC)
+        .connect_timeout(2 * SEC)
+        .operation_timeout(Duration::from_millis(1500))
+        .queue_capacity(5)
+        .queue_max_age(60 * SEC)
+        .build()
+        .unwrap();
+    let clock: SharedClock = std::sync::Arc::new(TokioClock);
+    let id = ClientId::new("navien-client-0a1b2c3d").unwrap();
+    let s = c.connection_settings(&id, clock);
+    assert_eq!(s.endpoint.transport(), MqttTransport::Tcp);
+    assert_eq!(s.endpoint.port(), 1884);
+    assert_eq!(s.client_id, "navien-client-0a1b2c3d");
+    assert_eq!(s.keep_alive.get(), 30 * SEC);
+    assert_eq!(s.connect_timeout, 2 * SEC);
+    assert_eq!(s.operation_timeout, Duration::from_millis(1500));
+    assert_eq!(s.queue_capacity, 5);
+    assert_eq!(s.queue_max_age, 60 * SEC);
+    assert_eq!(s.region, "eu-west-1");
+    // A graceful close never outlasts an operation.
+    assert_eq!(s.close_timeout, Duration::from_millis(1500));
+    assert_eq!(s.ping_timeout, ConnectionSettings::DEFAULT_PING_TIMEOUT);
+    assert_eq!(s.validate(), Ok(()));
+    let defaults = ClientConfig::default().connection_settings(&id, s.clock.clone());
+    assert_eq!(
+        defaults.close_timeout,
+        ConnectionSettings::DEFAULT_CLOSE_TIMEOUT
+    );
+    assert!(defaults.endpoint.needs_tls());
+}
+
+#[test]
+fn the_probe_targets_come_from_the_config() {
+    use crate::reconnector::ProbeProtocol;
+
+    let c = ClientConfig::default();
+    let mqtt = c.mqtt_probe_target();
+    assert_eq!(mqtt.protocol, ProbeProtocol::SecureWebSocket);
+    assert_eq!(mqtt.port, 443);
+    assert_eq!(mqtt.path, "/mqtt");
+    assert_eq!(mqtt.host, c.mqtt_endpoint().host());
+    let api = c.api_probe_target();
+    assert_eq!(api.protocol, ProbeProtocol::Https);
+    assert_eq!(api.port, 443);
+    assert_eq!(api.path, "/api/v2.1");
+    let local = ClientConfig::builder()
+        .mqtt_url("ws://127.0.0.1:9001/mqtt")
+        .api_url("http://127.0.0.1:8080/api")
+        .build()
+        .unwrap();
+    assert_eq!(local.mqtt_probe_target().protocol, ProbeProtocol::WebSocket);
+    assert_eq!(local.mqtt_probe_target().port, 9001);
+    assert_eq!(local.api_probe_target().protocol, ProbeProtocol::Http);
+    assert_eq!(local.api_probe_target().port, 8080);
 }

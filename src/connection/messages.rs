@@ -16,7 +16,7 @@ use crate::protocol::MacAddress;
 pub struct CommandLabel {
     /// The device.
     pub device: MacAddress,
-    /// Command code (protocol.md §5.3).
+    /// Command code (docs/protocol.md §5.3).
     pub command: u32,
 }
 
@@ -171,8 +171,10 @@ pub struct FlushReport {
     pub complete: bool,
 }
 
-/// Stop the actor so its actix `Supervisor` restarts it: the transport is dropped, the
-/// queue and settings are kept.
+/// Restart the actor (it stops and its supervision starts it again): the transport, the
+/// acknowledgement tracker, the RTT estimate, the TLS settings and the timers are
+/// discarded; the offline queue and the settings are kept. Counted in
+/// [`LinkStatus::restarts`].
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct Restart;
@@ -227,6 +229,9 @@ pub struct LinkStatus {
     pub smoothed_rtt: Option<std::time::Duration>,
     /// The live link's current acknowledgement deadline (adapts to the round trip).
     pub ack_timeout: Option<std::time::Duration>,
+    /// How many times the actor was restarted ([`Restart`]): each restart discards
+    /// everything but the offline queue and the settings.
+    pub restarts: u64,
 }
 
 /// Events for the supervisor (and observers).

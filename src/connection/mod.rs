@@ -25,6 +25,9 @@
 //!
 //! # Transports (by URL scheme)
 //!
+//! The transport is the one the configured [`MqttEndpoint`](crate::endpoint::MqttEndpoint)
+//! selects:
+//!
 //! | URL | Transport |
 //! |---|---|
 //! | `wss://host/mqtt` | WebSocket over TLS (rustls, platform roots loaded without panicking, ALPN `http/1.1`) |
@@ -32,8 +35,8 @@
 //! | `mqtt://host:port` | plain TCP |
 //!
 //! Every transport uses MQTT 3.1.1, the same client id for every generation, clean
-//! session, the configured keep-alive (default 60 s), QoS 1 and `Sec-WebSocket-Protocol:
-//! mqtt` on WebSockets.
+//! session, the configured keep-alive ([`KeepAlive`](crate::config::KeepAlive), already
+//! validated), QoS 1 and `Sec-WebSocket-Protocol: mqtt` on WebSockets.
 //!
 //! # Messages
 //!
@@ -45,7 +48,7 @@
 //! | [`Subscribe`] `{ filters }` | `Result<Vec<`[`FilterOutcome`]`>, _>` | ≤ 8 filters per SUBSCRIBE, all packets pipelined; per-filter outcome. Allowed while restoring. |
 //! | [`Unsubscribe`] `{ filters }` | `Result<Vec<`[`FilterOutcome`]`>, _>` | One UNSUBSCRIBE per filter, pipelined. |
 //! | [`FlushQueue`] | `Result<`[`FlushReport`]`, _>` | Send the backlog in order (expired entries reported, not sent); publishes arriving meanwhile queue behind it. Ends restoring. |
-//! | [`Restart`] | `()` | Stop so the actix `Supervisor` restarts the actor: transport dropped, queue kept. |
+//! | [`Restart`] | `()` | Restart the actor: everything but the offline queue and the settings is discarded (transport, acknowledgements, RTT estimate, TLS settings, timers). |
 //! | [`ClearQueue`] | `usize` | Empty the queue. |
 //! | [`GetStatus`] | [`LinkStatus`] | Snapshot (phase, queue length, live transports…). |
 //!
@@ -82,6 +85,8 @@ mod messages;
 mod poller;
 mod rtt;
 mod settings;
+mod shutdown;
+mod supervisor;
 mod transport;
 
 pub use actor::{Connection, MAX_FILTERS_PER_SUBSCRIBE};
@@ -91,5 +96,5 @@ pub use messages::{
     FilterOutcome, FlushQueue, FlushReport, GetStatus, IncomingPublish, LinkPhase, LinkStatus,
     Publish, PublishOutcome, QueuedCommand, Restart, Subscribe, Unsubscribe,
 };
-pub use settings::{ConnectionSettings, Endpoint, SettingsError};
+pub use settings::{ConnectionSettings, SettingsError};
 pub(crate) use transport::shared_tls_config;

@@ -9,9 +9,10 @@ use rumqttc::{AsyncClient, ConnectionError, EventLoop, MqttOptions, TlsConfigura
 use tracing::{error, warn};
 
 use super::error::ConnectError;
-use super::settings::{ConnectionSettings, Endpoint};
+use super::settings::ConnectionSettings;
 use crate::clock::SharedClock;
 use crate::credentials::AwsCredentials;
+use crate::endpoint::MqttTransport;
 use crate::sigv4::presign_query;
 
 /// AWS IoT allows at most 100 unacknowledged QoS 1 publishes per connection.
@@ -25,8 +26,7 @@ pub(crate) fn build_transport(
     tls: &dyn Fn() -> Arc<ClientConfig>,
 ) -> (AsyncClient, EventLoop) {
     let options = mqtt_options(settings, credentials, tls);
-    let (client, mut eventloop) =
-        AsyncClient::new(options, settings.request_channel_capacity.max(1));
+    let (client, mut eventloop) = AsyncClient::new(options, settings.request_channel_capacity);
     // rumqttc's own bound covers TCP + TLS + upgrade + CONNACK in whole seconds; the
     // poller also enforces the exact `connect_timeout`.
     let mut network = eventloop.network_options();
@@ -42,38 +42,40 @@ fn mqtt_options(
     credentials: Option<&AwsCredentials>,
     tls: &dyn Fn() -> Arc<ClientConfig>,
 ) -> MqttOptions {
-    let mut options = match &settings.endpoint {
-        Endpoint::SecureWebSocket(url) | Endpoint::WebSocket(url) => {
-            // For WebSocket transports rumqttc takes the whole URL as the "host".
-            let port = url.port_or_known_default().unwrap_or(443);
-            MqttOptions::new(settings.client_id.clone(), url.as_str(), port)
+    let endpoint = &settings.endpoint;
+    let url = endpoint.url();
+    let mut options = match endpoint.transport() {
+        // For WebSocket transports rumqttc takes the whole URL as the "host".
+        MqttTransport::SecureWebSocket | MqttTransport::WebSocket => {
+            MqttOptions::new(settings.client_id.clone(), url.as_str(), endpoint.port())
         }
-        Endpoint::Tcp { host, port } => {
-            MqttOptions::new(settings.client_id.clone(), host.as_str(), *port)
-        }
+        // The host as the URL writes it (an IPv6 address in brackets): rumqttc appends
+        // `:port` to it.
+        MqttTransport::Tcp => MqttOptions::new(
+            settings.client_id.clone(),
+            url.host_str().unwrap_or_default(),
+            endpoint.port(),
+        ),
     };
-    match &settings.endpoint {
-        Endpoint::SecureWebSocket(_) => {
+    match endpoint.transport() {
+        MqttTransport::SecureWebSocket => {
             options.set_transport(Transport::wss_with_config(TlsConfiguration::Rustls(tls())));
         }
-        Endpoint::WebSocket(_) => {
+        MqttTransport::WebSocket => {
             options.set_transport(Transport::ws());
         }
-        Endpoint::Tcp { .. } => {}
+        MqttTransport::Tcp => {}
     }
-    if settings.endpoint.is_websocket() {
+    if endpoint.is_websocket() {
         if let Some(creds) = credentials {
             install_presigner(&mut options, settings, creds.clone());
         }
     }
-    // Validated settings keep this within 1..=65535 s; clamping again keeps rumqttc's
-    // assertion unreachable whatever the caller did.
-    let keep_alive = Duration::from_secs(settings.keep_alive.as_secs().clamp(1, 65_535));
     options
-        .set_keep_alive(keep_alive)
+        .set_keep_alive(settings.keep_alive.get())
         .set_clean_session(true)
         .set_max_packet_size(settings.max_packet_size, settings.max_packet_size)
-        .set_request_channel_capacity(settings.request_channel_capacity.max(1))
+        .set_request_channel_capacity(settings.request_channel_capacity)
         .set_inflight(MAX_INFLIGHT);
     options
 }
@@ -163,7 +165,7 @@ pub(crate) fn load_tls_config() -> Arc<ClientConfig> {
                     .with_no_client_auth()
             }
         };
-    // The AWS SDK offers ALPN http/1.1 for WebSocket on port 443 (protocol.md §3.1).
+    // The AWS SDK offers ALPN http/1.1 for WebSocket on port 443 (docs/protocol.md §3.1).
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Arc::new(config)
 }
@@ -347,12 +349,16 @@ mod tests {
         let options = mqtt_options(&settings, Some(&creds), &load_tls_config);
         assert!(options.request_modifier().is_none());
         assert_eq!(options.broker_address(), ("127.0.0.1".to_owned(), 1883));
+        // rumqttc appends `:port` to the host, so an IPv6 address keeps its brackets.
+        let settings = ConnectionSettings::new("mqtt://[::1]", "id").unwrap();
+        let options = mqtt_options(&settings, None, &load_tls_config);
+        assert_eq!(options.broker_address(), ("[::1]".to_owned(), 1883));
     }
 
     #[tokio::test]
     async fn options_follow_the_settings() {
         let mut settings = ConnectionSettings::new("wss://example.com/mqtt", "cid-1").unwrap();
-        settings.keep_alive = Duration::from_secs(45);
+        settings.keep_alive = crate::config::KeepAlive::new(Duration::from_secs(45)).unwrap();
         let options = mqtt_options(&settings, None, &load_tls_config);
         assert_eq!(options.client_id(), "cid-1");
         assert!(options.clean_session());

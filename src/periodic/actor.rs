@@ -237,7 +237,12 @@ impl PeriodicRequests {
 impl Actor for PeriodicRequests {
     type Context = Context<Self>;
 
+    fn started(&mut self, _ctx: &mut Self::Context) {
+        crate::lifecycle::actor_started(crate::lifecycle::ActorKind::PeriodicRequests);
+    }
+
     fn stopped(&mut self, _ctx: &mut Self::Context) {
+        crate::lifecycle::actor_stopped(crate::lifecycle::ActorKind::PeriodicRequests);
         // Timers belong to the context and end with it.
         debug!(
             schedules = self.schedules.len(),

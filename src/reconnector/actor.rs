@@ -655,6 +655,14 @@ impl Reconnector {
 
 impl Actor for Reconnector {
     type Context = Context<Self>;
+
+    fn started(&mut self, _ctx: &mut Self::Context) {
+        crate::lifecycle::actor_started(crate::lifecycle::ActorKind::Reconnector);
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        crate::lifecycle::actor_stopped(crate::lifecycle::ActorKind::Reconnector);
+    }
 }
 
 impl Handler<Start> for Reconnector {
@@ -723,12 +731,16 @@ impl Handler<Disconnect> for Reconnector {
                 }
             }
             .into_actor(self)
-            .map(move |_, act, _| {
+            .map(move |_, act, ctx| {
                 if !already {
                     let now = act.now();
                     act.diagnostics.on_disconnected(now);
                     act.emit(Event::Disconnected);
                 }
+                // Disconnected is final (no message starts an attempt again), so the
+                // actor ends here and drops its addresses of the other actors. The
+                // answer still reaches the caller: it is sent when this future ends.
+                ctx.stop();
             }),
         )
     }

@@ -24,7 +24,8 @@ pub struct Retry {
 
 /// Stop everything: cancel any backoff, probe, attempt or restore in progress, close
 /// the transport (bounded by the operation timeout) and emit `Disconnected`. Terminal:
-/// no attempt happens afterwards.
+/// no attempt happens afterwards, and the Reconnector stops once it has answered
+/// (later messages to it fail with `MailboxError::Closed`).
 #[derive(Debug, Clone, Copy, Default, Message)]
 #[rtype(result = "()")]
 pub struct Disconnect;

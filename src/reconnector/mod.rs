@@ -8,7 +8,7 @@
 //! ```text
 //! quick: Close{old} → Auth: GetCredentials (renewed only when stale) → Connect{new}
 //! deep:  Close{old} → Auth: RenewCredentials (refresh, sign-in fallback)
-//!        → Connection: Restart (its actix Supervisor restarts it) → Connect{new}
+//!        → Connection: Restart (a new incarnation: only queue and settings kept) → Connect{new}
 //! then:  (session present) SetLink{up} | (no session) Subscriptions: Replay
 //!        → Connection: FlushQueue → PeriodicRequests: Resume → Event::Recovered
 //! ```
@@ -17,8 +17,8 @@
 //! included); only invalid credentials or the optional attempt limit stop it, with
 //! [`Event::ReconnectionFailed`](crate::events::Event::ReconnectionFailed).
 //! [`Disconnect`] works in every state, cancels everything, emits
-//! [`Event::Disconnected`](crate::events::Event::Disconnected) (never a failure) and no
-//! attempt happens after it.
+//! [`Event::Disconnected`](crate::events::Event::Disconnected) (never a failure), no
+//! attempt happens after it, and the Reconnector stops.
 //!
 //! While waiting out a backoff after a network-level failure, the endpoint is probed
 //! every `probe_interval` (an unsigned WebSocket upgrade request, or a bare TCP connect for
@@ -32,5 +32,5 @@ mod steps;
 
 pub use actor::{Peers, Reconnector, ReconnectorSettings};
 pub use messages::{Disconnect, GetDiagnostics, GetFailure, GetPhase, Phase, Retry, Start};
-pub use probe::{probe_target, ProbeProtocol, ProbeTarget};
+pub use probe::{ProbeProtocol, ProbeTarget};
 pub use steps::DeviceDiscovery;

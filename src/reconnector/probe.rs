@@ -19,6 +19,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::Url;
 
+use crate::endpoint::{host_address, MqttEndpoint, MqttTransport};
+
 /// How the probe talks to the endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProbeProtocol {
@@ -47,27 +49,40 @@ pub struct ProbeTarget {
     pub path: String,
 }
 
-/// The probe target of an MQTT URL (`wss://` 443, `ws://` 80, `mqtt://` 1883 unless the
-/// URL names a port) or of the REST API's base URL (`https://` 443, `http://` 80);
-/// `None` for an unparsable URL.
-pub fn probe_target(url: &str) -> Option<ProbeTarget> {
-    let url = Url::parse(url).ok()?;
-    let (default_port, protocol) = match url.scheme() {
-        "wss" => (443, ProbeProtocol::SecureWebSocket),
-        "ws" => (80, ProbeProtocol::WebSocket),
-        "mqtt" | "tcp" => (1883, ProbeProtocol::Tcp),
-        "mqtts" => (8883, ProbeProtocol::Tcp),
-        "https" => (443, ProbeProtocol::Https),
-        "http" => (80, ProbeProtocol::Http),
-        _ => return None,
-    };
-    Some(ProbeTarget {
-        host: url.host_str()?.trim_matches(['[', ']']).to_owned(),
-        port: url.port().unwrap_or(default_port),
-        protocol,
-        // The query (a presigned URL's signature) is deliberately left out.
-        path: url.path().to_owned(),
-    })
+impl ProbeTarget {
+    /// The probe target of the MQTT endpoint: its host and port, and the protocol its
+    /// transport speaks (an upgrade request to its path on WebSocket transports).
+    pub fn mqtt(endpoint: &MqttEndpoint) -> Self {
+        let protocol = match endpoint.transport() {
+            MqttTransport::SecureWebSocket => ProbeProtocol::SecureWebSocket,
+            MqttTransport::WebSocket => ProbeProtocol::WebSocket,
+            MqttTransport::Tcp => ProbeProtocol::Tcp,
+        };
+        Self {
+            host: endpoint.host(),
+            port: endpoint.port(),
+            protocol,
+            path: endpoint.path().to_owned(),
+        }
+    }
+
+    /// The probe target of the REST API's base URL, an `http://` or `https://` URL with a
+    /// host (as the configuration validated it).
+    pub fn api(url: &Url) -> Self {
+        let tls = url.scheme() == "https";
+        Self {
+            host: host_address(url),
+            port: url
+                .port_or_known_default()
+                .unwrap_or(if tls { 443 } else { 80 }),
+            protocol: if tls {
+                ProbeProtocol::Https
+            } else {
+                ProbeProtocol::Http
+            },
+            path: url.path().to_owned(),
+        }
+    }
 }
 
 /// How long a freshly opened plain TCP probe connection must stay open to count: a server
@@ -182,36 +197,60 @@ mod tests {
     use tokio::net::TcpListener;
 
     #[test]
-    fn targets_by_scheme() {
-        let t = |u: &str| probe_target(u).map(|t| (t.host, t.port, t.protocol, t.path));
+    fn mqtt_targets_follow_the_endpoint() {
+        let t = |u: &str| {
+            let t = ProbeTarget::mqtt(&MqttEndpoint::parse(u).unwrap());
+            (t.host, t.port, t.protocol, t.path)
+        };
         assert_eq!(
-            t("wss://a1t30mldyslmuq-ats.iot.us-east-1.amazonaws.com/mqtt?X-Amz-Signature=s"),
-            Some((
+            t("wss://a1t30mldyslmuq-ats.iot.us-east-1.amazonaws.com/mqtt"),
+            (
                 "a1t30mldyslmuq-ats.iot.us-east-1.amazonaws.com".to_owned(),
                 443,
                 ProbeProtocol::SecureWebSocket,
                 "/mqtt".to_owned()
-            ))
+            )
         );
         assert_eq!(
             t("ws://127.0.0.1:9001/mqtt"),
-            Some((
+            (
                 "127.0.0.1".to_owned(),
                 9001,
                 ProbeProtocol::WebSocket,
                 "/mqtt".to_owned()
-            ))
+            )
+        );
+        let tcp = t("mqtt://[::1]");
+        assert_eq!(
+            (tcp.0.as_str(), tcp.1, tcp.2),
+            ("::1", 1883, ProbeProtocol::Tcp)
+        );
+    }
+
+    #[test]
+    fn api_targets_follow_the_url() {
+        let t = |u: &str| {
+            let t = ProbeTarget::api(&Url::parse(u).unwrap());
+            (t.host, t.port, t.protocol, t.path)
+        };
+        assert_eq!(
+            t("https://nlus.naviensmartcontrol.com/api/v2.1"),
+            (
+                "nlus.naviensmartcontrol.com".to_owned(),
+                443,
+                ProbeProtocol::Https,
+                "/api/v2.1".to_owned()
+            )
         );
         assert_eq!(
-            t("mqtt://127.0.0.1").map(|t| (t.1, t.2)),
-            Some((1883, ProbeProtocol::Tcp))
+            t("http://127.0.0.1:8080/api"),
+            (
+                "127.0.0.1".to_owned(),
+                8080,
+                ProbeProtocol::Http,
+                "/api".to_owned()
+            )
         );
-        assert_eq!(
-            t("https://nlus.naviensmartcontrol.com/api/v2.1").map(|t| (t.1, t.2, t.3)),
-            Some((443, ProbeProtocol::Https, "/api/v2.1".to_owned()))
-        );
-        assert_eq!(t("ftp://x"), None);
-        assert_eq!(t("not a url"), None);
     }
 
     fn target(port: u16, protocol: ProbeProtocol) -> ProbeTarget {

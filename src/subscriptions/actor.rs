@@ -7,7 +7,6 @@ use std::sync::Arc;
 use actix::fut::{ready, wrap_future};
 use actix::prelude::*;
 use futures::future::join_all;
-use tokio::task::JoinHandle;
 use tracing::{debug, error, info, warn};
 
 use super::dispatch::{redacted_topic, Dispatcher};
@@ -19,7 +18,7 @@ use super::messages::{
 use super::replay::{broker_state, filter_results, state_of, Tally};
 use super::route::{HandlerEntry, Route};
 use super::settings::SubscriptionSettings;
-use super::sink::Sink;
+use super::sink::{CallbackEnd, CallbackThreads, Ended, Sink};
 use super::stats::{HandlerStats, SubscriptionStats};
 use crate::bus::EventBus;
 use crate::connection::{IncomingPublish, Subscribe, Unsubscribe};
@@ -49,6 +48,8 @@ pub struct Subscriptions {
     anchors: HashMap<u32, HandlerId>,
     panics: u64,
     closed: u64,
+    /// Every callback thread started by this actor, so a shutdown can wait for them.
+    callback_threads: CallbackThreads,
 }
 
 impl Subscriptions {
@@ -72,6 +73,7 @@ impl Subscriptions {
             anchors: HashMap::new(),
             panics: 0,
             closed: 0,
+            callback_threads: CallbackThreads::default(),
         }
     }
 
@@ -81,7 +83,7 @@ impl Subscriptions {
         &mut self,
         filter: &str,
         route: Route,
-        watcher: Option<JoinHandle<()>>,
+        watcher: Option<CallbackEnd>,
         ctx: &mut Context<Self>,
     ) -> Result<(HandlerId, bool), RegistrationError> {
         let added = self
@@ -97,17 +99,24 @@ impl Subscriptions {
 
     /// Learns when a callback's thread ends; a panic removes the handler. The watch runs
     /// as a detached task holding only a weak address, so it never keeps the actor alive.
-    fn watch_callback(&self, id: HandlerId, handle: JoinHandle<()>, ctx: &mut Context<Self>) {
+    fn watch_callback(&self, id: HandlerId, end: CallbackEnd, ctx: &mut Context<Self>) {
         let actor = ctx.address().downgrade();
         actix::spawn(async move {
-            if let Err(e) = handle.await {
-                if e.is_panic() {
-                    if let Some(actor) = actor.upgrade() {
-                        actor.do_send(CallbackPanicked(id));
-                    }
+            if end.await == Ok(Ended::Panicked) {
+                if let Some(actor) = actor.upgrade() {
+                    actor.do_send(CallbackPanicked(id));
                 }
             }
         });
+    }
+
+    /// Drops every handler (so every callback thread's loop ends) and hands out what
+    /// resolves once those threads are finished.
+    pub(super) fn release_handlers(&mut self) -> CallbackThreads {
+        self.dispatcher.registry = Default::default();
+        self.devices.clear();
+        self.anchors.clear();
+        std::mem::take(&mut self.callback_threads)
     }
 
     /// Subscribes `to_send` now if the link is up; the answer is the registration's
@@ -252,33 +261,34 @@ impl Subscriptions {
         &self,
         device: &DeviceRef,
         handler: TypedHandler,
-    ) -> (String, Route, Option<JoinHandle<()>>) {
+    ) -> Result<(String, Route, Option<CallbackEnd>), RegistrationError> {
         let mac = Arc::new(device.mac.clone());
         let cap = self.handler_buffer;
         let device_filter = || device_wildcard(device);
         let client_filter = || client_response_wildcard(device.device_type, &self.client_id);
-        match handler {
+        let threads = &self.callback_threads;
+        Ok(match handler {
             TypedHandler::Status(s) => {
-                let (sink, w) = Sink::start(s, cap);
+                let (sink, w) = Sink::start(s, cap, threads)?;
                 (device_filter(), Route::Status { device: mac, sink }, w)
             }
             TypedHandler::Feature(s) => {
-                let (sink, w) = Sink::start(s, cap);
+                let (sink, w) = Sink::start(s, cap, threads)?;
                 (device_filter(), Route::Feature { device: mac, sink }, w)
             }
             TypedHandler::Schedule(s) => {
-                let (sink, w) = Sink::start(s, cap);
+                let (sink, w) = Sink::start(s, cap, threads)?;
                 (client_filter(), Route::Schedule { device: mac, sink }, w)
             }
             TypedHandler::Energy(s) => {
-                let (sink, w) = Sink::start(s, cap);
+                let (sink, w) = Sink::start(s, cap, threads)?;
                 (client_filter(), Route::Energy { device: mac, sink }, w)
             }
             TypedHandler::Raw(s) => {
-                let (sink, w) = Sink::start(s, cap);
+                let (sink, w) = Sink::start(s, cap, threads)?;
                 (device_filter(), Route::Raw { sink }, w)
             }
-        }
+        })
     }
 
     /// Registers a device's event handler and the client response anchor.
@@ -363,7 +373,12 @@ impl Subscriptions {
 impl Actor for Subscriptions {
     type Context = Context<Self>;
 
+    fn started(&mut self, _ctx: &mut Self::Context) {
+        crate::lifecycle::actor_started(crate::lifecycle::ActorKind::Subscriptions);
+    }
+
     fn stopped(&mut self, _ctx: &mut Self::Context) {
+        crate::lifecycle::actor_stopped(crate::lifecycle::ActorKind::Subscriptions);
         debug!(
             filters = self.dispatcher.registry.filter_count(),
             "subscriptions actor stopped"
@@ -422,7 +437,10 @@ impl Handler<AddHandler> for Subscriptions {
     type Result = ResponseActFuture<Self, Result<Registration, RegistrationError>>;
 
     fn handle(&mut self, msg: AddHandler, ctx: &mut Self::Context) -> Self::Result {
-        let (filter, route, watcher) = self.typed_route(&msg.device, msg.handler);
+        let (filter, route, watcher) = match self.typed_route(&msg.device, msg.handler) {
+            Ok(typed) => typed,
+            Err(e) => return Box::pin(ready(Err(e))),
+        };
         match self.register(&filter, route, watcher, ctx) {
             Ok((id, needs)) => {
                 let to_send = if needs {
@@ -445,7 +463,11 @@ impl Handler<AddFilterHandler> for Subscriptions {
         if let Err(e) = TopicFilter::new(&msg.filter) {
             return Box::pin(ready(Err(e.into())));
         }
-        let (sink, watcher) = Sink::start(msg.handler, self.handler_buffer);
+        let (sink, watcher) =
+            match Sink::start(msg.handler, self.handler_buffer, &self.callback_threads) {
+                Ok(started) => started,
+                Err(e) => return Box::pin(ready(Err(e))),
+            };
         match self.register(&msg.filter, Route::Raw { sink }, watcher, ctx) {
             Ok((id, needs)) => {
                 let to_send = if needs {

@@ -10,6 +10,9 @@ pub enum RegistrationError {
     /// The topic filter is not valid MQTT.
     #[error("invalid topic filter")]
     InvalidFilter(#[from] FilterError),
+    /// The operating system refused a thread for a callback handler.
+    #[error("cannot start a callback thread: {0}")]
+    CallbackThread(String),
 }
 
 /// A [`Replay`](super::Replay) did not get every filter acknowledged. The registry is

@@ -105,6 +105,7 @@ mod refusal;
 mod replay;
 mod route;
 mod settings;
+mod shutdown;
 mod sink;
 mod stats;
 mod updates;

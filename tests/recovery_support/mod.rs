@@ -10,13 +10,18 @@ use std::time::{Duration, Instant};
 use nwp500::client::Client;
 use nwp500::config::{ClientConfig, ClientConfigBuilder};
 use nwp500::events::{Event, TimestampedEvent};
-use nwp500_sim::{SimConfig, Simulator};
+use nwp500_sim::{AwsQuotas, SimConfig, Simulator};
 use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 /// Timings small enough for tests, large enough for a loaded 2-core machine.
 pub fn fast(sim: &Simulator) -> ClientConfigBuilder {
+    // These timings reconnect 100 ms apart: AWS's one CONNECT per second per client id is lifted.
+    sim.set_quotas(AwsQuotas {
+        min_connect_interval_per_client_id: None,
+        ..sim.quotas()
+    });
     let account = &sim.config().account;
     ClientConfig::builder()
         .credentials(account.email.clone(), account.password.clone())

@@ -1,4 +1,4 @@
-//! Command codes (protocol.md §5.3).
+//! Command codes (docs/protocol.md §5.3).
 
 /// Device info / feature request.
 pub(crate) const FEATURE: u64 = 16_777_217;

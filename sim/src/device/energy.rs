@@ -1,4 +1,4 @@
-//! Energy-usage answers (protocol.md §10): plausible daily figures, stable across queries.
+//! Energy-usage answers (docs/protocol.md §10): plausible daily figures, stable across queries.
 
 use serde_json::{json, Map, Value};
 use time::{Date, Month, OffsetDateTime};

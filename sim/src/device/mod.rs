@@ -188,7 +188,7 @@ fn answer(
     Some((response_topic, payloads::envelope(envelope, response)))
 }
 
-/// `failCode` of a control refused as "too soon" (protocol.md §5.8).
+/// `failCode` of a control refused as "too soon" (docs/protocol.md §5.8).
 const FAIL_CODE_TOO_SOON: u64 = 2;
 
 /// A refused control's answer: `controlfail` on the sender's client response topic, with

@@ -13,7 +13,7 @@ use super::thermal::{HEAT_PUMP_ELECTRIC_W, LAYER_CAPACITY_WH_PER_K};
 
 /// NWP500 device type.
 pub(crate) const DEVICE_TYPE: u64 = 52;
-/// Reference temperature of the energy fields, °C (`dhwTemperatureMin`, protocol.md §6.5).
+/// Reference temperature of the energy fields, °C (`dhwTemperatureMin`, docs/protocol.md §6.5).
 const ENERGY_REFERENCE_C: f64 = 40.5;
 
 fn template(cell: &'static OnceLock<Map<String, Value>>, text: &str) -> Map<String, Value> {
@@ -47,7 +47,7 @@ fn deci_c(c: f64) -> Value {
     json!((c * 10.0).round() as i64)
 }
 
-/// The full status object (all 102 keys of protocol.md §7) for a reply to `command`.
+/// The full status object (all 102 keys of docs/protocol.md §7) for a reply to `command`.
 pub(crate) fn status(state: &DeviceState, command: u64) -> Map<String, Value> {
     let mut s = status_template();
     let tank = &state.tank;
@@ -208,7 +208,7 @@ pub(crate) fn status(state: &DeviceState, command: u64) -> Map<String, Value> {
     s
 }
 
-/// The feature object (protocol.md §8).
+/// The feature object (docs/protocol.md §8).
 pub(crate) fn feature(state: &DeviceState) -> Map<String, Value> {
     let mut f = feature_template();
     f.insert(

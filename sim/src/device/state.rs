@@ -14,7 +14,7 @@ pub(crate) const DHW_TEMPERATURE_MAX: i64 = 131;
 pub(crate) const FREEZE_TEMPERATURE_MIN: i64 = 12;
 pub(crate) const FREEZE_TEMPERATURE_MAX: i64 = 20;
 
-/// DHW operation settings (protocol.md §5.4).
+/// DHW operation settings (docs/protocol.md §5.4).
 pub(crate) const MODE_ENERGY_SAVER: i64 = 3;
 pub(crate) const MODE_VACATION: i64 = 5;
 pub(crate) const MODE_POWER_OFF: i64 = 6;

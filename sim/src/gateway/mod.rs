@@ -2,6 +2,7 @@
 //! plain MQTT-over-TCP listener, both subject to the fault switches, both logging every
 //! connection.
 
+pub(crate) mod connect_rate;
 mod delay;
 mod handshake;
 mod link;

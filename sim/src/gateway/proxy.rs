@@ -41,6 +41,18 @@ impl SessionHooks for Hooks {
     fn suback_withheld(&self, _packet_id: u16) {
         self.shared.log.note_suback_withheld(self.id);
     }
+
+    fn subscription_refused(&self) {
+        self.shared.log.note_subscription_refused(self.id);
+    }
+
+    fn publish_throttled(&self) {
+        self.shared.log.note_publish_throttled(self.id);
+    }
+
+    fn delivery_held(&self) {
+        self.shared.log.note_delivery_held(self.id);
+    }
 }
 
 /// Runs a connection whose transport is established, until it ends, and logs the outcome.
@@ -144,6 +156,26 @@ impl Conn {
             tracing::info!(conn = self.id, client_id = %connect.client_id, ?outcome, "gateway: CONNECT refused");
             return outcome;
         }
+        // After the injected faults, so a fault under test is never masked by the quota.
+        let min_interval = self
+            .shared
+            .broker
+            .quotas()
+            .min_connect_interval_per_client_id;
+        if let Err(since) = self.shared.connect_rate.admit(
+            &connect.client_id,
+            std::time::Instant::now(),
+            min_interval,
+        ) {
+            // AWS throttles the CONNECT and hangs up; the client sees a close before CONNACK.
+            tracing::info!(
+                conn = self.id,
+                client_id = %connect.client_id,
+                since_ms = u64::try_from(since.as_millis()).unwrap_or(u64::MAX),
+                "gateway: CONNECT throttled, closed before CONNACK"
+            );
+            return ConnectionOutcome::ConnectThrottled;
+        }
 
         // Phase 2: the connection becomes the live one for its client id.
         self.shared
@@ -202,6 +234,7 @@ impl Conn {
                         return match session.await {
                             Ok(SessionEnd::ClientClosed) => ConnectionOutcome::ClientClosed,
                             Ok(SessionEnd::TakenOver) => ConnectionOutcome::DuplicateClientId,
+                            Ok(SessionEnd::TooManyFilters) => ConnectionOutcome::TooManyFilters,
                             _ => ConnectionOutcome::BrokerClosed,
                         };
                     }

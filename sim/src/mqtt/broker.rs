@@ -8,17 +8,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::topic;
+use crate::quotas::AwsQuotas;
 
 /// Limits of the broker, modelled on AWS IoT Core.
 #[derive(Debug, Clone)]
 pub(crate) struct BrokerSettings {
     /// Largest packet accepted (AWS IoT: 128 KiB).
     pub max_packet_size: usize,
-    /// Most filters accepted in one SUBSCRIBE (AWS IoT: 8); more are all refused.
-    pub max_filters_per_subscribe: usize,
     /// How long a new network session may take to send CONNECT.
     pub connect_timeout: Duration,
 }
@@ -27,7 +26,6 @@ impl Default for BrokerSettings {
     fn default() -> Self {
         BrokerSettings {
             max_packet_size: 128 * 1024,
-            max_filters_per_subscribe: 8,
             connect_timeout: Duration::from_secs(10),
         }
     }
@@ -67,18 +65,34 @@ struct State {
 pub(crate) struct Broker {
     state: Arc<Mutex<State>>,
     settings: Arc<BrokerSettings>,
+    /// Watched by every network session, so a change applies to open connections at once.
+    quotas: Arc<watch::Sender<AwsQuotas>>,
 }
 
 impl Broker {
-    pub(crate) fn new(settings: BrokerSettings) -> Self {
+    pub(crate) fn new(settings: BrokerSettings, quotas: AwsQuotas) -> Self {
         Broker {
             state: Arc::default(),
             settings: Arc::new(settings),
+            quotas: Arc::new(watch::Sender::new(quotas)),
         }
     }
 
     pub(crate) fn settings(&self) -> &BrokerSettings {
         &self.settings
+    }
+
+    /// The quotas in force now.
+    pub(crate) fn quotas(&self) -> AwsQuotas {
+        *self.quotas.borrow()
+    }
+
+    pub(crate) fn watch_quotas(&self) -> watch::Receiver<AwsQuotas> {
+        self.quotas.subscribe()
+    }
+
+    pub(crate) fn set_quotas(&self, quotas: AwsQuotas) {
+        self.quotas.send_replace(quotas);
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -130,6 +144,26 @@ impl Broker {
             s.subscriptions.insert(filter.to_owned(), granted);
         }
         granted
+    }
+
+    /// As [`Broker::subscribe`], unless the session already holds `max` other filters:
+    /// `None` then, and nothing changes. Re-subscribing to a held filter always succeeds.
+    pub(crate) fn subscribe_within(
+        &self,
+        session: u64,
+        filter: &str,
+        qos: u8,
+        max: Option<usize>,
+    ) -> Option<u8> {
+        let granted = qos.min(1);
+        let mut state = self.lock();
+        let s = state.sessions.get_mut(&session)?;
+        let full = max.is_some_and(|max| s.subscriptions.len() >= max);
+        if full && !s.subscriptions.contains_key(filter) {
+            return None;
+        }
+        s.subscriptions.insert(filter.to_owned(), granted);
+        Some(granted)
     }
 
     pub(crate) fn unsubscribe(&self, session: u64, filter: &str) {
@@ -227,7 +261,7 @@ mod tests {
 
     #[test]
     fn publisher_receives_its_own_message_once() {
-        let broker = Broker::new(BrokerSettings::default());
+        let broker = Broker::new(BrokerSettings::default(), AwsQuotas::default());
         let (a, mut rx) = broker.register("a");
         broker.subscribe(a, "cmd/52/navilink-x/#", 1);
         broker.subscribe(a, "cmd/52/+/st", 0);
@@ -240,7 +274,7 @@ mod tests {
 
     #[test]
     fn same_client_id_replaces_the_older_session() {
-        let broker = Broker::new(BrokerSettings::default());
+        let broker = Broker::new(BrokerSettings::default(), AwsQuotas::default());
         let (old, mut old_rx) = broker.register("dup");
         let (new, _new_rx) = broker.register("dup");
         assert!(matches!(old_rx.try_recv(), Ok(Delivery::Close)));
@@ -252,8 +286,20 @@ mod tests {
     }
 
     #[test]
+    fn subscribe_within_refuses_new_filters_beyond_the_quota_only() {
+        let broker = Broker::new(BrokerSettings::default(), AwsQuotas::default());
+        let (a, _rx) = broker.register("a");
+        assert_eq!(broker.subscribe_within(a, "t/1", 1, Some(2)), Some(1));
+        assert_eq!(broker.subscribe_within(a, "t/2", 0, Some(2)), Some(0));
+        assert_eq!(broker.subscribe_within(a, "t/3", 1, Some(2)), None);
+        assert_eq!(broker.subscribe_within(a, "t/2", 1, Some(2)), Some(1));
+        assert_eq!(broker.subscribe_within(a, "t/3", 1, None), Some(1));
+        assert_eq!(broker.publish("t/3", b"x", 1), 1);
+    }
+
+    #[test]
     fn unsubscribe_stops_delivery() {
-        let broker = Broker::new(BrokerSettings::default());
+        let broker = Broker::new(BrokerSettings::default(), AwsQuotas::default());
         let (a, mut rx) = broker.register("a");
         broker.subscribe(a, "t/#", 1);
         broker.unsubscribe(a, "t/#");

@@ -7,9 +7,11 @@
 //! connection can end the new connection that took its slot. Kicking older connections with the
 //! same client id is exactly what the simulator must do reliably, so the broker is written here:
 //! CONNECT/CONNACK, SUBSCRIBE/SUBACK with `+`/`#`, UNSUBSCRIBE, PUBLISH at QoS 0/1 with PUBACK,
-//! PINGREQ, DISCONNECT, keep-alive enforcement, no retained messages, no persistent sessions.
+//! PINGREQ, DISCONNECT, keep-alive enforcement, no retained messages, no persistent sessions,
+//! and AWS IoT's per-connection quotas (`limits.rs` and the session; see the crate docs).
 
 pub(crate) mod broker;
 pub(crate) mod codec;
+pub(crate) mod limits;
 pub(crate) mod session;
 pub(crate) mod topic;

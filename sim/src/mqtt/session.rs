@@ -7,6 +7,7 @@ use tokio::time::{sleep_until, timeout, Instant};
 
 use super::broker::{Broker, Delivery};
 use super::codec::{self, Packet, Publish};
+use super::limits::{Outbox, PublishWindow};
 use super::topic;
 
 /// Why a session ended.
@@ -22,6 +23,9 @@ pub(crate) enum SessionEnd {
     ConnectRefused,
     /// Malformed or unsupported packet.
     ProtocolError,
+    /// A SUBSCRIBE carried more filters than
+    /// [`AwsQuotas::max_filters_per_subscribe`](crate::AwsQuotas::max_filters_per_subscribe).
+    TooManyFilters,
     /// The transport failed.
     Io,
 }
@@ -33,6 +37,12 @@ pub(crate) trait SessionHooks {
     fn withhold_suback(&self) -> bool;
     /// A SUBSCRIBE was ignored.
     fn suback_withheld(&self, packet_id: u16);
+    /// A filter was refused because the connection holds its most subscriptions.
+    fn subscription_refused(&self);
+    /// An inbound PUBLISH was dropped by the publish-rate quota.
+    fn publish_throttled(&self);
+    /// A delivery had to wait for the in-flight window.
+    fn delivery_held(&self);
 }
 
 /// Serves one MQTT 3.1.1 session over `stream` until it ends.
@@ -127,12 +137,15 @@ where
     H: SessionHooks,
 {
     let max_packet = broker.settings().max_packet_size;
-    let max_filters = broker.settings().max_filters_per_subscribe;
+    // Read at every use, so a change at runtime applies to this open session too.
+    let mut quotas = broker.watch_quotas();
+    let mut quotas_open = true;
+    let mut inbound = PublishWindow::default();
+    let mut outbox = Outbox::default();
     // MQTT 3.1.1 §3.1.2.10: the server disconnects after 1.5 × keep-alive without a packet.
     let grace =
         (keep_alive_secs > 0).then(|| Duration::from_millis(u64::from(keep_alive_secs) * 1500));
     let mut deadline = grace.map(|g| Instant::now() + g);
-    let mut next_packet_id: u16 = 0;
     let mut chunk = vec![0u8; 8192];
 
     if write(wr, &connack(codec::CONNACK_ACCEPTED)).await.is_err() {
@@ -163,9 +176,17 @@ where
                     if !topic::is_valid_topic(&p.topic) {
                         return SessionEnd::ProtocolError;
                     }
-                    broker.publish(&p.topic, &p.payload, p.qos);
-                    if let (1, Some(id)) = (p.qos, p.packet_id) {
-                        codec::encode(&Packet::PubAck(id), &mut out);
+                    let max_rate = quotas.borrow().max_inbound_publishes_per_second;
+                    if inbound.admit(Instant::now(), max_rate) {
+                        broker.publish(&p.topic, &p.payload, p.qos);
+                        if let (1, Some(id)) = (p.qos, p.packet_id) {
+                            codec::encode(&Packet::PubAck(id), &mut out);
+                        }
+                    } else {
+                        // AWS drops a throttled publish and keeps the connection; at QoS 1 the
+                        // client sees it unacknowledged.
+                        tracing::info!(client_id, topic = %p.topic, "broker: publish throttled");
+                        hooks.publish_throttled();
                     }
                 }
                 Packet::Subscribe { packet_id, .. } if hooks.withhold_suback() => {
@@ -173,15 +194,37 @@ where
                     hooks.suback_withheld(packet_id);
                 }
                 Packet::Subscribe { packet_id, filters } => {
-                    let too_many = filters.len() > max_filters;
+                    let limits = *quotas.borrow();
+                    if limits
+                        .max_filters_per_subscribe
+                        .is_some_and(|max| filters.len() > max)
+                    {
+                        tracing::info!(
+                            client_id,
+                            packet_id,
+                            filters = filters.len(),
+                            "broker: closing session on a SUBSCRIBE with too many filters"
+                        );
+                        return SessionEnd::TooManyFilters;
+                    }
+                    let max_subscriptions = limits.max_subscriptions_per_connection;
                     let codes = filters
                         .iter()
                         .map(|(filter, qos)| {
-                            if too_many || !topic::is_valid_filter(filter) || *qos > 2 {
-                                codec::SUBACK_FAILURE
-                            } else {
-                                broker.subscribe(session, filter, *qos)
+                            if !topic::is_valid_filter(filter) || *qos > 2 {
+                                return codec::SUBACK_FAILURE;
                             }
+                            broker
+                                .subscribe_within(session, filter, *qos, max_subscriptions)
+                                .unwrap_or_else(|| {
+                                    tracing::info!(
+                                        client_id,
+                                        filter,
+                                        "broker: subscription refused, connection at its quota"
+                                    );
+                                    hooks.subscription_refused();
+                                    codec::SUBACK_FAILURE
+                                })
                         })
                         .collect();
                     codec::encode(&Packet::SubAck { packet_id, codes }, &mut out);
@@ -192,7 +235,7 @@ where
                     }
                     codec::encode(&Packet::UnsubAck(packet_id), &mut out);
                 }
-                Packet::PubAck(_) => {}
+                Packet::PubAck(id) => outbox.acknowledged(id),
                 Packet::PingReq => codec::encode(&Packet::PingResp, &mut out),
                 Packet::Disconnect => return SessionEnd::ClientClosed,
                 Packet::Connect(_)
@@ -204,6 +247,11 @@ where
             if !out.is_empty() && write(wr, &out).await.is_err() {
                 return SessionEnd::Io;
             }
+        }
+        // Acknowledgements (or a quota change) may have opened the in-flight window.
+        let max_in_flight = quotas.borrow().max_inflight_outbound;
+        if send_ready(wr, &mut outbox, max_in_flight).await.is_err() {
+            return SessionEnd::Io;
         }
 
         let keep_alive_expired = async {
@@ -219,30 +267,52 @@ where
             },
             delivery = rx.recv() => match delivery {
                 Some(Delivery::Message(m)) => {
-                    let packet_id = if m.qos > 0 {
-                        next_packet_id = next_packet_id.checked_add(1).unwrap_or(1);
-                        Some(next_packet_id)
-                    } else {
-                        None
-                    };
-                    let packet = Packet::Publish(Publish {
-                        dup: false,
-                        qos: m.qos,
-                        retain: false,
-                        topic: m.topic.to_string(),
-                        packet_id,
-                        payload: m.payload.to_vec(),
-                    });
-                    if write(wr, &codec::to_bytes(&packet)).await.is_err() {
+                    outbox.push(m);
+                    let max = quotas.borrow().max_inflight_outbound;
+                    if send_ready(wr, &mut outbox, max).await.is_err() {
                         return SessionEnd::Io;
+                    }
+                    if outbox.waiting() > 0 {
+                        // The queue is in order, so the message just added is among those held.
+                        hooks.delivery_held();
                     }
                 }
                 Some(Delivery::Close) | None => return SessionEnd::TakenOver,
             },
+            changed = quotas.changed(), if quotas_open => {
+                // The simulator going away ends the watch; the session carries on without it.
+                quotas_open = changed.is_ok();
+            }
             () = keep_alive_expired => {
                 tracing::info!(client_id, "broker: keep-alive expired");
                 return SessionEnd::KeepAliveTimeout;
             }
         }
     }
+}
+
+/// Writes every queued delivery the in-flight window allows, in one write.
+async fn send_ready<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    outbox: &mut Outbox,
+    max_in_flight: Option<usize>,
+) -> std::io::Result<()> {
+    let mut out = Vec::new();
+    while let Some((m, packet_id)) = outbox.next(max_in_flight) {
+        codec::encode(
+            &Packet::Publish(Publish {
+                dup: false,
+                qos: m.qos,
+                retain: false,
+                topic: m.topic.to_string(),
+                packet_id,
+                payload: m.payload.to_vec(),
+            }),
+            &mut out,
+        );
+    }
+    if out.is_empty() {
+        return Ok(());
+    }
+    write(wr, &out).await
 }

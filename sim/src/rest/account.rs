@@ -1,4 +1,4 @@
-//! `POST /user/sign-in` and `POST /auth/refresh` (protocol.md §2.3, §2.5).
+//! `POST /user/sign-in` and `POST /auth/refresh` (docs/protocol.md §2.3, §2.5).
 
 use std::time::{Instant, SystemTime};
 

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-use super::{control_outages, json_object};
+use super::{control_outages, control_quotas, json_object};
 use crate::config::InvalidCredentialsForm;
 use crate::conn_log;
 use crate::faults::SignInFault;
@@ -17,6 +17,7 @@ use crate::shared::Shared;
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/state", web::get().to(state))
         .route("/connections", web::get().to(connections))
+        .route("/quotas", web::get().to(quotas))
         .route("/clients/{client_id}", web::get().to(client))
         .route("/devices/{mac}/commands", web::get().to(device_commands))
         .route("/devices/{mac}/status", web::get().to(device_status))
@@ -50,9 +51,14 @@ async fn state(shared: web::Data<Shared>) -> HttpResponse {
         "account": shared.config.account.email,
         "counters": shared.counters(),
         "faults": shared.faults.snapshot(),
+        "quotas": control_quotas::get(&shared),
         "liveConnections": live,
         "devices": devices,
     }))
+}
+
+async fn quotas(shared: web::Data<Shared>) -> HttpResponse {
+    HttpResponse::Ok().json(control_quotas::get(&shared))
 }
 
 async fn connections(shared: web::Data<Shared>) -> HttpResponse {
@@ -180,6 +186,7 @@ async fn action(
             .map(|n| shared.fail_next_rest_requests(u32::try_from(n).unwrap_or(u32::MAX)))
             .map(|()| json!({"ok": true}))
             .ok_or("expected {\"count\": integer}"),
+        "quotas" => control_quotas::update(&shared, &body),
         "restart-broker" => Ok(json!({"dropped": shared.restart_broker()})),
         "kick" => body
             .get("client_id")

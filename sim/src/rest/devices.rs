@@ -1,4 +1,4 @@
-//! Authenticated device endpoints: list, info, firmware, TOU, push token (protocol.md §2.6–§2.10).
+//! Authenticated device endpoints: list, info, firmware, TOU, push token (docs/protocol.md §2.6–§2.10).
 
 use std::collections::HashMap;
 

@@ -1,9 +1,10 @@
-//! The REST side of the simulated cloud (protocol.md §2) and the control endpoint, served by
+//! The REST side of the simulated cloud (docs/protocol.md §2) and the control endpoint, served by
 //! actix-web.
 
 mod account;
 mod control;
 mod control_outages;
+mod control_quotas;
 mod devices;
 pub(crate) mod front;
 mod outage;
@@ -116,7 +117,7 @@ impl Unauthorized {
     }
 }
 
-/// Checks the raw `authorization` header (protocol.md §2.1: the token itself, no `Bearer `).
+/// Checks the raw `authorization` header (docs/protocol.md §2.1: the token itself, no `Bearer `).
 /// Returns the user the token belongs to.
 pub(crate) fn authorize(req: &HttpRequest, shared: &Shared) -> Result<String, Unauthorized> {
     let token = req

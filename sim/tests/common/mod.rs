@@ -1,4 +1,4 @@
-//! Test helpers written from protocol.md, independently of the simulator's internals: a
+//! Test helpers written from docs/protocol.md, independently of the simulator's internals: a
 //! hand-rolled SigV4 presigner, hand-built MQTT packets, and a raw MQTT link over TCP or
 //! WebSocket.
 
@@ -19,7 +19,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use nwp500_sim::IssuedAwsCredentials;
 
-// ---- SigV4 presigning (protocol.md §3.2) --------------------------------------------------------
+// ---- SigV4 presigning (docs/protocol.md §3.2) --------------------------------------------------------
 
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -397,7 +397,7 @@ impl RawLink {
     }
 }
 
-// ---- protocol envelopes (protocol.md §5) -------------------------------------------------------
+// ---- protocol envelopes (docs/protocol.md §5) -------------------------------------------------------
 
 pub const CLIENT_ID: &str = "navien-client-0a1b2c3d";
 pub const SESSION_ID: &str = "00112233445566778899aabbccddeeff";
