@@ -11,6 +11,7 @@ pub mod connection;
 pub mod credentials;
 pub mod diagnostics;
 pub mod endpoint;
+mod error_chain;
 pub mod events;
 #[doc(hidden)]
 pub mod lifecycle;

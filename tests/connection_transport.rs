@@ -484,7 +484,7 @@ async fn secure_websocket_against_a_plain_server_fails_cleanly() {
         .await
         .unwrap()
         .unwrap_err();
-    assert!(matches!(err, ConnectError::Tls { .. }), "{err:?}");
+    assert!(matches!(err, ConnectError::Tls(_)), "{err:?}");
     assert_eq!(err.kind(), ConnectErrorKind::Unreachable);
     let status = conn.send(GetStatus).await.unwrap();
     assert_eq!(status.phase, LinkPhase::Idle);

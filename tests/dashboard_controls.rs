@@ -163,7 +163,7 @@ fn setting_the_temperature_in_the_page_changes_the_simulated_setpoint() {
         .unwrap();
     let refused = wait_for_stage(&mut browser, "temperature", "invalid");
     assert!(
-        refused.contains("command: temperature must be between") && refused.contains("(got 170)"),
+        refused.contains("temperature must be between") && refused.contains("(got 170)"),
         "{refused}"
     );
     assert_eq!(device.command_count(DHW_TEMPERATURE), 0);
@@ -373,7 +373,7 @@ fn the_control_endpoints_answer_with_the_library_s_words() {
     assert_eq!(code, 400);
     let error = answer["error"].as_str().unwrap_or_default();
     assert!(
-        error.starts_with("command: temperature must be between") && error.ends_with("(got 170)"),
+        error.starts_with("temperature must be between") && error.ends_with("(got 170)"),
         "{error}"
     );
     let (code, answer) = dashboard
@@ -383,7 +383,7 @@ fn the_control_endpoints_answer_with_the_library_s_words() {
         (code, answer),
         (
             400,
-            json!({"error": "command: vacation_days must be between 1 and 30 (got 45)"})
+            json!({"error": "vacation_days must be between 1 and 30 (got 45)"})
         )
     );
     let (code, answer) = dashboard

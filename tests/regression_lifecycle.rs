@@ -108,9 +108,7 @@ async fn stale_and_duplicate_interruptions_start_at_most_one_cycle() {
         .expect("a live generation");
     let interrupted = |generation| ConnectionEvent::Interrupted {
         generation,
-        error: LinkError::Transport {
-            message: "injected".into(),
-        },
+        error: LinkError::TransportEnded,
     };
     let connections = sim.connections_of(client.client_id()).len();
     let mark = rec.len();

@@ -213,7 +213,7 @@ mod tests {
             max: 150.0,
         }));
         let (answer, status, body) = answer_of(Err(refused));
-        let text = "command: temperature must be between 95 and 150 (got 170)";
+        let text = "temperature must be between 95 and 150 (got 170)";
         assert_eq!(answer, Answer::Invalid(text.into()));
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body, json!({ "error": text }));

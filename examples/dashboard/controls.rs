@@ -377,7 +377,7 @@ mod tests {
     fn the_library_s_refusal_text_is_kept() {
         let mut p = ControlPanel::default();
         p.requested(Control::Vacation, "45 days".into(), DHW_MODE, 1);
-        let text = "command: vacation_days must be between 1 and 30 (got 45)".to_owned();
+        let text = "vacation_days must be between 1 and 30 (got 45)".to_owned();
         p.answered(Control::Vacation, Answer::Invalid(text.clone()), 2);
         let setting = p.vacation.as_ref().unwrap();
         assert_eq!((setting.stage, &setting.text), (Stage::Invalid, &text));

@@ -475,9 +475,7 @@ mod tests {
         hub.send(ControlAnswered {
             mac: MAC.into(),
             control: Control::Temperature,
-            answer: Answer::Invalid(
-                "command: temperature must be between 95 and 150 (got 170)".into(),
-            ),
+            answer: Answer::Invalid("temperature must be between 95 and 150 (got 170)".into()),
         })
         .await
         .unwrap();
@@ -486,7 +484,7 @@ mod tests {
         assert_eq!(setting["stage"], "invalid");
         assert_eq!(
             setting["text"],
-            "command: temperature must be between 95 and 150 (got 170)"
+            "temperature must be between 95 and 150 (got 170)"
         );
     }
 }

@@ -20,6 +20,8 @@ mod card;
 mod cloud_args;
 mod control_routes;
 mod controls;
+#[path = "../common/error_chain.rs"]
+mod error_chain;
 mod history;
 mod hub;
 mod limits;
@@ -66,7 +68,7 @@ async fn main() -> ExitCode {
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", error_chain::Chain(&error));
             ExitCode::FAILURE
         }
     }

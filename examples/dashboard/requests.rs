@@ -217,11 +217,11 @@ mod tests {
         // Beyond u8: the same words as the library's.
         assert_eq!(
             vacation(br#"{"days": 400}"#).command,
-            Err("command: vacation_days must be between 1 and 30 (got 400)".to_owned())
+            Err("vacation_days must be between 1 and 30 (got 400)".to_owned())
         );
         assert_eq!(
             vacation(br#"{"days": -3}"#).command,
-            Err("command: vacation_days must be between 1 and 30 (got -3)".to_owned())
+            Err("vacation_days must be between 1 and 30 (got -3)".to_owned())
         );
         assert!(vacation(br#"{"days": 2.5}"#)
             .command

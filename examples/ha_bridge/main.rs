@@ -19,6 +19,8 @@ mod commands;
 mod devices;
 mod discovery;
 mod energy;
+#[path = "../common/error_chain.rs"]
+mod error_chain;
 #[path = "../common/link_args.rs"]
 mod link_args;
 mod sender;

@@ -2,6 +2,7 @@
 //! account, connect to the local broker and the cloud, bridge until stopped, stop
 //! cleanly.
 
+use crate::error_chain::Chain;
 use std::time::Duration;
 
 use nwp500::client::Client;
@@ -71,7 +72,7 @@ pub async fn run(args: Args) -> u8 {
     let client = match Client::start(config).await {
         Ok(client) => client,
         Err(error) => {
-            error!(%error, "cannot start the client");
+            error!(error = %Chain(&error), "cannot start the client");
             broker.close().await;
             return if error.is_invalid_credentials() {
                 EXIT_RECONNECTION_FAILED

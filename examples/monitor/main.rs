@@ -12,6 +12,8 @@
 mod args;
 #[path = "../common/cloud_args.rs"]
 mod cloud_args;
+#[path = "../common/error_chain.rs"]
+mod error_chain;
 mod frame;
 mod input;
 #[path = "../common/link_args.rs"]

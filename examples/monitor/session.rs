@@ -1,6 +1,7 @@
 //! One monitoring session: start the client (and the simulator), show every event,
 //! take commands from stdin, stop cleanly.
 
+use crate::error_chain::Chain;
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -295,7 +296,7 @@ async fn finish(
 
 /// Reports a failed start; invalid credentials count as a failed reconnection.
 fn start_failed(error: &ClientError) -> u8 {
-    eprintln!("error: cannot start the client: {error}");
+    eprintln!("error: cannot start the client: {}", Chain(error));
     if error.is_invalid_credentials() {
         eprintln!("the account e-mail or password was refused");
         EXIT_RECONNECTION_FAILED

@@ -298,10 +298,16 @@ mod tests {
                                       "userInfo": {"userSeq": {"secret": "s3cr3t-name"}}});
         let e = parse_sign_in_data(&data).unwrap_err();
         assert!(
-            matches!(e, AnswerError::Invalid { member: "data.userInfo", .. }),
+            matches!(
+                e,
+                AnswerError::Invalid {
+                    member: "data.userInfo",
+                    ..
+                }
+            ),
             "{e:?}"
         );
-        let whole = crate::api::error::tests::assert_no_repetition(&e).join(": ");
+        let whole = crate::error_chain::tests::assert_no_repetition(&e).join(": ");
         assert!(!whole.contains("s3cr3t"), "{whole}");
     }
 }

@@ -239,58 +239,11 @@ impl Eq for JsonError {}
 
 impl Error for JsonError {}
 
-/// The sources of an error, outermost first, joined by `": "` (empty when it has
-/// none): for a log line that shows an error with `%e` and its causes next to it.
-pub(crate) struct Causes<'a>(pub(crate) &'a (dyn Error + 'static));
-
-impl fmt::Display for Causes<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut source = self.0.source();
-        let mut first = true;
-        while let Some(s) = source {
-            if !first {
-                f.write_str(": ")?;
-            }
-            write!(f, "{s}")?;
-            first = false;
-            source = s.source();
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-
-    /// The messages of `e` and of each of its sources, outermost first.
-    pub(crate) fn chain(e: &(dyn Error + 'static)) -> Vec<String> {
-        let mut messages = vec![e.to_string()];
-        let mut source = e.source();
-        while let Some(s) = source {
-            messages.push(s.to_string());
-            source = s.source();
-        }
-        messages
-    }
-
-    /// Asserts that no level of `e`'s chain repeats the next one, and that no level
-    /// is empty. Returns the chain.
-    pub(crate) fn assert_no_repetition(e: &(dyn Error + 'static)) -> Vec<String> {
-        let levels = chain(e);
-        for pair in levels.windows(2) {
-            assert!(
-                !pair[0].contains(&pair[1]),
-                "{:?} repeats its source {:?}",
-                pair[0],
-                pair[1]
-            );
-        }
-        for level in &levels {
-            assert!(!level.is_empty(), "an empty level in {levels:?}");
-        }
-        levels
-    }
+    use crate::error_chain::tests::assert_no_repetition;
+    use crate::error_chain::Causes;
 
     /// A serde_json error whose own message quotes the value it failed on.
     pub(crate) fn json_error_quoting(value: &str) -> JsonError {
@@ -357,8 +310,14 @@ pub(crate) mod tests {
             member: "data.token",
             source: json_error_quoting("x"),
         };
-        assert_eq!(Causes(&e).to_string(), "a field is missing or of another type");
-        assert_eq!(Causes(&AnswerError::Missing { member: "data" }).to_string(), "");
+        assert_eq!(
+            Causes(&e).to_string(),
+            "a field is missing or of another type"
+        );
+        assert_eq!(
+            Causes(&AnswerError::Missing { member: "data" }).to_string(),
+            ""
+        );
     }
 
     #[test]
@@ -368,6 +327,9 @@ pub(crate) mod tests {
         assert_eq!(a, b);
         let syntax: JsonError = serde_json::from_str::<u32>("{").unwrap_err().into();
         assert_ne!(a, syntax);
-        assert_eq!(syntax.to_string(), "the JSON input ends early at line 1, column 1");
+        assert_eq!(
+            syntax.to_string(),
+            "the JSON input ends early at line 1, column 1"
+        );
     }
 }

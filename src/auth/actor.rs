@@ -9,9 +9,9 @@ use actix::{Actor, ActorContext, AsyncContext, Context, Handler, ResponseActFutu
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use tracing::{debug, info, warn};
 
-use crate::api::error::Causes;
 use crate::api::http::build_client;
 use crate::clock::{SharedClock, TokioClock};
+use crate::error_chain::Causes;
 
 use super::config::AuthConfig;
 use super::error::AuthError;

@@ -306,7 +306,10 @@ pub(crate) mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         drop(listener);
-        let url = url::Url::parse(&format!("http://127.0.0.1:{port}/user/sign-in?userId=someone%40example.com")).unwrap();
+        let url = url::Url::parse(&format!(
+            "http://127.0.0.1:{port}/user/sign-in?userId=someone%40example.com"
+        ))
+        .unwrap();
         let client = crate::api::http::build_client(std::time::Duration::from_secs(2)).unwrap();
         crate::api::http::call(&client, crate::api::http::Verb::Get, url, None, None)
             .await
@@ -350,7 +353,7 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn no_level_of_an_error_chain_repeats_the_next() {
         for e in samples().await {
-            let levels = crate::api::error::tests::assert_no_repetition(&e);
+            let levels = crate::error_chain::tests::assert_no_repetition(&e);
             let whole = levels.join(": ");
             assert!(!whole.contains("sign-in failed: sign-in"), "{whole}");
             assert!(!whole.contains("example.com"), "{whole}");
@@ -359,7 +362,7 @@ pub(crate) mod tests {
         }
         // The transport failure keeps reqwest's whole chain below its own level.
         let refused = AuthError::from_sign_in(refused().await);
-        let levels = crate::api::error::tests::chain(&refused);
+        let levels = crate::error_chain::tests::chain(&refused);
         assert_eq!(levels[0], "sign-in failed: network error");
         assert!(levels.len() >= 3, "{levels:?}");
         assert!(
@@ -384,6 +387,9 @@ pub(crate) mod tests {
             status: 200,
             source: AnswerError::Missing { member: "data" },
         };
-        assert_eq!(e.to_string(), "token refresh failed: malformed answer (HTTP 200)");
+        assert_eq!(
+            e.to_string(),
+            "token refresh failed: malformed answer (HTTP 200)"
+        );
     }
 }

@@ -294,15 +294,13 @@ mod tests {
     fn corrupt_files_are_reported() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.json");
-        for content in [
-            &b"not json"[..],
-            b"{}",
-            b"[1,2,3]",
-            &[0xff, 0xfe, 0x00],
-        ] {
+        for content in [&b"not json"[..], b"{}", b"[1,2,3]", &[0xff, 0xfe, 0x00]] {
             fs::write(&path, content).unwrap();
             assert!(
-                matches!(load(&path, "a@example.com"), Loaded::Corrupt(Unusable::Content(_))),
+                matches!(
+                    load(&path, "a@example.com"),
+                    Loaded::Corrupt(Unusable::Content(_))
+                ),
                 "{content:?}"
             );
         }
@@ -314,8 +312,8 @@ mod tests {
             load(&path, "a@example.com"),
             Loaded::Corrupt(Unusable::UnknownFormat { version: 1 })
         );
-        let mut file: serde_json::Value =
-            serde_json::from_slice(&serde_json::to_vec(&FileV1 {
+        let mut file: serde_json::Value = serde_json::from_slice(
+            &serde_json::to_vec(&FileV1 {
                 format: FORMAT.into(),
                 version: VERSION,
                 email: "a@example.com".into(),
@@ -326,8 +324,9 @@ mod tests {
                 access_expires_at: 0,
                 aws: None,
             })
-            .unwrap())
-            .unwrap();
+            .unwrap(),
+        )
+        .unwrap();
         fs::write(&path, file.to_string()).unwrap();
         assert_eq!(
             load(&path, "a@example.com"),
@@ -339,7 +338,7 @@ mod tests {
         let Loaded::Corrupt(e) = load(&path, "a@example.com") else {
             panic!("not reported as corrupt");
         };
-        let levels = crate::api::error::tests::assert_no_repetition(&e);
+        let levels = crate::error_chain::tests::assert_no_repetition(&e);
         assert!(!levels.join(": ").contains("1234567"), "{levels:?}");
         assert!(!format!("{e:?}").contains("1234567"), "{e:?}");
     }
@@ -362,11 +361,14 @@ mod tests {
             Unusable::UnknownFormat { version: 7 },
             Unusable::NoAccessToken,
         ] {
-            let levels = crate::api::error::tests::assert_no_repetition(&e);
-            assert!(!levels[0].contains(&*dir.path().to_string_lossy()), "{levels:?}");
+            let levels = crate::error_chain::tests::assert_no_repetition(&e);
+            assert!(
+                !levels[0].contains(&*dir.path().to_string_lossy()),
+                "{levels:?}"
+            );
         }
         let save = SaveError(std::io::Error::other("disk full"));
-        crate::api::error::tests::assert_no_repetition(&save);
+        crate::error_chain::tests::assert_no_repetition(&save);
     }
 
     #[cfg(unix)]

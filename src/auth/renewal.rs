@@ -10,9 +10,9 @@ use tracing::{debug, info, warn};
 use url::Url;
 
 use crate::api::auth_api;
-use crate::api::error::Causes;
 use crate::api::AnswerError;
 use crate::clock::SharedClock;
+use crate::error_chain::Causes;
 
 use super::error::{AuthError, AuthOperation};
 use super::messages::{Credentials, Renewed};

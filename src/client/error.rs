@@ -63,21 +63,11 @@ impl ClientError {
 
 #[cfg(test)]
 mod tests {
-    use std::error::Error;
 
     use super::*;
     use crate::auth::AuthOperation;
 
-    /// The messages of `e` and of each of its sources, outermost first.
-    fn chain(e: &dyn Error) -> Vec<String> {
-        let mut messages = vec![e.to_string()];
-        let mut source = e.source();
-        while let Some(s) = source {
-            messages.push(s.to_string());
-            source = s.source();
-        }
-        messages
-    }
+    use crate::error_chain::tests::chain;
 
     /// A report that prints every level (as `anyhow` and `eyre` do) says each thing once.
     #[test]

@@ -16,6 +16,7 @@ use crate::bus::{default_event_capacity, EventBus};
 use crate::clock::{SharedClock, TokioClock};
 use crate::config::ClientConfig;
 use crate::connection::Connection;
+use crate::error_chain::Chain;
 use crate::periodic::{PeriodicRequests, PollKind, StartPolling};
 use crate::protocol::{ClientId, ClientIdentity, DeviceRef, MacAddress, SessionId, UnitSystem};
 use crate::reconnector::{DeviceDiscovery, Peers, Reconnector, ReconnectorSettings, Start};
@@ -160,7 +161,7 @@ pub(super) async fn start_on_own_thread(
             });
             if ok {
                 if let Err(error) = system.run() {
-                    warn!(%error, "client system ended with an error");
+                    warn!(error = %Chain(&error), "client system ended with an error");
                 }
             }
             let _ = ended_tx.send(());
@@ -226,7 +227,7 @@ impl Follower {
                 .await
                 .map_err(|_| ClientError::Unavailable("subscriptions"))?;
             if let Err(error) = follow {
-                warn!(device = %device.mac, %error, "cannot follow device");
+                warn!(device = %device.mac, error = %Chain(&error), "cannot follow device");
             }
             let _ = self
                 .subscriptions
@@ -288,11 +289,7 @@ fn discovery(
                 .iter()
                 .filter_map(|d| MacAddress::new(d.mac.clone()).ok())
                 .collect();
-            let count =
-                follower
-                    .follow(devices)
-                    .await
-                    .map_err(discovery_failure)?;
+            let count = follower.follow(devices).await.map_err(discovery_failure)?;
             follower.list.mark_known();
             bus.emit(crate::events::Event::DevicesDiscovered { devices: macs });
             Ok(count)
@@ -308,7 +305,7 @@ fn discovery_failure(error: ClientError) -> crate::rest::RestError {
         ClientError::Rest(e) => e,
         ClientError::Unavailable(actor) => crate::rest::RestError::Unavailable { actor },
         other => {
-            tracing::debug!(error = %other, "device discovery failed");
+            tracing::debug!(error = %Chain(&other), "device discovery failed");
             crate::rest::RestError::Unavailable { actor: "client" }
         }
     }
@@ -358,7 +355,7 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
                 Err(error) if error.is_invalid_credentials() => return Err(error),
                 Err(error) => {
                     warn!(
-                        %error,
+                        error = %Chain(&error),
                         "the cloud does not answer yet; starting anyway and retrying under the reconnect policy"
                     );
                     pending_discovery = Some((auth.clone(), rest.clone()));

@@ -1,7 +1,54 @@
 //! Errors of the connection layer. Messages never contain credentials, signed URLs or
 //! topics (topics carry device MACs).
 
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// A lower layer's error (the OS, TLS, WebSocket, MQTT), shared so the errors that carry it
+/// stay `Clone`. Transparent: it displays as the error it holds and reports that error's
+/// source as its own. Equal when both display the same (the comparison tests need).
+#[derive(Clone)]
+pub struct Cause(Arc<dyn Error + Send + Sync>);
+
+impl Cause {
+    /// Wraps an error.
+    pub fn new(error: impl Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(error))
+    }
+
+    /// The error held.
+    pub fn get(&self) -> &(dyn Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl Error for Cause {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for Cause {}
 
 /// Why a connection attempt (`Connect`) did not reach CONNACK.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -14,11 +61,8 @@ pub enum ConnectError {
         after: Duration,
     },
     /// Network-level failure: refused, unreachable, reset, name resolution.
-    #[error("network error: {message}")]
-    Network {
-        /// Description from the OS / transport.
-        message: String,
-    },
+    #[error("network error")]
+    Network(#[source] Cause),
     /// The WebSocket upgrade was answered with an HTTP error status; 403 means the
     /// presigned credentials were not accepted.
     #[error("WebSocket upgrade rejected with HTTP {status}")]
@@ -33,17 +77,21 @@ pub enum ConnectError {
         code: u8,
     },
     /// TLS setup or handshake failed.
-    #[error("TLS error: {message}")]
-    Tls {
-        /// Description.
-        message: String,
-    },
-    /// Anything else (protocol violations, invalid request, unexpected packets).
-    #[error("connection failed: {message}")]
-    Other {
-        /// Description.
-        message: String,
-    },
+    #[error("TLS error")]
+    Tls(#[source] Cause),
+    /// The WebSocket layer failed (other than an HTTP status at the upgrade).
+    #[error("WebSocket error")]
+    WebSocket(#[source] Cause),
+    /// The MQTT layer failed (protocol violation, invalid request).
+    #[error("MQTT error")]
+    Mqtt(#[source] Cause),
+    /// The broker sent another packet than CONNACK first (not shown: it may carry a topic,
+    /// and topics carry device MACs).
+    #[error("unexpected packet before CONNACK")]
+    UnexpectedPacket,
+    /// The task that polls the transport ended before CONNACK.
+    #[error("transport task ended before CONNACK")]
+    TransportEnded,
     /// The attempt was cancelled by a newer `Connect`, a `Close` or an actor restart.
     #[error("connect attempt cancelled")]
     Cancelled,
@@ -89,11 +137,14 @@ impl ConnectError {
             }
             Self::Cancelled | Self::ActorStopped => ConnectErrorKind::Cancelled,
             Self::Timeout { .. }
-            | Self::Network { .. }
+            | Self::Network(_)
             | Self::UpgradeRejected { .. }
             | Self::Refused { .. }
-            | Self::Tls { .. }
-            | Self::Other { .. } => ConnectErrorKind::Unreachable,
+            | Self::Tls(_)
+            | Self::WebSocket(_)
+            | Self::Mqtt(_)
+            | Self::UnexpectedPacket
+            | Self::TransportEnded => ConnectErrorKind::Unreachable,
         }
     }
 
@@ -130,11 +181,11 @@ impl std::fmt::Display for Operation {
 pub enum LinkError {
     /// The transport failed (I/O error, broker closed the connection, missed PINGRESP
     /// detected by rumqttc, protocol error).
-    #[error("transport failed: {message}")]
-    Transport {
-        /// Description.
-        message: String,
-    },
+    #[error("transport failed")]
+    Transport(#[source] Cause),
+    /// The task that polls the transport ended.
+    #[error("transport task ended")]
+    TransportEnded,
     /// An acknowledgement did not arrive within the operation timeout: half-open link.
     #[error("no {operation} within {after:?} (half-open link)")]
     AckTimeout {

@@ -90,7 +90,7 @@ mod supervisor;
 mod transport;
 
 pub use actor::{Connection, MAX_FILTERS_PER_SUBSCRIBE};
-pub use error::{ConnectError, ConnectErrorKind, LinkError, Operation, RequestError};
+pub use error::{Cause, ConnectError, ConnectErrorKind, LinkError, Operation, RequestError};
 pub use messages::{
     ClearQueue, Close, CommandEvent, CommandLabel, Connect, Connected, ConnectionEvent,
     FilterOutcome, FlushQueue, FlushReport, GetStatus, IncomingPublish, LinkPhase, LinkStatus,

@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 use tracing::{debug, warn};
 
-use super::error::{ConnectError, LinkError};
+use super::error::{Cause, ConnectError, LinkError};
 use super::messages::IncomingPublish;
 use super::transport::classify_connect_error;
 
@@ -218,7 +218,7 @@ async fn run(
         }
         Ok(Err(e)) => {
             guard.report(TransportEventKind::ConnectFailed(classify_connect_error(
-                &e,
+                e,
                 connect_timeout,
             )));
             return;
@@ -226,9 +226,9 @@ async fn run(
         Ok(Ok(Event::Incoming(Incoming::ConnAck(ack)))) => ack.session_present,
         Ok(Ok(_)) => {
             // Not formatted: a packet may carry a topic, and topics carry device MACs.
-            guard.report(TransportEventKind::ConnectFailed(ConnectError::Other {
-                message: "unexpected event before CONNACK".into(),
-            }));
+            guard.report(TransportEventKind::ConnectFailed(
+                ConnectError::UnexpectedPacket,
+            ));
             return;
         }
     };
@@ -258,9 +258,9 @@ async fn run(
                 }
             }
             Err(e) => {
-                guard.report(TransportEventKind::Failed(LinkError::Transport {
-                    message: e.to_string(),
-                }));
+                guard.report(TransportEventKind::Failed(LinkError::Transport(
+                    Cause::new(e),
+                )));
                 return;
             }
         }

@@ -8,7 +8,7 @@ use rumqttc::tokio_rustls::rustls::{self, ClientConfig, RootCertStore};
 use rumqttc::{AsyncClient, ConnectionError, EventLoop, MqttOptions, TlsConfiguration, Transport};
 use tracing::{error, warn};
 
-use super::error::ConnectError;
+use super::error::{Cause, ConnectError};
 use super::settings::ConnectionSettings;
 use crate::clock::SharedClock;
 use crate::credentials::AwsCredentials;
@@ -193,57 +193,44 @@ pub(crate) fn loaded_tls_config() -> Option<Arc<ClientConfig>> {
 
 static SHARED_TLS: tokio::sync::OnceCell<Arc<ClientConfig>> = tokio::sync::OnceCell::const_new();
 
-/// Classifies a failure before CONNACK.
-pub(crate) fn classify_connect_error(e: &ConnectionError, timeout: Duration) -> ConnectError {
+/// Classifies a failure before CONNACK, keeping the lower layer's error as the source.
+pub(crate) fn classify_connect_error(e: ConnectionError, timeout: Duration) -> ConnectError {
     match e {
         ConnectionError::NetworkTimeout => ConnectError::Timeout { after: timeout },
         ConnectionError::Io(io) => classify_io_error(io),
         ConnectionError::MqttState(rumqttc::StateError::Io(io)) => classify_io_error(io),
         ConnectionError::ConnectionRefused(code) => ConnectError::Refused {
-            code: connack_code(*code),
+            code: connack_code(code),
         },
-        ConnectionError::Tls(t) => ConnectError::Tls {
-            message: t.to_string(),
-        },
+        ConnectionError::Tls(t) => ConnectError::Tls(Cause::new(t)),
         ConnectionError::Websocket(ws) => classify_websocket_error(ws),
-        // Not formatted: the packet may carry a topic (device MAC).
-        ConnectionError::NotConnAck(_) => ConnectError::Other {
-            message: "unexpected packet before CONNACK".into(),
-        },
-        other => ConnectError::Other {
-            message: other.to_string(),
-        },
+        // Not kept: the packet may carry a topic (device MAC).
+        ConnectionError::NotConnAck(_) => ConnectError::UnexpectedPacket,
+        other => ConnectError::Mqtt(Cause::new(other)),
     }
 }
 
-fn classify_websocket_error(e: &tungstenite::Error) -> ConnectError {
+fn classify_websocket_error(e: tungstenite::Error) -> ConnectError {
     match e {
         tungstenite::Error::Http(response) => ConnectError::UpgradeRejected {
             status: response.status().as_u16(),
         },
         tungstenite::Error::Io(io) => classify_io_error(io),
-        tungstenite::Error::Tls(t) => ConnectError::Tls {
-            message: t.to_string(),
-        },
-        other => ConnectError::Other {
-            message: other.to_string(),
-        },
+        tungstenite::Error::Tls(t) => ConnectError::Tls(Cause::new(t)),
+        other => ConnectError::WebSocket(Cause::new(other)),
     }
 }
 
 /// tokio-rustls reports handshake failures as I/O errors wrapping a rustls error; those
 /// are TLS problems, not network reachability problems.
-fn classify_io_error(io: &std::io::Error) -> ConnectError {
+fn classify_io_error(io: std::io::Error) -> ConnectError {
     let tls = io
         .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .cloned();
     match tls {
-        Some(t) => ConnectError::Tls {
-            message: t.to_string(),
-        },
-        None => ConnectError::Network {
-            message: io.to_string(),
-        },
+        Some(t) => ConnectError::Tls(Cause::new(t)),
+        None => ConnectError::Network(Cause::new(io)),
     }
 }
 
@@ -379,12 +366,14 @@ mod tests {
         use super::super::error::ConnectErrorKind::{AuthRejected, Unreachable};
         let refused =
             ConnectionError::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
-        assert_eq!(
-            classify_connect_error(&refused, Duration::from_secs(1)).kind(),
-            Unreachable
-        );
+        let c = classify_connect_error(refused, Duration::from_secs(1));
+        assert_eq!(c.kind(), Unreachable);
+        // The OS's error is the source, not part of the message.
+        let source = std::error::Error::source(&c).map(ToString::to_string);
+        let os = std::io::Error::from(std::io::ErrorKind::ConnectionRefused).to_string();
+        assert_eq!((c.to_string(), source), ("network error".into(), Some(os)));
         let timeout =
-            classify_connect_error(&ConnectionError::NetworkTimeout, Duration::from_secs(3));
+            classify_connect_error(ConnectionError::NetworkTimeout, Duration::from_secs(3));
         assert_eq!(
             timeout,
             ConnectError::Timeout {
@@ -393,32 +382,32 @@ mod tests {
         );
         let response = http::Response::builder().status(403).body(None).unwrap();
         let forbidden = ConnectionError::Websocket(tungstenite::Error::Http(response));
-        let c = classify_connect_error(&forbidden, Duration::from_secs(1));
+        let c = classify_connect_error(forbidden, Duration::from_secs(1));
         assert_eq!(c, ConnectError::UpgradeRejected { status: 403 });
         assert!(c.is_auth_rejection());
         for status in [500, 502, 503, 504, 404, 400] {
             let response = http::Response::builder().status(status).body(None).unwrap();
             let answer = ConnectionError::Websocket(tungstenite::Error::Http(response));
-            let c = classify_connect_error(&answer, Duration::from_secs(1));
+            let c = classify_connect_error(answer, Duration::from_secs(1));
             assert_eq!(c, ConnectError::UpgradeRejected { status });
             assert_eq!(c.kind(), Unreachable, "HTTP {status}");
         }
         let response = http::Response::builder().status(401).body(None).unwrap();
         let unauthorized = ConnectionError::Websocket(tungstenite::Error::Http(response));
         assert_eq!(
-            classify_connect_error(&unauthorized, Duration::from_secs(1)).kind(),
+            classify_connect_error(unauthorized, Duration::from_secs(1)).kind(),
             AuthRejected
         );
         let handshake = ConnectionError::Websocket(tungstenite::Error::Protocol(
             tungstenite::error::ProtocolError::HandshakeIncomplete,
         ));
         assert_eq!(
-            classify_connect_error(&handshake, Duration::from_secs(1)).kind(),
+            classify_connect_error(handshake, Duration::from_secs(1)).kind(),
             Unreachable
         );
         let closed = ConnectionError::Io(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
         assert_eq!(
-            classify_connect_error(&closed, Duration::from_secs(1)).kind(),
+            classify_connect_error(closed, Duration::from_secs(1)).kind(),
             Unreachable
         );
         use rumqttc::ConnectReturnCode as C;
@@ -429,7 +418,7 @@ mod tests {
             (C::BadClientId, 2, Unreachable),
         ] {
             let c =
-                classify_connect_error(&ConnectionError::ConnectionRefused(code), Duration::ZERO);
+                classify_connect_error(ConnectionError::ConnectionRefused(code), Duration::ZERO);
             assert_eq!(c, ConnectError::Refused { code: wire });
             assert_eq!(c.kind(), kind, "CONNACK {wire}");
         }

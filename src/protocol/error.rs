@@ -159,16 +159,7 @@ mod tests {
 
     use super::*;
 
-    /// The messages of `e` and of each of its sources, outermost first.
-    fn chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
-        let mut messages = vec![e.to_string()];
-        let mut source = e.source();
-        while let Some(s) = source {
-            messages.push(s.to_string());
-            source = s.source();
-        }
-        messages
-    }
+    use crate::error_chain::tests::chain;
 
     /// A report that prints every level says each thing once.
     #[test]

@@ -169,7 +169,8 @@ fn hex_error(e: hex::FromHexError, hex_str: &str) -> HexError {
 /// Decodes the hex form of a reservation list (§6.7): 6-byte records; all-zero records are
 /// skipped, a trailing partial record is ignored (with a warning), `""` means no entries.
 pub fn decode_reservation_hex(hex_str: &str) -> Result<Vec<ReservationEntry>, ValidationError> {
-    let bytes = hex::decode(hex_str).map_err(|e| ValidationError::InvalidHex(hex_error(e, hex_str)))?;
+    let bytes =
+        hex::decode(hex_str).map_err(|e| ValidationError::InvalidHex(hex_error(e, hex_str)))?;
     let partial = bytes.len() % RECORD_LEN;
     if partial != 0 {
         tracing::warn!(
@@ -447,12 +448,16 @@ mod tests {
         );
         assert_eq!(
             decode_reservation_hex("02zz"),
-            Err(ValidationError::InvalidHex(HexError::NotADigit { index: 2 }))
+            Err(ValidationError::InvalidHex(HexError::NotADigit {
+                index: 2
+            }))
         );
         // Positions count characters, not bytes.
         assert_eq!(
             decode_reservation_hex("0é2zz"),
-            Err(ValidationError::InvalidHex(HexError::NotADigit { index: 1 }))
+            Err(ValidationError::InvalidHex(HexError::NotADigit {
+                index: 1
+            }))
         );
         assert_eq!(
             decode_reservation_hex("023"),

@@ -489,9 +489,10 @@ mod tests {
         assert!(TouInfo::from_value(json!({"schedule": [{"season": "x"}]})).is_err());
         assert!(TouInfo::from_json(b"{").is_err());
         // Messages name kinds, never values.
+        // The kind is named by the source: the whole chain is checked.
         let err = TouInfo::from_value(json!({"touInfo": "secret-ish"}))
             .err()
-            .map(|e| e.to_string())
+            .map(|e| crate::error_chain::Chain(&e).to_string())
             .unwrap_or_default();
         assert!(
             err.contains("a string") && !err.contains("secret-ish"),

@@ -19,6 +19,7 @@ use crate::connection::{
     Close, CommandEvent, CommandLabel, Connection, ConnectionEvent, GetStatus,
 };
 use crate::diagnostics::{Diagnostics, DiagnosticsSnapshot};
+use crate::error_chain::Chain;
 use crate::events::{Event, FailureReason};
 use crate::periodic::{Pause, Resume};
 use crate::policy::{Attempt, AttemptKind, Decision, FailureKind, PolicyConfig, ReconnectPolicy};
@@ -372,7 +373,7 @@ impl Reconnector {
                 }
             }
             Err(error) => {
-                warn!(%error, generation, "restore failed; closing this connection and retrying");
+                warn!(error = %Chain(&error), generation, "restore failed; closing this connection and retrying");
                 self.peers.connection.do_send(Close { generation });
                 self.link_down();
                 self.on_attempt_failed(ctx, error);
@@ -387,10 +388,10 @@ impl Reconnector {
     }
 
     fn on_attempt_failed(&mut self, ctx: &mut Context<Self>, error: StepError) {
-        let message = redact_reason(&error.to_string());
+        let message = redact_reason(&Chain(&error).to_string());
         self.diagnostics.on_attempt_failed(message.clone());
         if error.is_fatal() {
-            warn!(%error, "credentials rejected: reconnection stops");
+            warn!(error = %Chain(&error), "credentials rejected: reconnection stops");
             self.fail(ctx, FailureReason::InvalidCredentials);
             return;
         }
@@ -588,7 +589,7 @@ impl Reconnector {
                 // Not recovered yet: losing the link now is a failed attempt of the
                 // same outage, not a new outage (one outcome per interruption), and the
                 // connection never was in service, so nothing is paid back.
-                warn!(generation, %error, "connection lost while restoring");
+                warn!(generation, error = %Chain(&error), "connection lost while restoring");
                 if let Some(pending) = self.pending.take() {
                     ctx.cancel_future(pending);
                 }
@@ -597,7 +598,7 @@ impl Reconnector {
                 self.on_attempt_failed(ctx, StepError::Lost(error));
             }
             Phase::Up => {
-                let error = redact_reason(&error.to_string());
+                let error = redact_reason(&Chain(&error).to_string());
                 warn!(generation, %error, "connection interrupted");
                 if let Some(stability) = self.stability.take() {
                     ctx.cancel_future(stability);

@@ -31,23 +31,23 @@ pub type DeviceDiscovery = Rc<dyn Fn() -> LocalBoxFuture<'static, Result<usize, 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StepError {
     /// Credentials could not be obtained.
-    #[error("credentials: {0}")]
-    Credentials(AuthError),
+    #[error("credentials")]
+    Credentials(#[source] AuthError),
     /// The device list could not be obtained.
-    #[error("device list: {0}")]
-    Devices(RestError),
+    #[error("device list")]
+    Devices(#[source] RestError),
     /// The connection attempt failed.
-    #[error("connect: {0}")]
-    Connect(ConnectError),
+    #[error("connect")]
+    Connect(#[source] ConnectError),
     /// Replaying the subscriptions failed (the registry is intact).
-    #[error("resubscribe: {0}")]
-    Replay(ReplayError),
+    #[error("resubscribe")]
+    Replay(#[source] ReplayError),
     /// Flushing the offline queue failed.
-    #[error("flush: {0}")]
-    Flush(RequestError),
+    #[error("flush")]
+    Flush(#[source] RequestError),
     /// The link was lost before the recovery completed.
-    #[error("connection lost while restoring: {0}")]
-    Lost(LinkError),
+    #[error("connection lost while restoring")]
+    Lost(#[source] LinkError),
     /// The link was lost between CONNACK and the end of the attempt.
     #[error("connection lost right after CONNACK")]
     LostAfterConnack,

@@ -17,9 +17,9 @@ use super::models::device::{parse_device, parse_device_detail, Device, DeviceDet
 use super::models::firmware::{parse_firmwares, FirmwareInfo};
 use super::models::tou::{parse_converted_plans, TouUpdate};
 use crate::api::envelope::CallFailure;
-use crate::api::error::Causes;
 use crate::api::http::{build_client, call, endpoint_url, Verb};
 use crate::api::{AnswerError, RequestError};
+use crate::error_chain::Causes;
 use crate::protocol::{TouInfo, TouPlan};
 
 /// Device list path.

@@ -195,7 +195,7 @@ impl RestError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::error::tests::assert_no_repetition;
+    use crate::error_chain::tests::assert_no_repetition;
 
     #[test]
     fn transience() {

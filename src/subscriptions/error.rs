@@ -1,6 +1,6 @@
 //! Errors of the Subscriptions actor.
 
-use crate::connection::RequestError;
+use crate::connection::{Cause, RequestError};
 use crate::registry::FilterError;
 
 /// A handler could not be registered (nothing was registered).
@@ -11,8 +11,8 @@ pub enum RegistrationError {
     #[error("invalid topic filter")]
     InvalidFilter(#[from] FilterError),
     /// The operating system refused a thread for a callback handler.
-    #[error("cannot start a callback thread: {0}")]
-    CallbackThread(String),
+    #[error("cannot start a callback thread")]
+    CallbackThread(#[source] Cause),
 }
 
 /// A [`Replay`](super::Replay) did not get every filter acknowledged. The registry is

@@ -265,6 +265,6 @@ fn spawn_callback_thread<T: Send + 'static>(
                 Err(_) => Ended::Panicked,
             });
         })
-        .map_err(|e| RegistrationError::CallbackThread(e.to_string()))?;
+        .map_err(|e| RegistrationError::CallbackThread(crate::connection::Cause::new(e)))?;
     Ok(end_rx)
 }

@@ -19,6 +19,7 @@ use crate::connection::poller::{
 };
 use crate::connection::rtt::RttEstimator;
 use crate::connection::transport::{build_transport, load_tls_config, loaded_tls_config};
+use crate::error_chain::Chain;
 
 /// A closed transport whose task may still be running.
 #[derive(Debug)]
@@ -75,11 +76,11 @@ impl Connection {
         });
         match reason {
             EndReason::Interrupted(error) if was_connected => {
-                warn!(generation, error = %error, "link interrupted");
+                warn!(generation, error = %Chain(&error), "link interrupted");
                 self.emit(ConnectionEvent::Interrupted { generation, error });
             }
             EndReason::Interrupted(error) => {
-                debug!(generation, error = %error, "attempt ended before CONNACK");
+                debug!(generation, error = %Chain(&error), "attempt ended before CONNACK");
             }
             EndReason::ConnectFailed => {}
             EndReason::Intentional => debug!(generation, "transport closed"),
@@ -210,7 +211,7 @@ impl Connection {
                     if let Phase::Connecting(responder) =
                         std::mem::replace(&mut link.phase, Phase::Restoring)
                     {
-                        info!(generation, error = %error, "connect attempt failed");
+                        info!(generation, error = %Chain(&error), "connect attempt failed");
                         let _ = responder.send(Err(error));
                     }
                 }
@@ -232,16 +233,12 @@ impl Connection {
                         if let Phase::Connecting(responder) =
                             std::mem::replace(&mut link.phase, Phase::Restoring)
                         {
-                            let _ = responder.send(Err(ConnectError::Other {
-                                message: "transport task ended".into(),
-                            }));
+                            let _ = responder.send(Err(ConnectError::TransportEnded));
                         }
                     }
                     self.end_link(EndReason::ConnectFailed, true);
                 } else {
-                    let error = LinkError::Transport {
-                        message: "transport task ended".into(),
-                    };
+                    let error = LinkError::TransportEnded;
                     self.end_link(EndReason::Interrupted(error), true);
                 }
                 self.retiring.retain(|r| r.id != id);
