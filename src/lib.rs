@@ -1,32 +1,60 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
-pub mod api;
-pub mod auth;
-pub mod bus;
+/// Declares a module that applications never name: public with the `internals` feature
+/// (the integration tests and benchmarks drive the actors directly), crate-private without.
+/// Its API is the one those tests use, so parts of it are unused without the feature.
+macro_rules! internal_mod {
+    ($(#[$attr:meta])* $name:ident) => {
+        $(#[$attr])*
+        #[cfg(feature = "internals")]
+        pub mod $name;
+        $(#[$attr])*
+        #[cfg(not(feature = "internals"))]
+        #[allow(dead_code, unused_imports)]
+        pub(crate) mod $name;
+    };
+}
+
+/// Re-exports items that applications never name: public with the `internals` feature,
+/// crate-private without.
+macro_rules! internal_use {
+    ($($path:tt)*) => {
+        #[cfg(feature = "internals")]
+        pub use $($path)*;
+        #[cfg(not(feature = "internals"))]
+        #[allow(unused_imports)]
+        pub(crate) use $($path)*;
+    };
+}
+
+internal_mod!(api);
+internal_mod!(auth);
+internal_mod!(bus);
 pub mod client;
-pub mod clock;
+internal_mod!(clock);
 pub mod config;
-pub mod connection;
-pub mod credentials;
+internal_mod!(connection);
+internal_mod!(credentials);
 pub mod diagnostics;
 pub mod endpoint;
 mod error_chain;
 pub mod events;
-#[doc(hidden)]
-pub mod lifecycle;
-pub mod periodic;
-pub mod policy;
+internal_mod!(lifecycle);
+internal_mod!(periodic);
+internal_mod!(policy);
 pub mod protocol;
-pub mod queue;
-pub mod reconnector;
-pub mod registry;
+internal_mod!(queue);
+internal_mod!(reconnector);
+internal_mod!(registry);
 pub mod rest;
-pub mod sigv4;
+internal_mod!(sigv4);
 pub mod subscriptions;
 
+pub use auth::{AuthError, AuthOperation, Secret};
 pub use client::{Client, ClientError, DeviceSummary};
 pub use config::{ClientConfig, ClientConfigBuilder, ConfigError};
+pub use connection::{PublishOutcome, RequestError};
 pub use diagnostics::DiagnosticsSnapshot;
 pub use events::{Event, FailureReason, RenewalMethod, Report, TimestampedEvent};
 pub use policy::{AttemptKind, FailureKind};

@@ -325,7 +325,7 @@ pub(crate) mod tests {
         let a = json_error_quoting("a");
         let b = json_error_quoting("b");
         assert_eq!(a, b);
-        let syntax: JsonError = serde_json::from_str::<u32>("{").unwrap_err().into();
+        let syntax: JsonError = serde_json::from_str::<serde_json::Value>("{").unwrap_err().into();
         assert_ne!(a, syntax);
         assert_eq!(
             syntax.to_string(),

@@ -43,6 +43,9 @@ use bytes::Bytes;
 use tokio::sync::broadcast;
 use tracing::debug;
 
+pub use crate::connection::{CommandLabel, GetStatus, LinkPhase, LinkStatus};
+pub use crate::periodic::{GetPollingStats, PollKind, PollingStats, ScheduleStats};
+pub use crate::reconnector::GetDiagnostics;
 pub use actors::Actors;
 pub use device::DeviceSummary;
 pub use error::ClientError;
@@ -51,12 +54,12 @@ pub use wiring::ActorAddrs;
 
 use crate::bus::{EventBus, EventMessage};
 use crate::config::ClientConfig;
-use crate::connection::{CommandLabel, Publish, PublishOutcome};
+use crate::connection::{Publish, PublishOutcome};
 use crate::diagnostics::DiagnosticsSnapshot;
 use crate::events::{Event, TimestampedEvent};
 use crate::lifecycle::Shutdown;
 use crate::protocol::{ClientIdentity, Command, CommandError, DeviceRef, MacAddress, UnitSystem};
-use crate::reconnector::{Disconnect, GetDiagnostics, GetPhase, Phase};
+use crate::reconnector::{Disconnect, GetPhase, Phase};
 use features::FeatureCache;
 
 /// The least time each shutdown step of [`Client::disconnect`] gets, even when the

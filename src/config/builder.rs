@@ -264,7 +264,7 @@ impl ClientConfigBuilder {
     /// Capacity of the event bus (how many events a receiver of
     /// [`Client::events`](crate::client::Client::events) may fall behind before it lags and
     /// is told how many it missed). Default `None`: sized from the device count,
-    /// [`default_event_capacity`](crate::bus::default_event_capacity) — enough for the
+    /// `default_event_capacity` — enough for the
     /// burst of a first connection (a status and a feature per device) to wait unread.
     /// At least 1 when set.
     pub fn event_capacity(mut self, capacity: Option<usize>) -> Self {

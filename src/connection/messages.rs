@@ -229,7 +229,7 @@ pub struct LinkStatus {
     pub smoothed_rtt: Option<std::time::Duration>,
     /// The live link's current acknowledgement deadline (adapts to the round trip).
     pub ack_timeout: Option<std::time::Duration>,
-    /// How many times the actor was restarted ([`Restart`]): each restart discards
+    /// How many times the actor was restarted (`Restart`): each restart discards
     /// everything but the offline queue and the settings.
     pub restarts: u64,
 }

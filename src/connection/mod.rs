@@ -89,12 +89,13 @@ mod shutdown;
 mod supervisor;
 mod transport;
 
-pub use actor::{Connection, MAX_FILTERS_PER_SUBSCRIBE};
+internal_use!(actor::{Connection, MAX_FILTERS_PER_SUBSCRIBE});
 pub use error::{Cause, ConnectError, ConnectErrorKind, LinkError, Operation, RequestError};
-pub use messages::{
-    ClearQueue, Close, CommandEvent, CommandLabel, Connect, Connected, ConnectionEvent,
-    FilterOutcome, FlushQueue, FlushReport, GetStatus, IncomingPublish, LinkPhase, LinkStatus,
-    Publish, PublishOutcome, QueuedCommand, Restart, Subscribe, Unsubscribe,
-};
-pub use settings::{ConnectionSettings, SettingsError};
+pub use messages::{CommandLabel, GetStatus, LinkPhase, LinkStatus, PublishOutcome};
+internal_use!(messages::{
+    ClearQueue, Close, CommandEvent, Connect, Connected, ConnectionEvent, FilterOutcome,
+    FlushQueue, FlushReport, IncomingPublish, Publish, QueuedCommand, Restart, Subscribe,
+    Unsubscribe,
+});
+internal_use!(settings::{ConnectionSettings, SettingsError});
 pub(crate) use transport::shared_tls_config;

@@ -60,6 +60,7 @@ impl PeriodicRequests {
 
     /// Lets at most `limit` (at least 1) requests await their PUBACK at once instead of
     /// [`DEFAULT_MAX_POLLS_IN_FLIGHT`].
+    #[cfg(any(test, feature = "internals"))]
     pub fn with_max_in_flight(mut self, limit: usize) -> Self {
         self.window = SendWindow::new(limit);
         self

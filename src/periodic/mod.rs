@@ -80,8 +80,9 @@ mod schedule;
 mod stats;
 mod window;
 
-pub use actor::PeriodicRequests;
-pub use error::PollingError;
-pub use messages::{GetPollingStats, Pause, PollKind, Resume, Shutdown, StartPolling, StopPolling};
+internal_use!(actor::PeriodicRequests);
+internal_use!(error::PollingError);
+pub use messages::{GetPollingStats, PollKind};
+internal_use!(messages::{Pause, Resume, Shutdown, StartPolling, StopPolling});
 pub use stats::{PollingStats, ScheduleStats};
-pub use window::DEFAULT_MAX_POLLS_IN_FLIGHT;
+internal_use!(window::DEFAULT_MAX_POLLS_IN_FLIGHT);

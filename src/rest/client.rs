@@ -112,7 +112,7 @@ struct Inner {
 }
 
 /// Authenticated REST calls. Cheap to clone; usable from any async task while the
-/// token provider (normally the [`Auth`] actor) runs.
+/// token provider (normally the `Auth` actor) runs.
 ///
 /// Every call sends the raw access token in the `authorization` header and the
 /// account e-mail as `userId`. An effective code 401 triggers one token renewal and
@@ -149,7 +149,7 @@ impl RestClient {
         })
     }
 
-    /// A client using the [`Auth`] actor and the base URL and timeout of its config.
+    /// A client using the `Auth` actor and the base URL and timeout of its config.
     pub fn for_auth(auth: Addr<Auth>, config: &AuthConfig) -> Result<Self, RestError> {
         Self::new(auth, config.api_base_url.clone(), config.http_timeout)
     }

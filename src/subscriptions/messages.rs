@@ -31,7 +31,7 @@ pub struct SubscribeDevice {
 /// handlers on the client response wildcard (answers to this client's requests). A
 /// filter new to the registry is subscribed at once while the link is up; while it is
 /// down the handler is only recorded and its filter is subscribed at the next
-/// [`Replay`] / [`SetLink`] `{ up: true }`.
+/// `Replay` / `SetLink` `{ up: true }`.
 ///
 /// ```
 /// use nwp500::protocol::{DeviceRef, MacAddress};
@@ -130,7 +130,7 @@ pub struct RemoveHandler(pub HandlerId);
 /// The link state, from the Reconnector. While down, registry edits only register. On
 /// `up: true` (a connection whose broker session is present) every filter not yet
 /// acknowledged is subscribed, and new filters are subscribed as they are added. After a
-/// connection *without* a session send [`Replay`] instead (it also marks the link up).
+/// connection *without* a session send `Replay` instead (it also marks the link up).
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "()")]
 pub struct SetLink {
@@ -151,7 +151,7 @@ pub struct SetLink {
 #[rtype(result = "Result<ReplayReport, ReplayError>")]
 pub struct Replay;
 
-/// Result of a successful [`Replay`].
+/// Result of a successful `Replay`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReplayReport {
     /// Filters acknowledged.

@@ -3,7 +3,7 @@
 //!
 //! # Registry
 //!
-//! The registry ([`crate::registry::SubscriptionRegistry`]) is the source of truth for what
+//! The registry (`crate::registry::SubscriptionRegistry`) is the source of truth for what
 //! the client is subscribed to. It is never cleared by a reconnect (P-7, L-4); only
 //! [`RemoveHandler`] (or a handler whose receiver is gone, or a panicked callback) removes
 //! entries. Every filter has a broker-side state (pending, acknowledged, failed) that
@@ -13,19 +13,19 @@
 //!
 //! | Message | Answer | Meaning |
 //! |---|---|---|
-//! | [`SubscribeDevice`] `{ device }` | `Result<`[`Registration`]`, _>` | Follow a device: device wildcard + (once per client) client response wildcard; statuses and features go to the event bus. |
+//! | `SubscribeDevice` `{ device }` | `Result<`[`Registration`]`, _>` | Follow a device: device wildcard + (once per client) client response wildcard; statuses and features go to the event bus. |
 //! | [`AddHandler`] `{ device, handler }` | `Result<`[`Registration`]`, _>` | A typed handler ([`TypedHandler`]: status, feature, schedule, energy, raw). |
 //! | [`AddFilterHandler`] `{ filter, handler }` | `Result<`[`Registration`]`, _>` | A raw handler on any filter. |
 //! | [`RemoveHandler`]`(id)` | `bool` | Unregister; UNSUBSCRIBE when its filter has no handler left (nothing sent while offline, L-8). |
-//! | [`SetLink`] `{ up }` | `()` | From the Reconnector. Down: edits only register. Up: unacknowledged filters are subscribed, new ones at once. |
-//! | [`Replay`] | `Result<`[`ReplayReport`]`, `[`ReplayError`]`>` | Subscribe the whole registry, ≤ 8 filters per SUBSCRIBE, all packets pipelined. |
+//! | `SetLink` `{ up }` | `()` | From the Reconnector. Down: edits only register. Up: unacknowledged filters are subscribed, new ones at once. |
+//! | `Replay` | `Result<``ReplayReport``, ``ReplayError``>` | Subscribe the whole registry, ≤ 8 filters per SUBSCRIBE, all packets pipelined. |
 //! | [`GetSubscriptionStats`] | [`SubscriptionStats`] | Filters, handlers, delivered / dropped per handler, panics. |
-//! | [`IncomingPublish`](crate::connection::IncomingPublish) | `()` | From the Connection actor's transport task: dispatch. |
+//! | `IncomingPublish` | `()` | From the Connection actor's transport task: dispatch. |
 //!
 //! Registrations made while the link is down are recorded and subscribed by the next
-//! [`Replay`] (or [`SetLink`] `{ up: true }`); they never fail for being offline. A
+//! `Replay` (or `SetLink` `{ up: true }`); they never fail for being offline. A
 //! registration made while the link is up answers after the SUBACK, with the filter's
-//! [`BrokerState`]; a failed SUBSCRIBE keeps the handler registered and the filter is
+//! `BrokerState`; a failed SUBSCRIBE keeps the handler registered and the filter is
 //! retried at the next replay (or by the next registration on it).
 //!
 //! Expected use by the Reconnector: `SetLink { up: false }` when the link is lost;
@@ -110,14 +110,16 @@ mod sink;
 mod stats;
 mod updates;
 
-pub use actor::Subscriptions;
-pub use error::{RegistrationError, ReplayError};
+internal_use!(actor::Subscriptions);
+pub use error::RegistrationError;
+internal_use!(error::ReplayError);
 pub use messages::{
-    AddFilterHandler, AddHandler, BrokerState, GetSubscriptionStats, Registration, RemoveHandler,
-    Replay, ReplayReport, SetLink, SubscribeDevice, TypedHandler,
+    AddFilterHandler, AddHandler, GetSubscriptionStats, Registration, RemoveHandler, TypedHandler,
 };
+internal_use!(messages::{BrokerState, Replay, ReplayReport, SetLink, SubscribeDevice});
 pub use route::HandlerKind;
-pub use settings::{SubscriptionSettings, DEFAULT_HANDLER_BUFFER};
+internal_use!(settings::SubscriptionSettings);
+pub use settings::DEFAULT_HANDLER_BUFFER;
 pub use sink::{Callback, DeliveryMode, HandlerSink};
 pub use stats::{HandlerStats, SubscriptionStats};
 pub use updates::{

@@ -19,6 +19,7 @@ pub struct SubscriptionSettings {
 
 impl SubscriptionSettings {
     /// Defaults: US customary units (°F), buffers of [`DEFAULT_HANDLER_BUFFER`].
+    #[cfg(any(test, feature = "internals"))]
     pub fn new(client_id: ClientId) -> Self {
         Self {
             client_id,

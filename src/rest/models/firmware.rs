@@ -5,9 +5,9 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::device::redact_mac;
 use crate::api::AnswerError;
 use crate::protocol::lenient::{self, field};
+use crate::protocol::redact_mac;
 
 /// One entry of `data.firmwares[]`.
 #[derive(Clone, PartialEq, Eq)]
