@@ -7,9 +7,8 @@ use std::time::Duration;
 use url::Url;
 
 use super::secret::{redact_email, Secret};
+use crate::config::DEFAULT_API_URL;
 
-/// The real NaviLink REST base URL (docs/protocol.md §1).
-pub const DEFAULT_API_BASE_URL: &str = crate::config::DEFAULT_API_URL;
 /// Default early-renewal margin: tokens count as expired this long before their expiry.
 pub const DEFAULT_SAFETY_MARGIN: Duration = Duration::from_secs(300);
 /// Default total timeout of one HTTP request. The API answers in well under a second; a
@@ -87,7 +86,7 @@ impl AuthConfig {
 
 fn default_api_base_url() -> Url {
     // A compile-time constant that is a valid URL; covered by a unit test.
-    Url::parse(DEFAULT_API_BASE_URL).expect("DEFAULT_API_BASE_URL is a valid URL")
+    Url::parse(DEFAULT_API_URL).expect("DEFAULT_API_URL is a valid URL")
 }
 
 impl fmt::Debug for AuthConfig {
@@ -110,7 +109,7 @@ mod tests {
     #[test]
     fn defaults_follow_the_protocol() {
         let c = AuthConfig::new("user@example.com", "correct-horse");
-        assert_eq!(c.api_base_url.as_str(), DEFAULT_API_BASE_URL);
+        assert_eq!(c.api_base_url.as_str(), DEFAULT_API_URL);
         assert_eq!(c.safety_margin, Duration::from_secs(300));
         assert_eq!(c.http_timeout, Duration::from_secs(10));
         assert!(c.token_file.is_none());

@@ -24,7 +24,7 @@ mod secret;
 mod tokens;
 
 pub use actor::Auth;
-pub use config::{AuthConfig, DEFAULT_API_BASE_URL, DEFAULT_HTTP_TIMEOUT, DEFAULT_SAFETY_MARGIN};
+pub use config::{AuthConfig, DEFAULT_HTTP_TIMEOUT, DEFAULT_SAFETY_MARGIN};
 pub use error::{AuthError, AuthOperation};
 pub use messages::{
     AccessToken, Credentials, GetAccessToken, GetCredentials, RenewAccessToken, RenewCredentials,
