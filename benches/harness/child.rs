@@ -173,6 +173,12 @@ async fn run_client(opts: &HashMap<&str, &str>) -> BenchResult<()> {
             .client_id(get(opts, "client_id")?)
             .devices((first..first + devices).map(device_mac)),
     );
+    if let Some(rate) = opts.get("publish_rate") {
+        let rate = rate
+            .parse()
+            .map_err(|_| BenchError::Child(format!("publish_rate={rate} is not a number")))?;
+        builder = builder.publish_rate(rate);
+    }
     if let (Some(api), Some(email), Ok(password)) = (
         opts.get("api"),
         opts.get("email"),

@@ -115,10 +115,9 @@ async fn idle(opts: &Options) -> BenchResult<Table> {
     );
     let sim = Simulator::start(SimConfig {
         quotas: AwsQuotas {
-            // One connection carries 100 devices: the pool is not built yet.
+            // One connection carries 100 devices: the pool is not built yet. (Its first
+            // requests are paced by the client within the inbound quota.)
             max_subscriptions_per_connection: None,
-            // Its first connection sends two requests per device at once, unpaced.
-            max_inbound_publishes_per_second: None,
             ..AwsQuotas::default()
         },
         ..SimConfig::with_devices(100)

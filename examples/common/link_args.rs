@@ -68,6 +68,10 @@ pub struct LinkArgs {
     /// Seconds between reachability probes while the endpoint or the REST API is out
     #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "2")]
     pub probe_interval: Duration,
+
+    /// Publishes per second on one connection (AWS IoT drops publishes beyond 100/s)
+    #[arg(long, value_name = "N", default_value = "50")]
+    pub publish_rate: u32,
 }
 
 impl LinkArgs {
@@ -95,6 +99,7 @@ impl LinkArgs {
             .credential_margin(self.credential_margin)
             .queue_max_age(self.queue_max_age)
             .probe_interval(self.probe_interval)
+            .publish_rate(self.publish_rate)
             .poll_interval(self.poll_interval_for(simulated))
     }
 }

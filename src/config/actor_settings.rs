@@ -45,6 +45,7 @@ impl ClientConfig {
             request_channel_capacity: ConnectionSettings::DEFAULT_REQUEST_CHANNEL_CAPACITY,
             queue_capacity: self.queue_capacity,
             queue_max_age: self.queue_max_age,
+            publish_rate: self.publish_rate,
             region: self.aws_region.clone(),
             service: crate::sigv4::IOT_SERVICE.to_owned(),
             clock,

@@ -1,5 +1,6 @@
 //! [`ClientConfigBuilder`]: every option with its default, validated at `build()`.
 
+use std::num::NonZeroU32;
 use std::num::NonZeroU64;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -44,6 +45,7 @@ pub struct ClientConfigBuilder {
     credential_margin: Duration,
     queue_capacity: usize,
     queue_max_age: Duration,
+    publish_rate: u32,
     probe_interval: Duration,
     poll_interval: Duration,
     feature_poll_interval: Option<Duration>,
@@ -91,6 +93,7 @@ impl ClientConfigBuilder {
             stable_after: PolicyConfig::DEFAULT_STABLE_AFTER,
             credential_margin: Duration::from_secs(300),
             queue_capacity: 100,
+            publish_rate: crate::connection::DEFAULT_PUBLISH_RATE.get(),
             queue_max_age: Duration::from_secs(300),
             probe_interval: Duration::from_secs(2),
             poll_interval: Duration::from_secs(30),
@@ -223,6 +226,16 @@ impl ClientConfigBuilder {
     /// disables queueing: a command sent while offline fails with "not connected".
     pub fn queue_capacity(mut self, capacity: usize) -> Self {
         self.queue_capacity = capacity;
+        self
+    }
+
+    /// Publishes per second on one connection, with as many saved up for a burst (so at
+    /// most twice this in any one second). Default 50: within AWS IoT Core's quota of 100
+    /// inbound publishes per second per connection, beyond which AWS drops publishes
+    /// without acknowledging them. Publishes beyond the rate wait in the offline queue,
+    /// in order. At least 1.
+    pub fn publish_rate(mut self, per_second: u32) -> Self {
+        self.publish_rate = per_second;
         self
     }
 
@@ -374,6 +387,8 @@ impl ClientConfigBuilder {
             })?),
         };
         check_count("handler_buffer", self.handler_buffer)?;
+        let publish_rate = NonZeroU32::new(self.publish_rate)
+            .ok_or_else(|| ConfigError::invalid("publish_rate", "0", "at least 1 per second"))?;
         if self.event_capacity == Some(0) {
             return Err(ConfigError::invalid(
                 "event_capacity",
@@ -414,6 +429,7 @@ impl ClientConfigBuilder {
             credential_margin: self.credential_margin,
             queue_capacity: self.queue_capacity,
             queue_max_age: self.queue_max_age,
+            publish_rate,
             probe_interval: self.probe_interval,
             poll_interval: self.poll_interval,
             feature_poll_interval: self.feature_poll_interval,

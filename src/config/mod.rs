@@ -28,7 +28,7 @@ mod keep_alive;
 mod tests;
 
 use std::fmt;
-use std::num::NonZeroU64;
+use std::num::{NonZeroU32, NonZeroU64};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -72,6 +72,7 @@ pub struct ClientConfig {
     pub(crate) stable_after: Duration,
     pub(crate) credential_margin: Duration,
     pub(crate) queue_capacity: usize,
+    pub(crate) publish_rate: NonZeroU32,
     pub(crate) queue_max_age: Duration,
     pub(crate) probe_interval: Duration,
     pub(crate) poll_interval: Duration,
@@ -190,6 +191,11 @@ impl ClientConfig {
         self.queue_capacity
     }
 
+    /// Publishes per second on one connection (the bucket holds as many).
+    pub fn publish_rate(&self) -> NonZeroU32 {
+        self.publish_rate
+    }
+
     /// Queued commands older than this are dropped at flush time.
     pub fn queue_max_age(&self) -> Duration {
         self.queue_max_age
@@ -271,6 +277,7 @@ impl fmt::Debug for ClientConfig {
             .field("stable_after", &self.stable_after)
             .field("credential_margin", &self.credential_margin)
             .field("queue_capacity", &self.queue_capacity)
+            .field("publish_rate", &self.publish_rate)
             .field("queue_max_age", &self.queue_max_age)
             .field("probe_interval", &self.probe_interval)
             .field("poll_interval", &self.poll_interval)

@@ -29,6 +29,7 @@ use super::messages::{
     CommandEvent, Connected, ConnectionEvent, GetStatus, IncomingPublish, LinkPhase, LinkStatus,
     QueuedCommand, Restart,
 };
+use super::pacer::PublishPacer;
 use super::poller::{LiveTransports, PollerHandle};
 use super::rtt::RttEstimator;
 use super::settings::{ConnectionSettings, SettingsError};
@@ -65,6 +66,10 @@ struct Link {
     answers_in: u64,
     /// The gauge's publish count when this link connected.
     publishes_base: u64,
+    /// This connection's publish rate (AWS's quota is per connection).
+    pacer: PublishPacer,
+    /// Set while publishes wait for the pacer: when the next one may go.
+    paced_until: Option<Instant>,
 }
 
 impl Link {

@@ -82,6 +82,7 @@ mod ack;
 mod actor;
 mod error;
 mod messages;
+mod pacer;
 mod poller;
 mod rtt;
 mod settings;
@@ -90,6 +91,7 @@ mod supervisor;
 mod transport;
 
 internal_use!(actor::{Connection, MAX_FILTERS_PER_SUBSCRIBE});
+pub use pacer::DEFAULT_PUBLISH_RATE;
 pub use error::{Cause, ConnectError, ConnectErrorKind, LinkError, Operation, RequestError};
 pub use messages::{CommandLabel, GetStatus, LinkPhase, LinkStatus, PublishOutcome};
 internal_use!(messages::{

@@ -76,6 +76,9 @@ pub struct ConnectionSettings {
     pub queue_capacity: usize,
     /// Queued commands older than this at flush time are dropped and reported.
     pub queue_max_age: Duration,
+    /// Publishes per second on one connection (validated by the configuration); see
+    /// [`ClientConfigBuilder::publish_rate`](crate::config::ClientConfigBuilder::publish_rate).
+    pub publish_rate: std::num::NonZeroU32,
     /// SigV4 region.
     pub region: String,
     /// SigV4 service (default `iotdevicegateway`).

@@ -188,7 +188,7 @@ impl PeriodicRequests {
         let (outcome, error) = match answer {
             Ok(Ok(PublishOutcome::Acknowledged)) => (PollOutcome::Acknowledged, None),
             Ok(Ok(PublishOutcome::Queued { .. } | PublishOutcome::Requeued { .. })) => {
-                debug!(device = %key.0, kind = ?key.1, "periodic request queued: the link dropped as it was sent");
+                debug!(device = %key.0, kind = ?key.1, "periodic request queued (link down, request channel full or over the publish rate)");
                 (PollOutcome::Queued, None)
             }
             Ok(Err(e)) => (PollOutcome::Failed, Some(e)),

@@ -5,6 +5,7 @@ use actix::{AsyncContext, Handler, ResponseFuture};
 use futures::future::ready;
 use rumqttc::QoS;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::operations::{Origin, Rearm, Tracked};
@@ -63,6 +64,12 @@ impl Connection {
                 None => break,
                 Some(FlushItem::Expired { entry, age }) => expired.push((entry.item.label, age)),
                 Some(FlushItem::Send(entry)) => {
+                    if let Err(next) = link.pacer.try_take(Instant::now()) {
+                        // Over this connection's rate: the timer resumes the flush.
+                        link.paced_until = Some(next);
+                        let _ = self.queue.push_front(entry);
+                        break;
+                    }
                     let cmd = &entry.item;
                     match link.client.try_publish(
                         cmd.topic.clone(),

@@ -8,10 +8,12 @@ use actix::{AsyncContext, Handler, ResponseFuture, WeakRecipient};
 use futures::future::ready;
 use rumqttc::tokio_rustls::rustls::ClientConfig;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::{Connection, Link, Phase};
 use crate::connection::ack::AckTracker;
+use crate::connection::pacer::PublishPacer;
 use crate::connection::error::{ConnectError, LinkError};
 use crate::connection::messages::{Close, Connect, Connected, ConnectionEvent};
 use crate::connection::poller::{
@@ -150,6 +152,8 @@ impl Handler<Connect> for Connection {
             ),
             answers_in: 0,
             publishes_base: self.gauge.received(),
+            pacer: PublishPacer::new(self.settings.publish_rate, Instant::now()),
+            paced_until: None,
         });
         info!(generation, signed = msg.credentials.is_some(), "connecting");
         let bound = self.settings.connect_timeout + self.settings.close_timeout;

@@ -7,7 +7,7 @@ use futures::future::{join_all, ready};
 use rumqttc::{Event, Incoming, Outgoing, QoS, SubscribeFilter, SubscribeReasonCode};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::flush::FlushRun;
 use super::link::EndReason;
@@ -257,7 +257,20 @@ impl Connection {
         let ping = link
             .ping_sent_at
             .map(|sent| sent + self.settings.effective_ping_timeout());
-        acks.into_iter().chain(ping).min()
+        acks.into_iter().chain(ping).chain(link.paced_until).min()
+    }
+
+    /// Sends what waited for the pacer once its time has come.
+    fn resume_paced(&mut self) {
+        let due = self
+            .link
+            .as_mut()
+            .filter(|l| l.paced_until.is_some_and(|at| at <= Instant::now()))
+            .map(|l| l.paced_until = None)
+            .is_some();
+        if due {
+            self.pump();
+        }
     }
 
     /// Keeps one timer at the earliest deadline. Called after anything that can add,
@@ -277,6 +290,7 @@ impl Connection {
                     let handle = ctx.run_later(wait, |act, ctx| {
                         act.deadline_timer = None;
                         act.check_deadlines();
+                        act.resume_paced();
                         act.rearm(ctx);
                     });
                     self.deadline_timer = Some((at, handle));
@@ -320,14 +334,27 @@ impl Handler<Publish> for Connection {
                 .link
                 .as_ref()
                 .is_some_and(|l| matches!(l.phase, Phase::Ready));
+        let mut held_back = false;
         if let Some(link) = self.link.as_mut().filter(|_| ready_now) {
-            let sent = link.client.try_publish(
-                command.topic.clone(),
-                QoS::AtLeastOnce,
-                false,
-                command.payload.clone(),
-            );
-            if sent.is_ok() {
+            let sent = match link.pacer.try_take(Instant::now()) {
+                Ok(()) => link
+                    .client
+                    .try_publish(
+                        command.topic.clone(),
+                        QoS::AtLeastOnce,
+                        false,
+                        command.payload.clone(),
+                    )
+                    .is_ok(),
+                Err(next) => {
+                    // Over this connection's rate: it waits in the queue, in order, and
+                    // the flush sends it when the pacer allows.
+                    debug!(generation = link.generation, "publish rate reached; queueing");
+                    link.paced_until = Some(next);
+                    false
+                }
+            };
+            if sent {
                 let (tx, rx) = oneshot::channel();
                 link.tracker.sent(
                     Operation::Publish,
@@ -341,8 +368,9 @@ impl Handler<Publish> for Connection {
                     async move { rx.await.unwrap_or(Err(RequestError::ActorStopped)) },
                 );
             }
-            // Never wait on the channel: queue it and let a flush pump it out as rumqttc
-            // catches up. Later publishes queue behind it.
+            // Never wait on the channel or the pacer: queue it and let a flush pump it
+            // out as they allow. Later publishes queue behind it.
+            held_back = true;
             link.phase = Phase::Restoring;
             self.flush = Some(FlushRun {
                 responder: None,
@@ -350,7 +378,12 @@ impl Handler<Publish> for Connection {
             });
         }
         if self.queue.capacity() == 0 {
-            return Box::pin(ready(Err(RequestError::NotConnected)));
+            let refused = if held_back {
+                RequestError::Busy
+            } else {
+                RequestError::NotConnected
+            };
+            return Box::pin(ready(Err(refused)));
         }
         let queue_len = self.enqueue(command);
         self.pump();
