@@ -119,10 +119,22 @@ fn thread_count() -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_devices_cost_no_thread_each() {
-    let sim = Simulator::start(SimConfig::with_devices(50)).unwrap();
+    let sim = Simulator::start(SimConfig {
+        // 50 device filters and the client's own response filter: one more than AWS's 50
+        // subscriptions per connection (the pool of connections is not built yet).
+        quotas: nwp500_sim::AwsQuotas {
+            max_subscriptions_per_connection: None,
+            ..nwp500_sim::AwsQuotas::default()
+        },
+        ..SimConfig::with_devices(50)
+    })
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     let before = thread_count();
-    let client = Client::start(fast(&sim).build().unwrap()).await.unwrap();
+    // 50 devices polled every 2 s: 25 status requests a second, within the publish rate
+    // (AWS's quota per connection); `fast`'s 500 ms would ask for 100 a second.
+    let config = fast(&sim).poll_interval(Duration::from_secs(2));
+    let client = Client::start(config.build().unwrap()).await.unwrap();
     let rec = Recorder::attach(&client);
     rec.wait_for(0, "feature", 50, WAIT).await;
     let grown = thread_count().saturating_sub(before);

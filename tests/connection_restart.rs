@@ -2,6 +2,8 @@
 //! old one but the offline queue and the settings, counted in `GetStatus`; and a deep
 //! reconnect of a running client goes through such a restart.
 
+#[path = "support/connection.rs"]
+mod connection;
 #[path = "support/events.rs"]
 mod events;
 #[path = "support/mosquitto.rs"]
@@ -11,12 +13,12 @@ mod support;
 
 use std::time::Duration;
 
-use bytes::Bytes;
+use connection::{settings, start_connected};
 use events::Events;
 use mosquitto::Mosquitto;
 use nwp500::connection::{
-    Connect, Connection, ConnectionEvent, ConnectionSettings, FlushQueue, GetStatus, LinkPhase,
-    Publish, PublishOutcome, Restart, Subscribe,
+    Connect, ConnectionEvent, FlushQueue, GetStatus, LinkPhase, Publish, PublishOutcome, Restart,
+    Subscribe,
 };
 use nwp500::events::Event;
 use nwp500::AttemptKind;
@@ -25,40 +27,15 @@ use support::{assert_invariants, connected};
 
 const WAIT: Duration = Duration::from_secs(15);
 
-fn settings(url: &str, client_id: &str) -> ConnectionSettings {
-    let mut s = ConnectionSettings::new(url, client_id).unwrap();
-    s.connect_timeout = Duration::from_secs(3);
-    s.operation_timeout = Duration::from_secs(3);
-    s.close_timeout = Duration::from_millis(500);
-    s
-}
-
 fn publish(payload: &str) -> Publish {
-    Publish {
-        topic: "nwp/restart".into(),
-        payload: Bytes::from(payload.to_owned()),
-        label: None,
-    }
+    connection::publish("nwp/restart", payload)
 }
 
 #[actix::test]
 async fn restart_starts_a_new_incarnation_that_keeps_only_the_queue_and_settings() {
     let broker = Mosquitto::start();
     let mut sink = Events::start();
-    let conn = Connection::new(
-        settings(&broker.ws_url(), "nwp-test-incarnation"),
-        sink.events_recipient(),
-        sink.incoming_recipient(),
-    )
-    .unwrap()
-    .start_supervised();
-    conn.send(Connect {
-        generation: 1,
-        credentials: None,
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let conn = start_connected(settings(&broker.ws_url(), "nwp-test-incarnation"), &sink, 1).await;
     // A SUBACK gives the link a round-trip estimate; publishes queue until a flush.
     let outcomes = conn
         .send(Subscribe {

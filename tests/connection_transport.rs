@@ -2,6 +2,8 @@
 //! transports by URL, acknowledged operations, connect error classification, presigning
 //! at the upgrade, silent close, restarts, server-side close.
 
+#[path = "support/connection.rs"]
+mod connection;
 #[path = "support/events.rs"]
 mod events;
 #[path = "support/mosquitto.rs"]
@@ -11,34 +13,19 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use connection::{publish, settings, start_connected};
 use events::{command_events, Events};
 use mosquitto::Mosquitto;
 use nwp500::clock::ManualClock;
 use nwp500::connection::{
     Close, CommandEvent, Connect, ConnectError, ConnectErrorKind, Connected, Connection,
-    ConnectionEvent, ConnectionSettings, FlushQueue, GetStatus, LinkPhase, Publish, PublishOutcome,
-    Restart, Subscribe, Unsubscribe,
+    ConnectionEvent, FlushQueue, GetStatus, LinkPhase, PublishOutcome, Restart, Subscribe,
+    Unsubscribe,
 };
 use nwp500::credentials::AwsCredentials;
 use nwp500::sigv4::{presign_query, AWS_REGION, IOT_SERVICE};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-
-fn settings(url: &str, client_id: &str) -> ConnectionSettings {
-    let mut s = ConnectionSettings::new(url, client_id).unwrap();
-    s.connect_timeout = Duration::from_secs(3);
-    s.operation_timeout = Duration::from_secs(3);
-    s.close_timeout = Duration::from_millis(500);
-    s
-}
-
-fn publish(topic: &str, payload: &str) -> Publish {
-    Publish {
-        topic: topic.into(),
-        payload: Bytes::from(payload.to_owned()),
-        label: None,
-    }
-}
 
 fn unused_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -148,20 +135,7 @@ async fn websocket_transport_connects_subscribes_in_batches_publishes_and_receiv
 async fn plain_tcp_transport_publishes_with_acknowledgement() {
     let broker = Mosquitto::start();
     let sink = Events::start();
-    let conn = Connection::new(
-        settings(&broker.tcp_url(), "nwp-test-tcp"),
-        sink.events_recipient(),
-        sink.incoming_recipient(),
-    )
-    .unwrap()
-    .start_supervised();
-    conn.send(Connect {
-        generation: 7,
-        credentials: None,
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let conn = start_connected(settings(&broker.tcp_url(), "nwp-test-tcp"), &sink, 7).await;
     conn.send(FlushQueue).await.unwrap().unwrap();
     let outcome = conn.send(publish("nwp/tcp", "x")).await.unwrap();
     assert_eq!(outcome, Ok(PublishOutcome::Acknowledged));
@@ -329,20 +303,7 @@ async fn every_attempt_is_presigned_afresh_for_the_host_as_sent_and_403_is_an_au
 async fn close_is_graceful_and_never_reported_as_an_interruption() {
     let broker = Mosquitto::start();
     let mut sink = Events::start();
-    let conn = Connection::new(
-        settings(&broker.ws_url(), "nwp-test-close"),
-        sink.events_recipient(),
-        sink.incoming_recipient(),
-    )
-    .unwrap()
-    .start_supervised();
-    conn.send(Connect {
-        generation: 3,
-        credentials: None,
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let conn = start_connected(settings(&broker.ws_url(), "nwp-test-close"), &sink, 3).await;
     // A Close for another generation is a no-op.
     conn.send(Close { generation: 2 }).await.unwrap();
     assert_eq!(conn.send(GetStatus).await.unwrap().generation, Some(3));
@@ -371,20 +332,7 @@ async fn close_is_graceful_and_never_reported_as_an_interruption() {
 async fn restart_drops_the_transport_and_keeps_the_queue() {
     let broker = Mosquitto::start();
     let mut sink = Events::start();
-    let conn = Connection::new(
-        settings(&broker.ws_url(), "nwp-test-restart"),
-        sink.events_recipient(),
-        sink.incoming_recipient(),
-    )
-    .unwrap()
-    .start_supervised();
-    conn.send(Connect {
-        generation: 1,
-        credentials: None,
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let conn = start_connected(settings(&broker.ws_url(), "nwp-test-restart"), &sink, 1).await;
     for i in 0..3 {
         let outcome = conn
             .send(publish("nwp/restart", &i.to_string()))
@@ -423,20 +371,7 @@ async fn restart_drops_the_transport_and_keeps_the_queue() {
 async fn broker_side_close_is_reported_as_interrupted_for_that_generation() {
     let broker = Mosquitto::start();
     let mut sink = Events::start();
-    let conn = Connection::new(
-        settings(&broker.tcp_url(), "nwp-test-kicked"),
-        sink.events_recipient(),
-        sink.incoming_recipient(),
-    )
-    .unwrap()
-    .start_supervised();
-    conn.send(Connect {
-        generation: 5,
-        credentials: None,
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let conn = start_connected(settings(&broker.tcp_url(), "nwp-test-kicked"), &sink, 5).await;
     // Another client with the same id makes the broker drop ours.
     let mut options = rumqttc::MqttOptions::new("nwp-test-kicked", "127.0.0.1", broker.tcp_port);
     options.set_keep_alive(Duration::from_secs(30));

@@ -11,6 +11,7 @@ mod flush;
 mod link;
 mod operations;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use actix::{Actor, ActorContext, Context, Handler, Recipient, SpawnHandle, Supervised};
@@ -22,7 +23,7 @@ use tracing::info;
 
 use self::flush::FlushRun;
 use self::link::{EndReason, Retiring};
-use self::operations::Tracked;
+use self::operations::{PublishResponder, Tracked};
 use super::ack::AckTracker;
 use super::error::ConnectError;
 use super::messages::{
@@ -34,7 +35,7 @@ use super::poller::{LiveTransports, PollerHandle};
 use super::rtt::RttEstimator;
 use super::settings::{ConnectionSettings, SettingsError};
 use super::supervisor::ShutdownFlag;
-use crate::queue::OfflineQueue;
+use crate::queue::{OfflineQueue, QueuedEntry};
 
 /// AWS IoT accepts at most 8 filters per SUBSCRIBE.
 pub use crate::registry::MAX_FILTERS_PER_SUBSCRIBE;
@@ -70,6 +71,10 @@ struct Link {
     pacer: PublishPacer,
     /// Set while publishes wait for the pacer: when the next one may go.
     paced_until: Option<Instant>,
+    /// Live publishes waiting for the pacer, in order, their callers still waiting for
+    /// the PUBACK (so a poller's in-flight window holds it back, and nothing takes the
+    /// offline queue's room).
+    paced: VecDeque<(QueuedEntry<QueuedCommand>, PublishResponder)>,
 }
 
 impl Link {

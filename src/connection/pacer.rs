@@ -43,6 +43,11 @@ impl PublishPacer {
         self.at = self.at.max(now);
     }
 
+    /// Returns a token taken for a publish that was not sent after all.
+    pub(crate) fn give_back(&mut self) {
+        self.tokens = (self.tokens + 1.0).min(self.rate);
+    }
+
     /// Takes a token for one PUBLISH, or says when the next one is available.
     pub(crate) fn try_take(&mut self, now: Instant) -> Result<(), Instant> {
         self.refill(now);

@@ -1,6 +1,7 @@
 //! Link lifecycle: opening a transport generation (`Connect`), closing it (`Close`), the
 //! poller task's events, ending a generation and retiring its transport.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
+use super::operations::Origin;
 use super::{Connection, Link, Phase};
 use crate::connection::ack::AckTracker;
 use crate::connection::pacer::PublishPacer;
@@ -66,6 +68,13 @@ impl Connection {
             let _ = responder.send(Err(ConnectError::Cancelled));
         }
         self.settle_pending(link.tracker.drain());
+        // Publishes that waited for the pacer were never sent: they go to the queue.
+        let unsent = link
+            .paced
+            .drain(..)
+            .map(|(entry, responder)| (entry, Origin::Caller(responder)))
+            .collect();
+        self.requeue(unsent);
         if let Some(mut run) = self.flush.take() {
             run.report.complete = false;
             if let Some(responder) = run.responder {
@@ -154,6 +163,7 @@ impl Handler<Connect> for Connection {
             publishes_base: self.gauge.received(),
             pacer: PublishPacer::new(self.settings.publish_rate, Instant::now()),
             paced_until: None,
+            paced: VecDeque::new(),
         });
         info!(generation, signed = msg.credentials.is_some(), "connecting");
         let bound = self.settings.connect_timeout + self.settings.close_timeout;

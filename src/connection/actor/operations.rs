@@ -21,7 +21,10 @@ use crate::connection::messages::{
 use crate::connection::rtt::RttEstimator;
 use crate::queue::{PushOutcome, QueuedEntry};
 
-type PublishResponder = oneshot::Sender<Result<PublishOutcome, RequestError>>;
+/// How soon a paced publish is tried again when rumqttc's request channel is full.
+const CHANNEL_RETRY: std::time::Duration = std::time::Duration::from_millis(20);
+
+pub(super) type PublishResponder = oneshot::Sender<Result<PublishOutcome, RequestError>>;
 
 /// Who is waiting for a publish.
 #[derive(Debug)]
@@ -84,6 +87,11 @@ impl Connection {
                 }
             }
         }
+        self.requeue(requeue);
+    }
+
+    /// Puts publishes that did not complete back at the head of the queue, in order.
+    pub(super) fn requeue(&mut self, requeue: Vec<(QueuedEntry<QueuedCommand>, Origin)>) {
         for (entry, origin) in requeue.into_iter().rev() {
             let label = entry.item.label.clone();
             match self.queue.push_front(entry) {
@@ -260,15 +268,49 @@ impl Connection {
         acks.into_iter().chain(ping).chain(link.paced_until).min()
     }
 
-    /// Sends what waited for the pacer once its time has come.
+    /// Sends what waited for the pacer once its time has come: live publishes first (they
+    /// were ready before), then the queue's flush.
     fn resume_paced(&mut self) {
-        let due = self
+        let now = Instant::now();
+        let deadline = self.ack_deadline();
+        let Some(link) = self
             .link
             .as_mut()
-            .filter(|l| l.paced_until.is_some_and(|at| at <= Instant::now()))
-            .map(|l| l.paced_until = None)
-            .is_some();
-        if due {
+            .filter(|l| l.paced_until.is_some_and(|at| at <= now))
+        else {
+            return;
+        };
+        link.paced_until = None;
+        while let Some((entry, responder)) = link.paced.pop_front() {
+            if let Err(next) = link.pacer.try_take(now) {
+                link.paced.push_front((entry, responder));
+                link.paced_until = Some(next);
+                break;
+            }
+            let cmd = &entry.item;
+            let sent = link.client.try_publish(
+                cmd.topic.clone(),
+                QoS::AtLeastOnce,
+                false,
+                cmd.payload.clone(),
+            );
+            if sent.is_err() {
+                // rumqttc's channel is full: try again shortly, still in order.
+                link.pacer.give_back();
+                link.paced.push_front((entry, responder));
+                link.paced_until = Some(now + CHANNEL_RETRY);
+                break;
+            }
+            link.tracker.sent(
+                Operation::Publish,
+                deadline,
+                Tracked::Publish {
+                    entry,
+                    origin: Origin::Caller(responder),
+                },
+            );
+        }
+        if self.flush.is_some() {
             self.pump();
         }
     }
@@ -336,8 +378,9 @@ impl Handler<Publish> for Connection {
                 .is_some_and(|l| matches!(l.phase, Phase::Ready));
         let mut held_back = false;
         if let Some(link) = self.link.as_mut().filter(|_| ready_now) {
+            let waiting = !link.paced.is_empty();
             let sent = match link.pacer.try_take(Instant::now()) {
-                Ok(()) => link
+                Ok(()) if !waiting => link
                     .client
                     .try_publish(
                         command.topic.clone(),
@@ -346,14 +389,31 @@ impl Handler<Publish> for Connection {
                         command.payload.clone(),
                     )
                     .is_ok(),
+                Ok(()) => {
+                    // Behind others waiting: the token goes back to them.
+                    link.pacer.give_back();
+                    false
+                }
                 Err(next) => {
-                    // Over this connection's rate: it waits in the queue, in order, and
-                    // the flush sends it when the pacer allows.
-                    debug!(generation = link.generation, "publish rate reached; queueing");
                     link.paced_until = Some(next);
                     false
                 }
             };
+            if !sent && (waiting || link.paced_until.is_some()) {
+                // Over this connection's rate: it waits its turn, its caller waiting
+                // for the PUBACK as for any live publish.
+                let (tx, rx) = oneshot::channel();
+                link.paced
+                    .push_back((QueuedEntry::new(command, enqueued_at), tx));
+                debug!(
+                    generation = link.generation,
+                    waiting = link.paced.len(),
+                    "publish rate reached; the publish waits its turn"
+                );
+                return Box::pin(
+                    async move { rx.await.unwrap_or(Err(RequestError::ActorStopped)) },
+                );
+            }
             if sent {
                 let (tx, rx) = oneshot::channel();
                 link.tracker.sent(
