@@ -18,8 +18,8 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use nwp500::client::{Client, ClientError};
-use nwp500::connection::PublishOutcome;
 use nwp500::protocol::redact_mac;
+use nwp500::PublishOutcome;
 
 use crate::controls::{Answer, Stage};
 use crate::hub::{ControlAnswered, ControlRequested, Hub};
@@ -199,8 +199,8 @@ mod tests {
 
     use actix_web::test::TestRequest;
 
-    use nwp500::connection::RequestError;
     use nwp500::protocol::{CommandError, ValidationError};
+    use nwp500::RequestError;
 
     use super::*;
 

@@ -453,7 +453,7 @@ fn to_json<T: Serialize>(value: &T) -> String {
 mod tests {
     use std::time::{Duration, SystemTime};
 
-    use nwp500::policy::AttemptKind;
+    use nwp500::AttemptKind;
     use serde_json::{json, Value};
 
     use super::*;
@@ -660,7 +660,7 @@ mod tests {
                     attempt: 3,
                     kind: AttemptKind::Quick,
                     delay: Duration::from_millis(4_250),
-                    class: nwp500::policy::FailureKind::Unreachable,
+                    class: nwp500::FailureKind::Unreachable,
                     reason: "connect: network error: connection refused".into(),
                 }
             ))

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use serde::Serialize;
 
 use nwp500::events::{AttemptKind, Event, FailureReason, RenewalMethod};
-use nwp500::policy::FailureKind;
+use nwp500::FailureKind;
 
 /// Most episodes kept.
 pub const MAX_EPISODES: usize = 200;
@@ -305,7 +305,7 @@ fn push_bounded<T>(list: &mut VecDeque<T>, item: T) {
 mod tests {
     use std::time::Duration;
 
-    use nwp500::policy::AttemptKind;
+    use nwp500::AttemptKind;
     use serde_json::json;
 
     use super::*;

@@ -3,8 +3,8 @@
 //! (or a feature report), and the bridge's main loop must not wait with it.
 
 use nwp500::client::{Client, ClientError};
-use nwp500::connection::PublishOutcome;
 use nwp500::protocol::{redact_mac, Command};
+use nwp500::PublishOutcome;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 

@@ -155,7 +155,7 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     use nwp500::events::{Event, FailureReason};
-    use nwp500::policy::AttemptKind;
+    use nwp500::AttemptKind;
     use nwp500::UnitSystem;
     use serde_json::json;
 
@@ -231,7 +231,7 @@ mod tests {
                 attempt: 2,
                 kind: AttemptKind::Deep,
                 delay: Duration::from_secs(4),
-                class: nwp500::policy::FailureKind::Unreachable,
+                class: nwp500::FailureKind::Unreachable,
                 reason: "connect: network error: connection refused".into(),
             }
             .at(at(61_000)),

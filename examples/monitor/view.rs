@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
 
 use nwp500::events::{AttemptKind, Event, FailureReason, RenewalMethod, TimestampedEvent};
-use nwp500::policy::FailureKind;
+use nwp500::FailureKind;
 use nwp500::UnitSystem;
 
 use crate::input::unit_symbol;
@@ -567,7 +567,7 @@ mod tests {
                 attempt: 1,
                 kind: AttemptKind::Quick,
                 delay: Duration::from_millis(800),
-                class: nwp500::policy::FailureKind::Unreachable,
+                class: nwp500::FailureKind::Unreachable,
                 reason: "connect: network error: connection refused".into(),
             },
         );
