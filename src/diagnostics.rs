@@ -48,6 +48,9 @@ pub struct Diagnostics {
     queue_expired: u64,
     credential_renewals: u64,
     resubscribe_failures: u64,
+    handovers: u64,
+    handover_failures: u64,
+    last_handover: Option<Duration>,
 }
 
 /// A point-in-time view of [`Diagnostics`], serialisable to JSON. Durations are whole
@@ -89,6 +92,13 @@ pub struct DiagnosticsSnapshot {
     pub credential_renewals: u64,
     /// Filters whose resubscription failed.
     pub resubscribe_failures: u64,
+    /// Planned handovers completed (a connection replaced before the server's lifetime
+    /// cut, without an outage).
+    pub handovers: u64,
+    /// Planned handovers that did not complete (the connection in use stayed in use).
+    pub handover_failures: u64,
+    /// How long the last completed handover took (`null` before the first).
+    pub last_handover_ms: Option<u64>,
 }
 
 impl Diagnostics {
@@ -192,6 +202,18 @@ impl Diagnostics {
         self.resubscribe_failures = self.resubscribe_failures.saturating_add(failed);
     }
 
+    /// A planned handover completed in `took`: the connection stays up, no outage.
+    pub fn on_handover(&mut self, took: Duration) {
+        self.handovers = self.handovers.saturating_add(1);
+        self.last_handover = Some(took);
+    }
+
+    /// A planned handover failed; the connection in use stays in use.
+    pub fn on_handover_failed(&mut self, error: impl Into<String>) {
+        self.handover_failures = self.handover_failures.saturating_add(1);
+        self.last_error = Some(error.into());
+    }
+
     /// The record as of `now`.
     pub fn snapshot(&self, now: Instant) -> DiagnosticsSnapshot {
         let current_outage = self
@@ -223,6 +245,9 @@ impl Diagnostics {
             queue_expired: self.queue_expired,
             credential_renewals: self.credential_renewals,
             resubscribe_failures: self.resubscribe_failures,
+            handovers: self.handovers,
+            handover_failures: self.handover_failures,
+            last_handover_ms: self.last_handover.map(millis),
         }
     }
 }

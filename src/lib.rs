@@ -56,7 +56,7 @@ pub use client::{Client, ClientError, DeviceSummary};
 pub use config::{ClientConfig, ClientConfigBuilder, ConfigError};
 pub use connection::{PublishOutcome, RequestError};
 pub use diagnostics::DiagnosticsSnapshot;
-pub use events::{Event, FailureReason, RenewalMethod, Report, TimestampedEvent};
+pub use events::{Event, FailureReason, HandoverReason, RenewalMethod, Report, TimestampedEvent};
 pub use policy::{AttemptKind, FailureKind};
 pub use protocol::{Command, CommandError, DhwMode, Feature, MacAddress, Status, UnitSystem};
 

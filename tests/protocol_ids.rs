@@ -124,3 +124,18 @@ fn response_suffixes_are_recognised_only_on_client_topics() {
         "cmd/52/navien-client-0a1b2c3d/res/#"
     );
 }
+
+#[test]
+fn the_handover_peer_is_a_distinct_valid_id_with_the_same_prefix() {
+    let id = ClientId::new("navien-client-0a1b2c3d").unwrap();
+    let peer = id.handover_peer();
+    assert_eq!(peer.as_str(), "navien-client-0a1b2c3d-h");
+    assert_ne!(peer, id);
+    assert!(ClientId::new(peer.as_str()).is_ok());
+    let long = ClientId::new("x".repeat(128)).unwrap();
+    let peer = long.handover_peer();
+    assert_eq!(peer.as_str().len(), 128);
+    assert!(peer.as_str().ends_with("-h"));
+    assert!(ClientId::new(peer.as_str()).is_ok());
+    assert_ne!(peer, long);
+}

@@ -16,12 +16,14 @@ use nwp500::connection::{
 };
 use nwp500::events::{Event, TimestampedEvent};
 use nwp500::periodic::{Pause, Resume};
-use nwp500::policy::PolicyConfig;
+use nwp500::policy::{HandoverConfig, PolicyConfig};
 use nwp500::protocol::{ClientIdentity, Command, DeviceRef, MacAddress};
 use nwp500::reconnector::{
     GetDiagnostics, GetPhase, Peers, Phase, Reconnector, ReconnectorSettings, Start,
 };
-use nwp500::subscriptions::{Replay, ReplayError, ReplayReport, SetLink};
+use nwp500::subscriptions::{
+    GetFilterBatches, Replay, ReplayError, ReplayReport, SetLink, SetOverlap,
+};
 use nwp500_sim::{AwsQuotas, DeviceHandle, SimConfig, Simulator};
 use tokio::sync::broadcast;
 
@@ -74,6 +76,18 @@ impl Handler<SetLink> for Subs {
 impl Handler<IncomingPublish> for Subs {
     type Result = ();
     fn handle(&mut self, _: IncomingPublish, _: &mut Context<Self>) {}
+}
+
+impl Handler<GetFilterBatches> for Subs {
+    type Result = Vec<Vec<String>>;
+    fn handle(&mut self, _: GetFilterBatches, _: &mut Context<Self>) -> Self::Result {
+        Vec::new()
+    }
+}
+
+impl Handler<SetOverlap> for Subs {
+    type Result = ();
+    fn handle(&mut self, _: SetOverlap, _: &mut Context<Self>) {}
 }
 
 /// Stands in for PeriodicRequests: counts pauses and resumes.
@@ -142,6 +156,11 @@ fn rig(script: Vec<ReplayAnswer>) -> Rig {
     let reconnector = context.run(Reconnector::new(
         ReconnectorSettings {
             client_id: client_id.into(),
+            handover: HandoverConfig {
+                lifetime: None,
+                ..HandoverConfig::default()
+            },
+            handover_bound: Duration::from_secs(2),
             policy: PolicyConfig {
                 initial_delay: Duration::from_millis(100),
                 max_delay: Duration::from_millis(400),
@@ -160,7 +179,9 @@ fn rig(script: Vec<ReplayAnswer>) -> Rig {
             auth: None,
             connection: connection.clone(),
             replay: subs.clone().recipient(),
-            link: subs.recipient(),
+            link: subs.clone().recipient(),
+            filters: subs.clone().recipient(),
+            overlap: subs.recipient(),
             resume: polls.clone().recipient(),
             pause: polls.recipient(),
             bus,

@@ -446,6 +446,8 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
     let reconnector = reconnector_ctx.run(Reconnector::new(
         ReconnectorSettings {
             client_id: client_id.as_str().to_owned(),
+            handover: config.handover_config(),
+            handover_bound: handover_bound(&config),
             policy,
             seed: None,
             operation_timeout,
@@ -460,6 +462,8 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
             connection: connection.clone(),
             replay: subscriptions.clone().recipient(),
             link: subscriptions.clone().recipient(),
+            filters: subscriptions.clone().recipient(),
+            overlap: subscriptions.clone().recipient(),
             resume: periodic.clone().recipient(),
             pause: periodic.clone().recipient(),
             bus: bus.clone(),
@@ -492,4 +496,12 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
         first_receiver,
         rest,
     })
+}
+
+/// Bound on one planned handover: connecting (the connect timeout, plus the close of a
+/// previous handover's link), then subscribing and swapping (an operation each).
+fn handover_bound(config: &ClientConfig) -> std::time::Duration {
+    config
+        .connect_timeout()
+        .saturating_add(config.operation_timeout().saturating_mul(2))
 }

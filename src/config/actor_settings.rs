@@ -3,7 +3,7 @@
 
 use crate::clock::SharedClock;
 use crate::connection::ConnectionSettings;
-use crate::policy::PolicyConfig;
+use crate::policy::{HandoverConfig, PolicyConfig};
 use crate::protocol::ClientId;
 use crate::reconnector::ProbeTarget;
 
@@ -22,6 +22,11 @@ impl ClientConfig {
             min_connect_interval: self.min_connect_interval,
             stable_after: self.stable_after,
         }
+    }
+
+    /// The planned handover's settings.
+    pub fn handover_config(&self) -> HandoverConfig {
+        self.handover.clone()
     }
 
     /// The Connection's settings for `client_id` (the configured one, or one the client

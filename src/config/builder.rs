@@ -12,7 +12,7 @@ use super::{
     DEFAULT_MQTT_URL,
 };
 use crate::endpoint::{self, MqttEndpoint};
-use crate::policy::PolicyConfig;
+use crate::policy::{HandoverConfig, PolicyConfig};
 
 /// Upper bound for every duration option: far beyond any sensible value, and low
 /// enough that adding it to an instant can never overflow.
@@ -46,6 +46,9 @@ pub struct ClientConfigBuilder {
     queue_capacity: usize,
     queue_max_age: Duration,
     publish_rate: u32,
+    connection_lifetime: Option<Duration>,
+    handover_margin: Duration,
+    handover_jitter: Duration,
     probe_interval: Duration,
     poll_interval: Duration,
     feature_poll_interval: Option<Duration>,
@@ -95,6 +98,9 @@ impl ClientConfigBuilder {
             queue_capacity: 100,
             publish_rate: crate::connection::DEFAULT_PUBLISH_RATE.get(),
             queue_max_age: Duration::from_secs(300),
+            connection_lifetime: HandoverConfig::default().lifetime,
+            handover_margin: HandoverConfig::DEFAULT_MARGIN,
+            handover_jitter: HandoverConfig::DEFAULT_JITTER,
             probe_interval: Duration::from_secs(2),
             poll_interval: Duration::from_secs(30),
             feature_poll_interval: None,
@@ -239,6 +245,33 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// The server's maximum connection lifetime: AWS IoT Core closes every connection
+    /// after 24 hours. Before that, `handover_margin` ahead, the client hands the
+    /// connection over to a second one (make-before-break: the new connection is opened
+    /// and subscribed before publishing moves to it and the old one is closed), so the
+    /// cut is not an outage. Default `Some(24 h)`. `None`: no planned handover (the cut is
+    /// an ordinary interruption and recovers as one). Non-zero, longer than
+    /// `handover_margin` plus `handover_jitter`.
+    pub fn connection_lifetime(mut self, lifetime: Option<Duration>) -> Self {
+        self.connection_lifetime = lifetime;
+        self
+    }
+
+    /// How long before the end of `connection_lifetime` the handover begins at the
+    /// latest. Default 300 s. May be zero (then the handover races the cut).
+    pub fn handover_margin(mut self, margin: Duration) -> Self {
+        self.handover_margin = margin;
+        self
+    }
+
+    /// The handover begins up to this much earlier than `handover_margin` asks, at
+    /// random, so that a fleet of clients started together does not hand over at the
+    /// same moment. Default 120 s. May be zero.
+    pub fn handover_jitter(mut self, jitter: Duration) -> Self {
+        self.handover_jitter = jitter;
+        self
+    }
+
     /// Queued commands older than this are dropped, not sent. Default 300 s.
     /// Non-zero.
     pub fn queue_max_age(mut self, age: Duration) -> Self {
@@ -353,6 +386,11 @@ impl ClientConfigBuilder {
         if let Some(interval) = self.feature_poll_interval {
             check_duration("feature_poll_interval", interval, false)?;
         }
+        let handover = check_handover(
+            self.connection_lifetime,
+            self.handover_margin,
+            self.handover_jitter,
+        )?;
         if self.max_reconnect_delay < self.initial_reconnect_delay {
             return Err(ConfigError::invalid(
                 "max_reconnect_delay",
@@ -430,6 +468,7 @@ impl ClientConfigBuilder {
             queue_capacity: self.queue_capacity,
             queue_max_age: self.queue_max_age,
             publish_rate,
+            handover,
             probe_interval: self.probe_interval,
             poll_interval: self.poll_interval,
             feature_poll_interval: self.feature_poll_interval,
@@ -514,6 +553,30 @@ fn check_duration(option: &'static str, value: Duration, zero_ok: bool) -> Resul
         ));
     }
     Ok(())
+}
+
+fn check_handover(
+    lifetime: Option<Duration>,
+    margin: Duration,
+    jitter: Duration,
+) -> Result<HandoverConfig, ConfigError> {
+    check_duration("handover_margin", margin, true)?;
+    check_duration("handover_jitter", jitter, true)?;
+    if let Some(lifetime) = lifetime {
+        check_duration("connection_lifetime", lifetime, false)?;
+        if margin.saturating_add(jitter) >= lifetime {
+            return Err(ConfigError::invalid(
+                "connection_lifetime",
+                format!("{lifetime:?}"),
+                "longer than handover_margin plus handover_jitter",
+            ));
+        }
+    }
+    Ok(HandoverConfig {
+        lifetime,
+        margin,
+        jitter,
+    })
 }
 
 fn check_count(option: &'static str, value: usize) -> Result<(), ConfigError> {

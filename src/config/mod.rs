@@ -37,6 +37,7 @@ use url::Url;
 use crate::auth::redact_email;
 pub use crate::auth::Secret;
 use crate::endpoint::MqttEndpoint;
+use crate::policy::HandoverConfig;
 use crate::protocol::{redact_mac, UnitSystem};
 pub use builder::ClientConfigBuilder;
 pub use error::ConfigError;
@@ -73,6 +74,7 @@ pub struct ClientConfig {
     pub(crate) credential_margin: Duration,
     pub(crate) queue_capacity: usize,
     pub(crate) publish_rate: NonZeroU32,
+    pub(crate) handover: HandoverConfig,
     pub(crate) queue_max_age: Duration,
     pub(crate) probe_interval: Duration,
     pub(crate) poll_interval: Duration,
@@ -196,6 +198,21 @@ impl ClientConfig {
         self.publish_rate
     }
 
+    /// The server's maximum connection lifetime (`None`: no planned handover).
+    pub fn connection_lifetime(&self) -> Option<Duration> {
+        self.handover.lifetime
+    }
+
+    /// How long before the end of the connection lifetime the handover begins at the latest.
+    pub fn handover_margin(&self) -> Duration {
+        self.handover.margin
+    }
+
+    /// The random lead added to the handover margin.
+    pub fn handover_jitter(&self) -> Duration {
+        self.handover.jitter
+    }
+
     /// Queued commands older than this are dropped at flush time.
     pub fn queue_max_age(&self) -> Duration {
         self.queue_max_age
@@ -278,6 +295,7 @@ impl fmt::Debug for ClientConfig {
             .field("credential_margin", &self.credential_margin)
             .field("queue_capacity", &self.queue_capacity)
             .field("publish_rate", &self.publish_rate)
+            .field("handover", &self.handover)
             .field("queue_max_age", &self.queue_max_age)
             .field("probe_interval", &self.probe_interval)
             .field("poll_interval", &self.poll_interval)

@@ -8,6 +8,7 @@
 //! [`flush`] (the offline queue).
 
 mod flush;
+mod handover;
 mod link;
 mod operations;
 
@@ -51,6 +52,8 @@ enum Phase {
 
 #[derive(Debug)]
 struct Link {
+    /// The MQTT client id this link connected under.
+    client_id: String,
     /// Private transport id (matches `TransportEvent`s).
     id: u64,
     /// The supervisor's generation number (tags outgoing events).
@@ -102,6 +105,14 @@ pub struct Connection {
     incoming: Recipient<IncomingPublish>,
     queue: OfflineQueue<QueuedCommand>,
     link: Option<Link>,
+    /// A planned handover's second link, connecting or subscribing, not yet in use.
+    standby: Option<Link>,
+    /// After a handover, the link it replaced: still receiving (answers to requests sent
+    /// on it, PUBACKs of its last publishes) until it is closed.
+    draining: Option<Link>,
+    /// The client id the next `Connect` uses: the configured one, or after a handover
+    /// the one that took over.
+    client_id: String,
     retiring: Vec<Retiring>,
     flush: Option<FlushRun>,
     gauge: LiveTransports,
@@ -125,6 +136,8 @@ struct Kept {
     incoming: Recipient<IncomingPublish>,
     /// The offline queue: commands wait through a restart.
     queue: OfflineQueue<QueuedCommand>,
+    /// The client id in use (it changes with each handover).
+    client_id: String,
     /// Transports still closing: the next transport opens only once they are gone
     /// (invariant 1), whichever incarnation closed them.
     retiring: Vec<Retiring>,
@@ -162,6 +175,7 @@ impl Connection {
             settings.clock.clone(),
         );
         Ok(Self::fresh(Kept {
+            client_id: settings.client_id.clone(),
             settings,
             events,
             incoming,
@@ -181,12 +195,15 @@ impl Connection {
             events: kept.events,
             incoming: kept.incoming,
             queue: kept.queue,
+            client_id: kept.client_id,
             retiring: kept.retiring,
             gauge: kept.gauge,
             next_transport_id: kept.next_transport_id,
             restarts: kept.restarts,
             shutdown: kept.shutdown,
             link: None,
+            standby: None,
+            draining: None,
             flush: None,
             tls: None,
             deadline_timer: None,
@@ -201,6 +218,7 @@ impl Connection {
             events: self.events.clone(),
             incoming: self.incoming.clone(),
             queue: std::mem::replace(&mut self.queue, empty),
+            client_id: self.client_id.clone(),
             retiring: std::mem::take(&mut self.retiring),
             gauge: self.gauge.clone(),
             next_transport_id: self.next_transport_id,
@@ -243,6 +261,7 @@ impl Actor for Connection {
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         crate::lifecycle::actor_stopped(crate::lifecycle::ActorKind::Connection);
         self.end_link(EndReason::Intentional, true);
+        self.end_side_links();
         for r in &self.retiring {
             r.poller.abort.abort();
         }
@@ -254,6 +273,7 @@ impl Supervised for Connection {
     /// `Kept` lists is discarded here (the old context's timers went with it).
     fn restarting(&mut self, _ctx: &mut Self::Context) {
         self.end_link(EndReason::Intentional, true);
+        self.end_side_links();
         let mut kept = self.keep();
         kept.restarts = kept.restarts.saturating_add(1);
         *self = Self::fresh(kept);
@@ -271,6 +291,7 @@ impl Handler<Restart> for Connection {
     fn handle(&mut self, _msg: Restart, ctx: &mut Self::Context) {
         info!("connection actor restart requested");
         self.end_link(EndReason::Intentional, true);
+        self.end_side_links();
         ctx.stop();
     }
 }

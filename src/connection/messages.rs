@@ -64,6 +64,67 @@ pub struct Connect {
     pub credentials: Option<AwsCredentials>,
 }
 
+/// A planned handover, step 1: open a second link for `generation` under `client_id`
+/// while the current one stays in use (at most two links are alive, and only during a
+/// handover). Resolves after its CONNACK, like [`Connect`]. A standby already open is
+/// dropped first.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Connected, ConnectError>")]
+pub struct OpenStandby {
+    /// Generation number of the new link.
+    pub generation: u64,
+    /// AWS credentials for SigV4 presigning; `None` connects unsigned.
+    pub credentials: Option<AwsCredentials>,
+    /// Its client id (not the current link's: AWS IoT allows one connection per id).
+    pub client_id: String,
+}
+
+/// A planned handover, step 2: subscribe `filters` on the standby link of `generation`
+/// (as [`Subscribe`] does on the current one).
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Vec<FilterOutcome>, RequestError>")]
+pub struct SubscribeStandby {
+    /// The standby link's generation.
+    pub generation: u64,
+    /// Topic filters.
+    pub filters: Vec<String>,
+}
+
+/// A planned handover, step 3: the standby link of `generation` becomes the current one
+/// (publishing, the pacer's waiting publishes and the offline queue move to it; the
+/// next `Connect` uses its client id). The link it replaces keeps receiving until
+/// [`CloseDraining`]. Fails with `NotConnected` when either link is not connected.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Swapped, RequestError>")]
+pub struct SwapLinks {
+    /// The standby link's generation.
+    pub generation: u64,
+}
+
+/// Answer to [`SwapLinks`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Swapped {
+    /// The generation of the link that was replaced (now draining).
+    pub old_generation: u64,
+    /// The client id now in use.
+    pub client_id: String,
+}
+
+/// A planned handover, step 4: close the replaced link (DISCONNECT, bounded by the
+/// close timeout). Publishes it sent that were not acknowledged go back to the queue
+/// and are sent on the current link.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct CloseDraining;
+
+/// A failed handover: drop the standby link of `generation`. Silent.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct CloseStandby {
+    /// The standby link's generation.
+    pub generation: u64,
+}
+
 /// Successful answer to [`Connect`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Connected {

@@ -95,8 +95,9 @@ pub use pacer::DEFAULT_PUBLISH_RATE;
 pub use error::{Cause, ConnectError, ConnectErrorKind, LinkError, Operation, RequestError};
 pub use messages::{CommandLabel, GetStatus, LinkPhase, LinkStatus, PublishOutcome};
 internal_use!(messages::{
-    ClearQueue, Close, CommandEvent, Connect, Connected, ConnectionEvent, FilterOutcome,
-    FlushQueue, FlushReport, IncomingPublish, Publish, QueuedCommand, Restart, Subscribe,
+    ClearQueue, Close, CloseDraining, CloseStandby, CommandEvent, Connect, Connected,
+    ConnectionEvent, FilterOutcome, FlushQueue, FlushReport, IncomingPublish, OpenStandby,
+    Publish, QueuedCommand, Restart, Subscribe, SubscribeStandby, SwapLinks, Swapped,
     Unsubscribe,
 });
 internal_use!(settings::{ConnectionSettings, SettingsError});

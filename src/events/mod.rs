@@ -52,6 +52,16 @@ pub enum RenewalMethod {
     SignIn,
 }
 
+/// Why a connection was handed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum HandoverReason {
+    /// The connection was about to reach the server's maximum lifetime
+    /// (`connection_lifetime`, 24 h on AWS IoT Core).
+    Lifetime,
+}
+
 /// Why the client stopped reconnecting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -142,6 +152,28 @@ pub enum Event {
         /// Why it stopped.
         reason: FailureReason,
     },
+    /// The connection was handed over to a new one before the server's lifetime cut
+    /// (make-before-break): no outage, no `interrupted`, no `recovered`.
+    HandedOver {
+        /// The client id of the connection now in use.
+        client_id: String,
+        /// The client id of the connection it replaced (now closed).
+        previous_client_id: String,
+        /// From the start of the handover until the new connection was in use (`took_ms`).
+        #[serde(rename = "took_ms", with = "millis")]
+        took: Duration,
+        /// Why: the connection was about to reach the server's maximum lifetime.
+        reason: HandoverReason,
+    },
+    /// A planned handover did not complete: the connection in use stays in use.
+    HandoverFailed {
+        /// What went wrong, redacted.
+        error: String,
+        /// When the next try starts (`retry_in_ms`); `None` when the cut comes first and
+        /// will be recovered from as an ordinary interruption.
+        #[serde(rename = "retry_in_ms", with = "opt_millis")]
+        retry_in: Option<Duration>,
+    },
     /// A command was queued because the client is offline.
     CommandQueued {
         /// Target device.
@@ -221,6 +253,8 @@ impl Event {
             Self::Resubscribed { .. } => "resubscribed",
             Self::Recovered { .. } => "recovered",
             Self::ReconnectionFailed { .. } => "reconnection_failed",
+            Self::HandedOver { .. } => "handed_over",
+            Self::HandoverFailed { .. } => "handover_failed",
             Self::CommandQueued { .. } => "command_queued",
             Self::CommandSent { .. } => "command_sent",
             Self::CommandExpired { .. } => "command_expired",
@@ -312,6 +346,19 @@ mod millis {
 
     pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+mod opt_millis {
+    use std::time::Duration;
+
+    use serde::Serializer;
+
+    pub(super) fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => super::millis::serialize(d, s),
+            None => s.serialize_none(),
+        }
     }
 }
 
@@ -628,6 +675,16 @@ mod tests {
                 attempts: 1,
                 reason: FailureReason::AttemptLimit,
             },
+            Event::HandedOver {
+                client_id: String::new(),
+                previous_client_id: String::new(),
+                took: Duration::ZERO,
+                reason: HandoverReason::Lifetime,
+            },
+            Event::HandoverFailed {
+                error: String::new(),
+                retry_in: None,
+            },
             Event::CommandQueued {
                 device: mac(),
                 command: 1,
@@ -666,6 +723,32 @@ mod tests {
             let v = json_of(event.clone());
             assert_eq!(v["event"], event.name());
         }
+    }
+
+    #[test]
+    fn handovers_serialise_with_milliseconds() {
+        let v = json_of(Event::HandedOver {
+            client_id: "navien-client-0a1b2c3d-h".into(),
+            previous_client_id: "navien-client-0a1b2c3d".into(),
+            took: Duration::from_millis(412),
+            reason: HandoverReason::Lifetime,
+        });
+        assert_eq!(
+            v,
+            json!({"event": "handed_over", "client_id": "navien-client-0a1b2c3d-h",
+                   "previous_client_id": "navien-client-0a1b2c3d", "took_ms": 412,
+                   "reason": "lifetime"})
+        );
+        let v = json_of(Event::HandoverFailed {
+            error: "connect: refused".into(),
+            retry_in: Some(Duration::from_secs(2)),
+        });
+        assert_eq!(v["retry_in_ms"], json!(2000));
+        let v = json_of(Event::HandoverFailed {
+            error: String::new(),
+            retry_in: None,
+        });
+        assert_eq!(v["retry_in_ms"], Value::Null);
     }
 
     #[test]

@@ -39,6 +39,7 @@
 mod config;
 mod decision;
 mod exponential;
+mod handover;
 mod reconnect;
 
 #[cfg(test)]
@@ -46,4 +47,5 @@ mod tests;
 
 pub use config::PolicyConfig;
 pub use decision::{Attempt, AttemptKind, Decision, FailureKind};
+pub use handover::{HandoverConfig, HandoverPlan, HandoverRetry};
 pub use reconnect::ReconnectPolicy;

@@ -79,6 +79,23 @@ impl ClientId {
         Ok(Self(id))
     }
 
+    /// The id of the second connection a planned handover opens: the same id with its
+    /// own suffix (`-h`), shortened if needed to stay within 128 bytes. AWS IoT allows
+    /// one connection per client id, so the connection that takes over cannot use the
+    /// id of the one it replaces. Handovers alternate between an id and its peer.
+    pub fn handover_peer(&self) -> Self {
+        const SUFFIX: &str = "-h";
+        let mut base = self.0.as_str();
+        while base.len() + SUFFIX.len() > MAX_CLIENT_ID_LEN {
+            let mut end = base.len() - 1;
+            while !base.is_char_boundary(end) {
+                end -= 1;
+            }
+            base = &base[..end];
+        }
+        Self(format!("{base}{SUFFIX}"))
+    }
+
     /// The full id, for topics, payloads and CONNECT.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -1,5 +1,7 @@
 //! The Reconnector actor.
 
+mod handover;
+
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -16,20 +18,29 @@ use crate::bus::EventBus;
 use crate::clock::SharedClock;
 use crate::connection::LinkError;
 use crate::connection::{
-    Close, CommandEvent, CommandLabel, Connection, ConnectionEvent, GetStatus,
+    Close, CloseDraining, CommandEvent, CommandLabel, Connection, ConnectionEvent, GetStatus,
 };
 use crate::diagnostics::{Diagnostics, DiagnosticsSnapshot};
 use crate::error_chain::Chain;
 use crate::events::{Event, FailureReason};
 use crate::periodic::{Pause, Resume};
-use crate::policy::{Attempt, AttemptKind, Decision, FailureKind, PolicyConfig, ReconnectPolicy};
-use crate::subscriptions::{Replay, SetLink};
+use crate::policy::{
+    Attempt, AttemptKind, Decision, FailureKind, HandoverConfig, HandoverPlan, PolicyConfig,
+    ReconnectPolicy,
+};
+use crate::protocol::ClientId;
+use crate::subscriptions::{GetFilterBatches, Replay, SetLink, SetOverlap};
 
 /// Settings of the Reconnector (from the client configuration).
 #[derive(Debug, Clone)]
 pub struct ReconnectorSettings {
-    /// The MQTT client id (reported in `connected` events).
+    /// The MQTT client id (reported in `connected` events). A planned handover
+    /// alternates between it and its peer (`ClientId::handover_peer`).
     pub client_id: String,
+    /// When to hand a connection over before the server's lifetime cut.
+    pub handover: HandoverConfig,
+    /// Bound on one handover (connect, subscribe, swap).
+    pub handover_bound: Duration,
     /// The reconnect policy.
     pub policy: PolicyConfig,
     /// Seed for the policy's jitter (`None`: from the OS).
@@ -63,6 +74,10 @@ pub struct Peers {
     pub resume: Recipient<Resume>,
     /// PeriodicRequests: pause.
     pub pause: Recipient<Pause>,
+    /// Subscriptions: the registry's filters (for a handover's new link).
+    pub filters: Recipient<GetFilterBatches>,
+    /// Subscriptions: a handover's overlap.
+    pub overlap: Recipient<SetOverlap>,
     /// Where events go.
     pub bus: EventBus,
     /// Lists and follows the devices, while the device list is not known yet (a start
@@ -107,6 +122,20 @@ pub struct Reconnector {
     started_at: Option<tokio::time::Instant>,
     /// The next scheduled attempt starts at once (a stalled attempt was abandoned).
     skip_backoff: bool,
+    /// When the current (or last) attempt started: its CONNECT went out after this.
+    attempt_started: Option<tokio::time::Instant>,
+    /// When the connection in service began (the server's lifetime counts from there).
+    link_began: Option<tokio::time::Instant>,
+    /// When to hand over before the lifetime cut.
+    handover: HandoverPlan,
+    /// The configured client id and its handover peer.
+    client_ids: (String, String),
+    /// The client id in use.
+    client_id: String,
+    /// The timer of the next handover.
+    handover_timer: Option<SpawnHandle>,
+    /// The handover in progress.
+    running_handover: Option<handover::RunningHandover>,
 }
 
 impl std::fmt::Debug for Reconnector {
@@ -126,7 +155,26 @@ impl Reconnector {
             Some(seed) => ReconnectPolicy::with_seed(settings.policy.clone(), seed),
             None => ReconnectPolicy::new(settings.policy.clone()),
         };
+        let handover = match settings.seed {
+            Some(seed) => HandoverPlan::with_seed(
+                settings.handover.clone(),
+                settings.policy.clone(),
+                seed.wrapping_add(1),
+            ),
+            None => HandoverPlan::new(settings.handover.clone(), settings.policy.clone()),
+        };
+        let peer = ClientId::new(settings.client_id.as_str())
+            .map(|id| id.handover_peer().as_str().to_owned())
+            .unwrap_or_else(|_| format!("{}-h", settings.client_id));
+        let client_ids = (settings.client_id.clone(), peer);
         Self {
+            handover,
+            client_id: settings.client_id.clone(),
+            client_ids,
+            attempt_started: None,
+            link_began: None,
+            handover_timer: None,
+            running_handover: None,
             settings,
             peers,
             policy,
@@ -169,6 +217,7 @@ impl Reconnector {
         {
             ctx.cancel_future(handle);
         }
+        self.abort_handover(ctx);
     }
 
     fn link_down(&self) {
@@ -198,6 +247,7 @@ impl Reconnector {
         self.attempt_kind = kind;
         self.early_interrupt = false;
         let now = self.now();
+        self.attempt_started = Some(now);
         // Computed before this attempt is recorded: the floor is the previous CONNECT's.
         let not_before = self.policy.earliest_connect();
         self.policy.on_connect_started(now);
@@ -304,7 +354,7 @@ impl Reconnector {
             "connected; restoring"
         );
         self.emit(Event::Connected {
-            client_id: self.settings.client_id.clone(),
+            client_id: self.client_id.clone(),
             session_present,
             attempt: self.attempt_number,
         });
@@ -342,6 +392,9 @@ impl Reconnector {
                 let now = self.now();
                 self.policy.on_connected(now);
                 self.diagnostics.on_connected(now);
+                if let Some(began) = self.attempt_started {
+                    self.plan_handover(ctx, began);
+                }
                 let stable_after = self.settings.policy.stable_after;
                 self.stability = Some(ctx.run_later(stable_after, |act, _| {
                     let now = act.now();
@@ -603,6 +656,7 @@ impl Reconnector {
                 if let Some(stability) = self.stability.take() {
                     ctx.cancel_future(stability);
                 }
+                self.abort_handover(ctx);
                 let now = self.now();
                 self.diagnostics.on_interrupted(now, error.clone());
                 self.policy.on_interrupted(now);
@@ -730,6 +784,8 @@ impl Handler<Disconnect> for Reconnector {
                     let _ =
                         tokio::time::timeout(bound, connection.send(Close { generation })).await;
                 }
+                // A handover's replaced link, if one is still draining.
+                let _ = tokio::time::timeout(bound, connection.send(CloseDraining)).await;
             }
             .into_actor(self)
             .map(move |_, act, ctx| {

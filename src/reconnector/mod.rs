@@ -26,11 +26,13 @@
 //! starts at once (still no sooner than the minimum interval after the last CONNECT).
 
 mod actor;
+mod handover_steps;
 mod messages;
 mod probe;
 mod steps;
 
 pub use actor::{Peers, Reconnector, ReconnectorSettings};
+pub use handover_steps::HandoverError;
 pub use messages::{Disconnect, GetDiagnostics, GetFailure, GetPhase, Phase, Retry, Start};
 pub use probe::{ProbeProtocol, ProbeTarget};
 pub use steps::DeviceDiscovery;

@@ -15,6 +15,7 @@ use super::messages::{
     AddFilterHandler, AddHandler, BrokerState, GetSubscriptionStats, Registration, RemoveHandler,
     Replay, ReplayReport, SetLink, SubscribeDevice, TypedHandler,
 };
+use super::overlap::{OverlapDeduper, OVERLAP_WINDOW};
 use super::replay::{broker_state, filter_results, state_of, Tally};
 use super::route::{HandlerEntry, Route};
 use super::settings::SubscriptionSettings;
@@ -34,7 +35,7 @@ struct FollowedDevice {
 
 /// The Subscriptions actor. See the [module documentation](super) for its messages.
 pub struct Subscriptions {
-    dispatcher: Dispatcher,
+    pub(super) dispatcher: Dispatcher,
     client_id: ClientId,
     handler_buffer: usize,
     subscribe: Recipient<Subscribe>,
@@ -50,6 +51,8 @@ pub struct Subscriptions {
     closed: u64,
     /// Every callback thread started by this actor, so a shutdown can wait for them.
     callback_threads: CallbackThreads,
+    /// Pairs up the two copies of each message while a handover's links overlap.
+    pub(super) overlap: OverlapDeduper,
 }
 
 impl Subscriptions {
@@ -74,6 +77,7 @@ impl Subscriptions {
             panics: 0,
             closed: 0,
             callback_threads: CallbackThreads::default(),
+            overlap: OverlapDeduper::new(OVERLAP_WINDOW),
         }
     }
 
@@ -405,6 +409,13 @@ impl Handler<IncomingPublish> for Subscriptions {
     type Result = ();
 
     fn handle(&mut self, msg: IncomingPublish, ctx: &mut Self::Context) {
+        let now = tokio::time::Instant::now();
+        if !self
+            .overlap
+            .admit(msg.generation, &msg.topic, &msg.payload, now)
+        {
+            return; // the other link's copy was delivered
+        }
         let dispatched = self
             .dispatcher
             .dispatch(msg.generation, &msg.topic, &msg.payload);

@@ -151,6 +151,22 @@ pub struct SetLink {
 #[rtype(result = "Result<ReplayReport, ReplayError>")]
 pub struct Replay;
 
+/// A planned handover: while `generations` is `Some((old, new))`, both links are
+/// subscribed and every message arrives twice; each is delivered once (see
+/// `OverlapDeduper`). `None` ends the overlap.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct SetOverlap {
+    /// The replaced link's and the new link's generations.
+    pub generations: Option<(u64, u64)>,
+}
+
+/// Every filter of the registry, in SUBSCRIBE-sized batches (at most 8), without
+/// changing their state: what a handover's new link subscribes.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Vec<Vec<String>>")]
+pub struct GetFilterBatches;
+
 /// Result of a successful `Replay`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReplayReport {

@@ -100,7 +100,9 @@
 mod actor;
 mod dispatch;
 mod error;
+mod handover;
 mod messages;
+mod overlap;
 mod refusal;
 mod replay;
 mod route;
@@ -116,7 +118,9 @@ internal_use!(error::ReplayError);
 pub use messages::{
     AddFilterHandler, AddHandler, GetSubscriptionStats, Registration, RemoveHandler, TypedHandler,
 };
-internal_use!(messages::{BrokerState, Replay, ReplayReport, SetLink, SubscribeDevice});
+internal_use!(messages::{
+    BrokerState, GetFilterBatches, Replay, ReplayReport, SetLink, SetOverlap, SubscribeDevice,
+});
 pub use route::HandlerKind;
 internal_use!(settings::SubscriptionSettings);
 pub use settings::DEFAULT_HANDLER_BUFFER;

@@ -22,6 +22,7 @@ use crate::connection::poller::{
     spawn_poller, PollerHandle, PollerSpec, TransportDone, TransportEvent, TransportEventKind,
 };
 use crate::connection::rtt::RttEstimator;
+use crate::connection::settings::ConnectionSettings;
 use crate::connection::transport::{build_transport, load_tls_config, loaded_tls_config};
 use crate::error_chain::Chain;
 
@@ -114,8 +115,10 @@ impl Handler<Connect> for Connection {
 
     fn handle(&mut self, msg: Connect, ctx: &mut Self::Context) -> Self::Result {
         let generation = msg.generation;
-        // The old transport goes first, and the new task waits until it is gone.
+        // The old transport goes first (with a handover's second link, if any), and the
+        // new task waits until they are gone.
         self.end_link(EndReason::Intentional, true);
+        self.end_side_links();
         let wait_for: Vec<TransportDone> = self
             .retiring
             .iter()
@@ -124,14 +127,36 @@ impl Handler<Connect> for Connection {
                 r.poller.done.clone()
             })
             .collect();
+        let client_id = self.client_id.clone();
+        let (link, rx) = self.open_link(ctx, generation, msg.credentials.as_ref(), client_id, wait_for);
+        self.link = Some(link);
+        info!(generation, signed = msg.credentials.is_some(), "connecting");
+        self.await_connack(rx)
+    }
+}
+
+impl Connection {
+    /// Builds a transport for `generation` under `client_id` and starts its poller task,
+    /// which connects once every transport in `wait_for` is gone.
+    pub(super) fn open_link(
+        &mut self,
+        ctx: &mut <Self as actix::Actor>::Context,
+        generation: u64,
+        credentials: Option<&crate::credentials::AwsCredentials>,
+        client_id: String,
+        wait_for: Vec<TransportDone>,
+    ) -> (Link, oneshot::Receiver<Result<Connected, ConnectError>>) {
         let tls = self
             .settings
             .endpoint
             .needs_tls()
             .then(|| self.tls_config());
         let tls_source = move || tls.clone().unwrap_or_else(load_tls_config);
-        let (client, eventloop) =
-            build_transport(&self.settings, msg.credentials.as_ref(), &tls_source);
+        let settings = ConnectionSettings {
+            client_id,
+            ..self.settings.clone()
+        };
+        let (client, eventloop) = build_transport(&settings, credentials, &tls_source);
         let events: WeakRecipient<TransportEvent> = ctx.address().downgrade().into();
         let id = self.next_transport_id;
         self.next_transport_id += 1;
@@ -147,7 +172,8 @@ impl Handler<Connect> for Connection {
             gauge: self.gauge.clone(),
         });
         let (tx, rx) = oneshot::channel();
-        self.link = Some(Link {
+        let link = Link {
+            client_id: settings.client_id,
             id,
             generation,
             client,
@@ -164,8 +190,15 @@ impl Handler<Connect> for Connection {
             pacer: PublishPacer::new(self.settings.publish_rate, Instant::now()),
             paced_until: None,
             paced: VecDeque::new(),
-        });
-        info!(generation, signed = msg.credentials.is_some(), "connecting");
+        };
+        (link, rx)
+    }
+
+    /// Answers a `Connect` (or `OpenStandby`) once its link saw CONNACK or failed.
+    pub(super) fn await_connack(
+        &self,
+        rx: oneshot::Receiver<Result<Connected, ConnectError>>,
+    ) -> ResponseFuture<Result<Connected, ConnectError>> {
         let bound = self.settings.connect_timeout + self.settings.close_timeout;
         let connect_timeout = self.settings.connect_timeout;
         Box::pin(async move {
@@ -184,13 +217,16 @@ impl Handler<TransportEvent> for Connection {
     type Result = ();
 
     fn handle(&mut self, msg: TransportEvent, ctx: &mut Self::Context) {
-        self.on_transport_event(msg);
+        match self.side_of(msg.transport_id) {
+            Some(side) => self.on_side_event(side, msg),
+            None => self.on_transport_event(msg),
+        }
         self.rearm(ctx);
     }
 }
 
 impl Connection {
-    fn on_transport_event(&mut self, msg: TransportEvent) {
+    pub(super) fn on_transport_event(&mut self, msg: TransportEvent) {
         let id = msg.transport_id;
         if !self.current_transport_is(id) {
             if matches!(msg.kind, TransportEventKind::Exited) {
