@@ -216,23 +216,6 @@ async fn duplicate_client_id_kicks_back_off_instead_of_flapping() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_side_lifetime_cut_is_an_ordinary_interruption() {
-    let sim_config = SimConfig {
-        max_connection_lifetime: Duration::from_millis(1_500),
-        ..SimConfig::default()
-    };
-    let (sim, client, rec) = connected(sim_config, |b| b).await;
-    let mark = rec.len();
-    rec.wait_for(mark, "recovered", 2, WAIT).await;
-    let events = rec.since(mark);
-    let interrupted = events.iter().filter(|e| e.name() == "interrupted").count();
-    let recovered = recovered_count(&events);
-    assert!(recovered >= 2 && interrupted - recovered <= 1, "{events:?}");
-    support::disconnect(&client, &rec).await;
-    assert_invariants(&sim, &client, &rec.all(), MIN);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_commands_arrive_once_in_order_after_resubscription() {
     let (sim, client, rec) = connected(SimConfig::default(), |b| b).await;
     let device = sim.devices()[0].clone();

@@ -28,12 +28,23 @@ use crate::connection::{
     CloseDraining, CloseStandby, ConnectError, Connection, OpenStandby, RequestError, Subscribe,
     SubscribeStandby, SwapLinks, Swapped,
 };
-use crate::subscriptions::{GetFilterBatches, SetOverlap};
+use crate::subscriptions::{GetFilterBatches, Overlap, SetOverlap};
 
-/// How long the replaced link keeps receiving after the swap: PUBACKs of its last
-/// publishes and answers already on their way. Longer than the overlap window of the
-/// deduplication, so a message only the old link got is forgotten before it closes.
-pub(crate) const HANDOVER_DRAIN: Duration = Duration::from_secs(2);
+/// How long the replaced link keeps receiving after the swap at most: PUBACKs of its
+/// last publishes and answers already on their way.
+const MAX_DRAIN: Duration = Duration::from_secs(2);
+
+/// The drain after the swap: [`MAX_DRAIN`], or half the handover margin if that is
+/// shorter, so the old link is closed before the server's cut.
+pub(crate) fn drain_for(margin: Duration) -> Duration {
+    MAX_DRAIN.min(margin / 2)
+}
+
+/// The deduplication window: half the drain, so a message only the old link got (before
+/// the new link's SUBACK) is forgotten before the old link closes.
+fn window_for(drain: Duration) -> Duration {
+    drain / 2
+}
 
 /// Why a handover did not complete.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -78,6 +89,8 @@ pub(super) struct HandoverSteps {
     pub not_before: Option<tokio::time::Instant>,
     /// Bound on the whole handover (connect, subscribe, swap).
     pub bound: Duration,
+    /// How long the old link drains after the swap.
+    pub drain: Duration,
 }
 
 /// What a completed handover leaves to the actor.
@@ -103,7 +116,7 @@ pub(super) async fn run_handover(steps: HandoverSteps) -> Result<HandedOver, Han
                 generation: steps.generation,
             })
             .await;
-        steps.overlap.do_send(SetOverlap { generations: None });
+        steps.overlap.do_send(SetOverlap(None));
     }
     result
 }
@@ -135,9 +148,11 @@ async fn hand_over(steps: &HandoverSteps) -> Result<HandedOver, HandoverError> {
     // From here the broker delivers every message on both links.
     steps
         .overlap
-        .send(SetOverlap {
-            generations: Some((steps.old_generation, steps.generation)),
-        })
+        .send(SetOverlap(Some(Overlap {
+            old: steps.old_generation,
+            new: steps.generation,
+            window: window_for(steps.drain),
+        })))
         .await
         .map_err(gone("subscriptions"))?;
     let batches = steps
@@ -197,7 +212,7 @@ pub(super) async fn finish_handover(
 ) {
     tokio::time::sleep(drain).await;
     let _ = connection.send(CloseDraining).await;
-    overlap.do_send(SetOverlap { generations: None });
+    overlap.do_send(SetOverlap(None));
     let Ok(batches) = filters.send(GetFilterBatches).await else {
         return;
     };

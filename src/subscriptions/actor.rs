@@ -15,7 +15,7 @@ use super::messages::{
     AddFilterHandler, AddHandler, BrokerState, GetSubscriptionStats, Registration, RemoveHandler,
     Replay, ReplayReport, SetLink, SubscribeDevice, TypedHandler,
 };
-use super::overlap::{OverlapDeduper, OVERLAP_WINDOW};
+use super::overlap::OverlapDeduper;
 use super::replay::{broker_state, filter_results, state_of, Tally};
 use super::route::{HandlerEntry, Route};
 use super::settings::SubscriptionSettings;
@@ -77,7 +77,7 @@ impl Subscriptions {
             panics: 0,
             closed: 0,
             callback_threads: CallbackThreads::default(),
-            overlap: OverlapDeduper::new(OVERLAP_WINDOW),
+            overlap: OverlapDeduper::new(),
         }
     }
 

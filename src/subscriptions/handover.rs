@@ -5,7 +5,7 @@ use actix::{Handler, MessageResult};
 use tracing::debug;
 
 use super::actor::Subscriptions;
-use super::messages::{GetFilterBatches, SetOverlap};
+use super::messages::{GetFilterBatches, Overlap, SetOverlap};
 use crate::registry::MAX_FILTERS_PER_SUBSCRIBE;
 
 impl Handler<GetFilterBatches> for Subscriptions {
@@ -24,13 +24,13 @@ impl Handler<SetOverlap> for Subscriptions {
     type Result = ();
 
     fn handle(&mut self, msg: SetOverlap, _: &mut Self::Context) {
-        match msg.generations {
-            Some((old, new)) => {
+        match msg.0 {
+            Some(Overlap { old, new, window }) => {
                 debug!(
                     old,
                     new, "handover overlap begins: each message delivered once"
                 );
-                self.overlap.begin(old, new);
+                self.overlap.begin(old, new, window);
             }
             None => {
                 debug!(

@@ -151,14 +151,22 @@ pub struct SetLink {
 #[rtype(result = "Result<ReplayReport, ReplayError>")]
 pub struct Replay;
 
-/// A planned handover: while `generations` is `Some((old, new))`, both links are
-/// subscribed and every message arrives twice; each is delivered once (see
-/// `OverlapDeduper`). `None` ends the overlap.
+/// A planned handover: during an [`Overlap`] both links are subscribed and every message
+/// arrives twice; each is delivered once (see `OverlapDeduper`). `None` ends the overlap.
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "()")]
-pub struct SetOverlap {
-    /// The replaced link's and the new link's generations.
-    pub generations: Option<(u64, u64)>,
+pub struct SetOverlap(pub Option<Overlap>);
+
+/// Two links subscribed at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overlap {
+    /// The replaced link's generation.
+    pub old: u64,
+    /// The new link's generation.
+    pub new: u64,
+    /// How long a message waits for its twin from the other link: shorter than the time
+    /// from the new link's SUBACK to the old link's close.
+    pub window: std::time::Duration,
 }
 
 /// Every filter of the registry, in SUBSCRIBE-sized batches (at most 8), without

@@ -119,7 +119,8 @@ pub use messages::{
     AddFilterHandler, AddHandler, GetSubscriptionStats, Registration, RemoveHandler, TypedHandler,
 };
 internal_use!(messages::{
-    BrokerState, GetFilterBatches, Replay, ReplayReport, SetLink, SetOverlap, SubscribeDevice,
+    BrokerState, GetFilterBatches, Overlap, Replay, ReplayReport, SetLink, SetOverlap,
+    SubscribeDevice,
 });
 pub use route::HandlerKind;
 internal_use!(settings::SubscriptionSettings);

@@ -7,8 +7,8 @@
 //!
 //! Matching pairs, rather than dropping every repeat, keeps the count right: a status
 //! the device really sends twice arrives twice on each link, and is delivered twice. The
-//! window is shorter than the time between the new link's SUBACK and the old link's
-//! close, so a message only one link received (before the new link subscribed, or after
+//! window (given with each overlap) is shorter than the time between the new link's
+//! SUBACK and the old link's close, so a message only one link received (before the new link subscribed, or after
 //! the old one closed) is forgotten before it could be taken for the twin of a later one.
 
 use std::collections::hash_map::DefaultHasher;
@@ -17,9 +17,6 @@ use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
 use tokio::time::Instant;
-
-/// How long a message waits for its twin from the other link.
-pub(crate) const OVERLAP_WINDOW: Duration = Duration::from_secs(1);
 
 /// Beyond this many remembered messages, expired ones are swept on every arrival.
 const SWEEP_ABOVE: usize = 256;
@@ -36,18 +33,20 @@ pub(crate) struct OverlapDeduper {
 }
 
 impl OverlapDeduper {
-    pub(crate) fn new(window: Duration) -> Self {
+    pub(crate) fn new() -> Self {
         Self {
-            window,
+            window: Duration::ZERO,
             pair: None,
             unmatched: HashMap::new(),
             dropped: 0,
         }
     }
 
-    /// Generations `old` and `new` are both subscribed from now on.
-    pub(crate) fn begin(&mut self, old: u64, new: u64) {
+    /// Generations `old` and `new` are both subscribed from now on; a message waits
+    /// `window` for its twin.
+    pub(crate) fn begin(&mut self, old: u64, new: u64, window: Duration) {
         self.pair = Some((old, new));
+        self.window = window;
         self.unmatched.clear();
     }
 
@@ -126,10 +125,11 @@ mod tests {
     use super::*;
 
     const MS: Duration = Duration::from_millis(1);
+    const WINDOW: Duration = Duration::from_secs(1);
 
     fn deduper() -> OverlapDeduper {
-        let mut d = OverlapDeduper::new(OVERLAP_WINDOW);
-        d.begin(1, 2);
+        let mut d = OverlapDeduper::new();
+        d.begin(1, 2, WINDOW);
         d
     }
 
@@ -172,7 +172,7 @@ mod tests {
         // Before the new link subscribed: only the old one gets it.
         assert!(d.admit(1, "st", b"x", t));
         // The same status sent again later, well after the window: both copies count once.
-        let later = t + OVERLAP_WINDOW + 10 * MS;
+        let later = t + WINDOW + 10 * MS;
         assert!(d.admit(2, "st", b"x", later));
         assert!(!d.admit(1, "st", b"x", later + MS));
     }
@@ -190,11 +190,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn outside_an_overlap_everything_is_delivered() {
-        let mut d = OverlapDeduper::new(OVERLAP_WINDOW);
+        let mut d = OverlapDeduper::new();
         let t = Instant::now();
         assert!(d.admit(1, "a", b"x", t));
         assert!(d.admit(2, "a", b"x", t));
-        d.begin(1, 2);
+        d.begin(1, 2, WINDOW);
         d.end();
         assert!(d.admit(1, "a", b"x", t));
         assert!(d.admit(2, "a", b"x", t));

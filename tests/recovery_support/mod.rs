@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use nwp500::client::Client;
 use nwp500::config::{ClientConfig, ClientConfigBuilder};
 use nwp500::events::{Event, TimestampedEvent};
-use nwp500_sim::{AwsQuotas, SimConfig, Simulator};
+use nwp500::protocol::ClientId;
+use nwp500_sim::{AwsQuotas, ConnectionRecord, SimConfig, Simulator};
 use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -156,18 +157,29 @@ pub fn assert_invariants(
     events: &[Event],
     min_interval: Duration,
 ) {
+    // A planned handover connects under the id's peer: the invariants hold for each id,
+    // and at most two connections are alive at once, only during a handover.
     let id = client.client_id();
-    assert!(
-        sim.max_concurrent_connections(id) <= 1,
-        "two live connections for one client id: {:?}",
-        sim.connections_of(id)
-    );
-    if let Some(gap) = sim.min_connect_gap(id) {
+    let peer = ClientId::new(id).expect("valid id").handover_peer();
+    for id in [id, peer.as_str()] {
         assert!(
-            gap + Duration::from_millis(5) >= min_interval,
-            "two CONNECTs {gap:?} apart (minimum {min_interval:?})"
+            sim.max_concurrent_connections(id) <= 1,
+            "two live connections for one client id: {:?}",
+            sim.connections_of(id)
         );
+        if let Some(gap) = sim.min_connect_gap(id) {
+            assert!(
+                gap + Duration::from_millis(5) >= min_interval,
+                "two CONNECTs {gap:?} apart (minimum {min_interval:?})"
+            );
+        }
     }
+    let mut both = sim.connections_of(id);
+    both.extend(sim.connections_of(peer.as_str()));
+    assert!(
+        max_live_at_once(&both) <= 2,
+        "more than two live connections at once: {both:?}"
+    );
     if let Err(violation) = check_outcomes(events) {
         panic!("{violation}\nevents: {events:?}");
     }
@@ -176,6 +188,26 @@ pub fn assert_invariants(
         !text.contains(&sim.config().account.password) && !text.contains("X-Amz-Signature")
     });
     assert!(no_secret, "a secret in the events");
+}
+
+/// The largest number of `records` live (CONNECT forwarded, not closed) at one instant.
+pub fn max_live_at_once(records: &[ConnectionRecord]) -> usize {
+    let mut edges: Vec<(Instant, i64)> = Vec::new();
+    for r in records {
+        let Some(start) = r.connected else { continue };
+        edges.push((start, 1));
+        if let Some(end) = r.closed {
+            edges.push((end, -1));
+        }
+    }
+    // At one instant, closes before opens.
+    edges.sort_by_key(|(at, delta)| (*at, *delta));
+    let (mut live, mut max) = (0i64, 0i64);
+    for (_, delta) in edges {
+        live += delta;
+        max = max.max(live);
+    }
+    usize::try_from(max).unwrap_or(0)
 }
 
 /// Invariant 3, on the events alone: every outage ends in exactly one outcome

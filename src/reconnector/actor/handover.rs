@@ -9,7 +9,7 @@ use crate::error_chain::Chain;
 use crate::events::{Event, HandoverReason};
 use crate::policy::HandoverRetry;
 use crate::reconnector::handover_steps::{
-    finish_handover, run_handover, HandedOver, HandoverError, HandoverSteps, HANDOVER_DRAIN,
+    drain_for, finish_handover, run_handover, HandedOver, HandoverError, HandoverSteps,
 };
 use crate::reconnector::messages::Phase;
 use crate::subscriptions::SetOverlap;
@@ -56,7 +56,7 @@ impl Reconnector {
             self.peers.connection.do_send(crate::connection::CloseStandby {
                 generation: running.generation,
             });
-            self.peers.overlap.do_send(SetOverlap { generations: None });
+            self.peers.overlap.do_send(SetOverlap(None));
         }
     }
 
@@ -88,6 +88,7 @@ impl Reconnector {
             client_id,
             not_before,
             bound: self.settings.handover_bound,
+            drain: drain_for(self.settings.handover.margin),
         };
         let handle = ctx.spawn(
             run_handover(steps)
@@ -141,7 +142,7 @@ impl Reconnector {
                         self.peers.filters.clone(),
                         self.peers.overlap.clone(),
                         done.subscribed,
-                        HANDOVER_DRAIN,
+                        drain_for(self.settings.handover.margin),
                     )
                     .into_actor(self),
                 );
