@@ -38,6 +38,9 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.max_reconnect_delay(), 120 * SEC);
     assert_eq!(c.reconnect_multiplier(), 2.0);
     assert_eq!(c.reconnect_jitter(), 0.5);
+    assert_eq!(c.connection_lifetime(), Some(24 * 3600 * SEC));
+    assert_eq!(c.handover_margin(), 300 * SEC);
+    assert_eq!(c.handover_jitter(), 120 * SEC);
     assert_eq!(c.deep_reconnect_every().get(), 10);
     assert_eq!(c.max_reconnect_attempts(), None);
     assert_eq!(c.min_connect_interval(), SEC);
@@ -187,6 +190,16 @@ fn each_bad_value_is_refused_with_its_option_name() {
         (b().client_id("has space"), "client_id"),
         (b().client_id("x".repeat(129)), "client_id"),
         (b().token_file(""), "token_file"),
+        (
+            b().connection_lifetime(Some(Duration::ZERO)),
+            "connection_lifetime",
+        ),
+        (
+            b().connection_lifetime(Some(400 * SEC)),
+            "connection_lifetime",
+        ),
+        (b().handover_margin(Duration::MAX), "handover_margin"),
+        (b().handover_jitter(Duration::MAX), "handover_jitter"),
         (b().devices(["aabbccddeef"]), "devices"),
         (b().devices(["aabbccddeefg"]), "devices"),
         (b().credentials("", "pw"), "credentials"),
@@ -197,6 +210,34 @@ fn each_bad_value_is_refused_with_its_option_name() {
         assert_eq!(e.option(), option, "{e}");
         assert!(e.to_string().contains(option), "{e}");
     }
+}
+
+#[test]
+fn handover_settings_are_kept_and_can_be_switched_off() {
+    let c = ClientConfig::builder()
+        .connection_lifetime(Some(10 * SEC))
+        .handover_margin(3 * SEC)
+        .handover_jitter(SEC)
+        .build()
+        .unwrap();
+    assert_eq!(c.connection_lifetime(), Some(10 * SEC));
+    let h = c.handover_config();
+    assert_eq!(
+        (h.lifetime, h.margin, h.jitter),
+        (Some(10 * SEC), 3 * SEC, SEC)
+    );
+    let off = ClientConfig::builder()
+        .connection_lifetime(None)
+        .build()
+        .unwrap();
+    assert_eq!(off.handover_config().lifetime, None);
+    // 300 s + 120 s of lead does not fit in 400 s.
+    let e = refused(ClientConfig::builder().connection_lifetime(Some(400 * SEC)));
+    assert!(
+        e.to_string()
+            .contains("handover_margin plus handover_jitter"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -167,9 +167,9 @@ mod tests {
 
     fn config(lifetime: u64, margin: u64, jitter: u64) -> HandoverConfig {
         HandoverConfig {
-            lifetime: Some(lifetime * SEC),
-            margin: margin * SEC,
-            jitter: jitter * SEC,
+            lifetime: Some(Duration::from_secs(lifetime)),
+            margin: Duration::from_secs(margin),
+            jitter: Duration::from_secs(jitter),
         }
     }
 
@@ -184,8 +184,8 @@ mod tests {
     async fn hands_over_margin_before_the_cut_without_jitter() {
         let mut plan = HandoverPlan::with_seed(config(86_400, 300, 0), no_jitter(), 1);
         let began = Instant::now();
-        assert_eq!(plan.due_at(began), Some(began + (86_400 - 300) * SEC));
-        assert_eq!(plan.cut_at(began), Some(began + 86_400 * SEC));
+        assert_eq!(plan.due_at(began), Some(began + Duration::from_secs(86_400 - 300)));
+        assert_eq!(plan.cut_at(began), Some(began + Duration::from_secs(86_400)));
     }
 
     #[tokio::test(start_paused = true)]
@@ -197,8 +197,8 @@ mod tests {
                 plan.due_at(began).unwrap()
             })
             .collect();
-        let earliest = began + (86_400 - 420) * SEC;
-        let latest = began + (86_400 - 300) * SEC;
+        let earliest = began + Duration::from_secs(86_400 - 420);
+        let latest = began + Duration::from_secs(86_400 - 300);
         assert!(dues.iter().all(|d| *d >= earliest && *d <= latest));
         let distinct: std::collections::BTreeSet<_> = dues.iter().collect();
         assert!(distinct.len() > 190, "spread out: {} distinct", distinct.len());
@@ -217,13 +217,13 @@ mod tests {
         assert_eq!(plan.on_failed(began, due + 3 * SEC), HandoverRetry::After(4 * SEC));
         assert_eq!(plan.failures(), 3);
         // 8 s from 5 s before the cut would be after it.
-        let late = began + 595 * SEC;
+        let late = began + Duration::from_secs(595);
         assert_eq!(plan.on_failed(began, late), HandoverRetry::GiveUp);
         // A new connection starts a new cycle.
-        let next = began + 600 * SEC;
+        let next = began + Duration::from_secs(600);
         plan.due_at(next);
         assert_eq!(plan.failures(), 0);
-        assert_eq!(plan.on_failed(next, next + 540 * SEC), HandoverRetry::After(SEC));
+        assert_eq!(plan.on_failed(next, next + Duration::from_secs(540)), HandoverRetry::After(SEC));
     }
 
     #[tokio::test(start_paused = true)]

@@ -152,7 +152,7 @@ mod tests {
         let arrivals = [(1, 0), (2, 1), (1, 2), (2, 3)];
         let delivered = arrivals
             .iter()
-            .filter(|(g, ms)| d.admit(*g, "st", b"same", t + *ms * MS))
+            .filter(|(g, ms)| d.admit(*g, "st", b"same", t + Duration::from_millis(*ms)))
             .count();
         assert_eq!(delivered, 2);
         // And both copies on one link before either on the other.
@@ -160,7 +160,7 @@ mod tests {
         let arrivals = [(1, 0), (1, 1), (2, 2), (2, 3)];
         let delivered = arrivals
             .iter()
-            .filter(|(g, ms)| d.admit(*g, "st", b"same", t + *ms * MS))
+            .filter(|(g, ms)| d.admit(*g, "st", b"same", t + Duration::from_millis(*ms)))
             .count();
         assert_eq!(delivered, 2);
     }
@@ -207,7 +207,7 @@ mod tests {
         let t = Instant::now();
         for i in 0..10_000u64 {
             let payload = i.to_le_bytes();
-            assert!(d.admit(1, "st", &payload, t + i * 10 * MS));
+            assert!(d.admit(1, "st", &payload, t + Duration::from_millis(i * 10)));
         }
         assert!(
             d.unmatched.len() <= SWEEP_ABOVE + 101,
