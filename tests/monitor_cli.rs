@@ -295,3 +295,45 @@ fn terminate(monitor: &mut Monitor) {
     monitor.wait_for("disconnected", WAIT);
     assert_eq!(monitor.wait_exit(WAIT).code(), Some(0));
 }
+
+/// `--connection-lifetime` and `--handover-margin` (fractions allowed): against a cloud
+/// that cuts every connection after 3 s, the monitor hands over before each cut and
+/// prints `handed_over` events; no connection is lost.
+#[test]
+fn connections_are_handed_over_before_the_lifetime_cut() {
+    let sim = Simulator::start(SimConfig {
+        random_draws: false,
+        max_connection_lifetime: Duration::from_secs(3),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let mut monitor = Monitor::start(
+        &args(
+            &sim,
+            &[
+                "--connection-lifetime",
+                "3",
+                "--handover-margin",
+                "1.2",
+                "--duration",
+                "8",
+            ],
+        ),
+        false,
+    );
+    let status = monitor.wait_exit(WAIT);
+    assert_eq!(status.code(), Some(0));
+    let names = monitor.names();
+    assert!(monitor.count("handed_over") >= 2, "{names:?}");
+    assert_eq!(monitor.count("interrupted"), 0, "{names:?}");
+    assert_eq!(monitor.count("recovered"), 0, "{names:?}");
+    let handover = monitor
+        .seen
+        .iter()
+        .find(|e| e["event"] == "handed_over")
+        .unwrap();
+    assert_eq!(handover["reason"], "lifetime");
+    assert!(handover["took_ms"].as_u64().is_some(), "{handover}");
+    assert!(handover["client_id"].as_str().unwrap().ends_with("-h"));
+    assert!(monitor.bad_lines().is_empty(), "{:?}", monitor.bad_lines());
+}

@@ -5,6 +5,8 @@
 //! Included by each example with `#[path = "../common/cloud_args.rs"] mod cloud_args;`
 //! and flattened into its clap `Args`.
 
+use std::time::Duration;
+
 use nwp500::config::{
     ClientConfig, ClientConfigBuilder, ConfigError, DEFAULT_API_URL, DEFAULT_MQTT_URL,
 };
@@ -187,8 +189,13 @@ pub fn flag_of(option: &str) -> String {
 
 /// Starts a simulated NaviLink cloud with one water heater on 127.0.0.1 and returns it
 /// with the endpoint (URLs and demo account) to reach it. Dropping the simulator stops it.
-pub fn start_simulator() -> Result<(Simulator, Endpoint), SimError> {
-    let sim = Simulator::start(SimConfig::default())?;
+/// `lifetime`: the simulator cuts every connection after this long (default AWS's 24 h).
+pub fn start_simulator(lifetime: Option<Duration>) -> Result<(Simulator, Endpoint), SimError> {
+    let defaults = SimConfig::default();
+    let sim = Simulator::start(SimConfig {
+        max_connection_lifetime: lifetime.unwrap_or(defaults.max_connection_lifetime),
+        ..defaults
+    })?;
     let account = &sim.config().account;
     let endpoint = Endpoint {
         api_url: sim.rest_url().to_owned(),

@@ -15,6 +15,12 @@ use nwp500::config::ClientConfigBuilder;
 /// Poll interval against the real cloud (the reference client's monitor polls every 30 s).
 pub const CLOUD_POLL_INTERVAL: Duration = Duration::from_secs(30);
 
+/// The library's default connection lifetime (AWS IoT's 24 h).
+pub const DEFAULT_CONNECTION_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// The library's default handover jitter.
+pub const DEFAULT_HANDOVER_JITTER: Duration = Duration::from_secs(120);
+
 /// Poll interval on the embedded simulator.
 pub const SIM_POLL_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -72,6 +78,25 @@ pub struct LinkArgs {
     /// Publishes per second on one connection (AWS IoT drops publishes beyond 100/s)
     #[arg(long, value_name = "N", default_value = "50")]
     pub publish_rate: u32,
+
+    /// The server's maximum connection lifetime, seconds (AWS IoT: 24 h): the client hands
+    /// the connection over to a second one before it ends. On the embedded simulator it
+    /// also sets the simulator's lifetime
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "86400")]
+    pub connection_lifetime: Duration,
+
+    /// Seconds before the end of the connection lifetime the handover begins at the latest
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "300")]
+    pub handover_margin: Duration,
+
+    /// The handover begins up to this many seconds earlier still, at random [default: 120,
+    /// at most half the margin and a quarter of what the lifetime leaves beyond it]
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub handover_jitter: Option<Duration>,
+
+    /// No planned handover: the lifetime cut is an outage, recovered as one
+    #[arg(long)]
+    pub no_handover: bool,
 }
 
 impl LinkArgs {
@@ -100,7 +125,29 @@ impl LinkArgs {
             .queue_max_age(self.queue_max_age)
             .probe_interval(self.probe_interval)
             .publish_rate(self.publish_rate)
+            .connection_lifetime((!self.no_handover).then_some(self.connection_lifetime))
+            .handover_margin(self.handover_margin)
+            .handover_jitter(self.handover_jitter())
             .poll_interval(self.poll_interval_for(simulated))
+    }
+
+    /// The handover jitter in effect: as given, or the library's 120 s default shrunk to
+    /// fit a short lifetime (so `--connection-lifetime 20 --handover-margin 5` just works).
+    pub fn handover_jitter(&self) -> Duration {
+        self.handover_jitter.unwrap_or_else(|| {
+            let left = self
+                .connection_lifetime
+                .saturating_sub(self.handover_margin);
+            DEFAULT_HANDOVER_JITTER
+                .min(self.handover_margin / 2)
+                .min(left / 4)
+        })
+    }
+
+    /// The simulator's lifetime cut: the given lifetime, if not the default.
+    pub fn simulator_lifetime(&self) -> Option<Duration> {
+        (self.connection_lifetime != DEFAULT_CONNECTION_LIFETIME)
+            .then_some(self.connection_lifetime)
     }
 }
 

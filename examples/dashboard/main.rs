@@ -87,7 +87,7 @@ async fn run(args: Args) -> Result<(), DashboardError> {
     let (_simulator, endpoint) = match cloud {
         Some(endpoint) => (None, endpoint),
         None => {
-            let (simulator, endpoint) = cloud_args::start_simulator()?;
+            let (simulator, endpoint) = cloud_args::start_simulator(None)?;
             (Some(simulator), endpoint)
         }
     };

@@ -43,7 +43,7 @@ pub async fn run(args: Args) -> u8 {
     // Keeps the embedded simulator alive until the end of the run.
     let (_simulator, endpoint) = match cloud {
         Some(endpoint) => (None, endpoint),
-        None => match start_simulator() {
+        None => match start_simulator(args.link.simulator_lifetime()) {
             Ok((sim, endpoint)) => (Some(sim), endpoint),
             Err(error) => {
                 eprintln!("error: cannot start the embedded simulator: {error}");

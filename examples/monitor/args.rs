@@ -213,6 +213,33 @@ mod tests {
     }
 
     #[test]
+    fn handover_flags_reach_the_config_and_the_simulator() {
+        let args = run(&["--connection-lifetime", "20", "--handover-margin", "5"]);
+        let config = args.client_config(&endpoint(true)).unwrap();
+        assert_eq!(config.connection_lifetime(), Some(Duration::from_secs(20)));
+        assert_eq!(config.handover_margin(), Duration::from_secs(5));
+        // The 120 s default jitter shrinks to fit: half the margin here.
+        assert_eq!(config.handover_jitter(), Duration::from_millis(2_500));
+        assert_eq!(
+            args.link.simulator_lifetime(),
+            Some(Duration::from_secs(20))
+        );
+        let args = run(&["--connection-lifetime", "7.5", "--handover-margin", "1.5"]);
+        let config = args.client_config(&endpoint(true)).unwrap();
+        assert_eq!(
+            config.connection_lifetime(),
+            Some(Duration::from_millis(7_500))
+        );
+        assert_eq!(config.handover_jitter(), Duration::from_millis(750));
+        let args = run(&["--no-handover"]);
+        let config = args.client_config(&endpoint(true)).unwrap();
+        assert_eq!(config.connection_lifetime(), None);
+        assert_eq!(run(&[]).link.simulator_lifetime(), None);
+        let args = run(&["--connection-lifetime", "4", "--handover-margin", "5"]);
+        assert!(args.client_config(&endpoint(true)).is_err());
+    }
+
+    #[test]
     fn every_option_reaches_the_config() {
         let args = run(&[
             "--email",

@@ -27,6 +27,14 @@ pub fn render(view: &View) -> String {
         (n, None) => format!("{n} outages recovered"),
     };
     let _ = writeln!(out, "            {outages}");
+    if view.handovers > 0 {
+        let n = view.handovers;
+        let _ = writeln!(
+            out,
+            "            {n} planned handover{} before the connection lifetime ended, no outage",
+            if n == 1 { "" } else { "s" }
+        );
+    }
     for device in &view.devices {
         out.push('\n');
         device_panel(&mut out, view, device);

@@ -75,7 +75,7 @@ pub async fn run(args: Args) -> u8 {
     // Keeps the embedded simulator alive until the end of the session.
     let (_simulator, endpoint) = match cloud {
         Some(endpoint) => (None, endpoint),
-        None => match cloud_args::start_simulator() {
+        None => match cloud_args::start_simulator(args.link.simulator_lifetime()) {
             Ok((sim, endpoint)) => (Some(sim), endpoint),
             Err(error) => {
                 eprintln!("error: cannot start the embedded simulator: {error}");

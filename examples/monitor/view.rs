@@ -107,6 +107,8 @@ pub struct View {
     pub outages: u64,
     /// The last outage's length.
     pub last_outage: Option<Duration>,
+    /// Planned handovers so far (connections replaced before the lifetime cut).
+    pub handovers: u64,
     /// Commands waiting in the offline queue: (device, command code).
     pub pending: Vec<(String, u32)>,
     /// The latest notable lines, oldest first.
@@ -124,6 +126,7 @@ impl View {
             link: Link::Starting,
             outages: 0,
             last_outage: None,
+            handovers: 0,
             pending: Vec::new(),
             recent: VecDeque::new(),
         };
@@ -367,6 +370,27 @@ impl View {
                     self.device_name(device.as_str())
                 )
             }
+            Event::HandedOver {
+                client_id, took, ..
+            } => {
+                if let Link::Online { client_id: id, .. } = &mut self.link {
+                    id.clone_from(client_id);
+                }
+                self.handovers += 1;
+                format!(
+                    "handed over to {client_id} in {} before the connection lifetime ended (no outage)",
+                    text::duration(*took)
+                )
+            }
+            Event::HandoverFailed { error, retry_in } => match retry_in {
+                Some(delay) => format!(
+                    "handover failed: {error}; the connection in use stays, retrying in {}",
+                    text::duration(*delay)
+                ),
+                None => format!(
+                    "handover failed: {error}; the lifetime cut will be recovered as an outage"
+                ),
+            },
             Event::Disconnected => {
                 self.link = Link::Disconnected;
                 "disconnected".to_owned()
@@ -497,6 +521,7 @@ fn plural(n: u64) -> &'static str {
 mod tests {
     use super::*;
     use crate::test_reports;
+    use nwp500::HandoverReason;
     use nwp500::MacAddress;
     use serde_json::json;
 
@@ -633,6 +658,45 @@ mod tests {
         ));
         assert_eq!(v.outages, 1);
         assert_eq!(v.recent.len(), 7);
+    }
+
+    #[test]
+    fn a_handover_keeps_the_link_online_under_the_new_client_id() {
+        let mut v = view();
+        apply(
+            &mut v,
+            1_000,
+            Event::Connected {
+                client_id: "c1".into(),
+                session_present: false,
+                attempt: 1,
+            },
+        );
+        let line = apply(
+            &mut v,
+            2_000,
+            Event::HandedOver {
+                client_id: "c1-h".into(),
+                previous_client_id: "c1".into(),
+                took: Duration::from_millis(250),
+                reason: HandoverReason::Lifetime,
+            },
+        );
+        assert_eq!(
+            line,
+            "00:00:02 handed over to c1-h in 250 ms before the connection lifetime ended (no outage)"
+        );
+        assert!(matches!(&v.link, Link::Online { client_id, .. } if client_id == "c1-h"));
+        assert_eq!((v.handovers, v.outages), (1, 0));
+        let line = apply(
+            &mut v,
+            3_000,
+            Event::HandoverFailed {
+                error: "connect: refused".into(),
+                retry_in: Some(Duration::from_secs(2)),
+            },
+        );
+        assert!(line.contains("retrying in 2.0 s"), "{line}");
     }
 
     #[test]
