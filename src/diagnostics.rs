@@ -310,6 +310,9 @@ mod tests {
         d.on_queue_expired();
         d.on_credentials_renewed();
         d.on_resubscribe_failures(2);
+        d.on_handover_failed("connect: refused");
+        d.on_handover(Duration::from_millis(40));
+        d.on_handover(Duration::from_millis(25));
 
         let snap = d.snapshot(c.now());
         assert_eq!(
@@ -321,7 +324,7 @@ mod tests {
                 "current_outage_ms": null,
                 "longest_outage_ms": 30_000,
                 "total_downtime_ms": 32_000,
-                "last_error": "reset",
+                "last_error": "connect: refused",
                 "current_outage_attempts": 0,
                 "total_attempts": 5,
                 "connects": 3,
@@ -331,7 +334,10 @@ mod tests {
                 "queue_drops": 1,
                 "queue_expired": 1,
                 "credential_renewals": 1,
-                "resubscribe_failures": 2
+                "resubscribe_failures": 2,
+                "handovers": 2,
+                "handover_failures": 1,
+                "last_handover_ms": 25
             })
         );
     }
