@@ -8,10 +8,12 @@ mod recovery_support;
 
 use std::time::{Duration, Instant};
 
+use nwp500::client::Client;
+use nwp500::protocol::ClientId;
 use nwp500_sim::{RestOutage, SimConfig, Simulator};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use recovery_support::{check_outcomes, connected};
+use recovery_support::{check_outcomes, connected, max_live_at_once, Recorder};
 
 /// One fault: switched on, held for a while, switched off.
 #[derive(Debug, Clone, Copy)]
@@ -114,19 +116,73 @@ async fn random_faults_of_every_kind_leave_the_invariants_intact() {
             .operation_timeout(Duration::from_millis(1_500))
     })
     .await;
+    let run = run_chaos(&sim, &client, &rec, Duration::from_secs(40), 0x6e77_7035).await;
+    assert!(
+        rec.count("interrupted") >= run.sequence.len() / 3,
+        "{:?}",
+        run.sequence
+    );
+}
+
+/// The same with a 4 s connection lifetime: handovers every 2.5 s or so, interleaved with
+/// the faults (a kick or a drop during the overlap, a refusal of the new connection, a
+/// black hole of either link). Whatever happens, one live connection per client id, at
+/// most two at once, every outage with one outcome, and back soon after the last fault.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_faults_during_planned_handovers_leave_the_invariants_intact() {
+    let lifetime = Duration::from_secs(4);
+    let sim_config = SimConfig {
+        max_connection_lifetime: lifetime,
+        ..SimConfig::default()
+    };
+    let (sim, client, rec) = connected(sim_config, |b| {
+        b.max_reconnect_delay(Duration::from_secs(1))
+            .stable_after(Duration::from_secs(3))
+            .operation_timeout(Duration::from_millis(1_500))
+            .connection_lifetime(Some(lifetime))
+            .handover_margin(Duration::from_millis(1_400))
+            .handover_jitter(Duration::from_millis(200))
+    })
+    .await;
+    run_chaos(&sim, &client, &rec, Duration::from_secs(30), 0x6861_6e64).await;
+    assert!(rec.count("handed_over") >= 2, "{:?}", names(&rec));
+}
+
+fn names(rec: &Recorder) -> Vec<&'static str> {
+    rec.all().iter().map(|e| e.name()).collect()
+}
+
+struct ChaosRun {
+    sequence: Vec<Fault>,
+}
+
+/// Faults in random succession for `length`, then checks that the client is back,
+/// restored and polled, and that the invariants held (per client id: a planned
+/// handover connects under the id's peer).
+async fn run_chaos(
+    sim: &Simulator,
+    client: &Client,
+    rec: &Recorder,
+    length: Duration,
+    default_seed: u64,
+) -> ChaosRun {
     let id = client.client_id().to_owned();
+    let peer = ClientId::new(id.as_str()).unwrap().handover_peer();
     // `NWP500_CHAOS_SEED` replays another sequence (the seed is printed on failure).
     let seed = std::env::var("NWP500_CHAOS_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0x6e77_7035_u64);
+        .unwrap_or(default_seed);
     let mut rng = StdRng::seed_from_u64(seed);
-    let run_until = Instant::now() + Duration::from_secs(40);
+    let run_until = Instant::now() + length;
     let mut sequence = Vec::new();
     while Instant::now() < run_until {
         let fault = FAULTS[rng.random_range(0..FAULTS.len())];
         sequence.push(fault);
-        start(&sim, &id, fault);
+        start(sim, &id, fault);
+        if matches!(fault, Fault::Kick) {
+            sim.kick(peer.as_str());
+        }
         tokio::time::sleep(Duration::from_millis(rng.random_range(200..2_000))).await;
         sim.clear_faults();
         tokio::time::sleep(Duration::from_millis(rng.random_range(500..2_500))).await;
@@ -139,30 +195,35 @@ async fn random_faults_of_every_kind_leave_the_invariants_intact() {
         assert!(
             Instant::now() < deadline,
             "not back 15 s after the last fault (seed {seed}); faults {sequence:?}; events {:?}",
-            rec.all().iter().map(|e| e.name()).collect::<Vec<_>>()
+            names(rec)
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     rec.wait_for(from, "status", 1, Duration::from_secs(10))
         .await;
-    recovery_support::disconnect(&client, &rec).await;
+    recovery_support::disconnect(client, rec).await;
 
     let events = rec.all();
     if let Err(violation) = check_outcomes(&events) {
         panic!("{violation}; seed {seed}, faults {sequence:?}");
     }
-    assert!(
-        sim.max_concurrent_connections(&id) <= 1,
-        "two live connections; faults {sequence:?}"
-    );
-    if let Some(gap) = sim.min_connect_gap(&id) {
+    for id in [id.as_str(), peer.as_str()] {
         assert!(
-            gap >= Duration::from_millis(95),
-            "two CONNECTs {gap:?} apart; faults {sequence:?}"
+            sim.max_concurrent_connections(id) <= 1,
+            "two live connections for {id}; seed {seed}, faults {sequence:?}"
         );
+        if let Some(gap) = sim.min_connect_gap(id) {
+            assert!(
+                gap >= Duration::from_millis(95),
+                "two CONNECTs {gap:?} apart; seed {seed}, faults {sequence:?}"
+            );
+        }
     }
+    let mut both = sim.connections_of(&id);
+    both.extend(sim.connections_of(peer.as_str()));
     assert!(
-        rec.count("interrupted") >= sequence.len() / 3,
-        "{sequence:?}"
+        max_live_at_once(&both) <= 2,
+        "more than two connections at once; seed {seed}, faults {sequence:?}"
     );
+    ChaosRun { sequence }
 }
