@@ -17,6 +17,9 @@ Options:
   --tcp-port P       port of the plain MQTT/TCP listener (default: ephemeral)
   --time-scale X     simulated seconds per real second for the heater physics (default 1)
   --no-draws         no random hot-water draws
+  --connection-lifetime SECS
+                     cut every MQTT connection after this long, fractions allowed
+                     (default 86400: AWS IoT's 24 h)
   -h, --help         this text";
 
 fn parse(args: &[String]) -> Result<Option<SimConfig>, String> {
@@ -46,6 +49,17 @@ fn parse(args: &[String]) -> Result<Option<SimConfig>, String> {
                     .map_err(|_| "--time-scale needs a number".to_string())?;
             }
             "--no-draws" => config.random_draws = false,
+            "--connection-lifetime" => {
+                let secs: f64 = value(arg)?
+                    .parse()
+                    .map_err(|_| "--connection-lifetime needs a number of seconds".to_string())?;
+                config.max_connection_lifetime = std::time::Duration::try_from_secs_f64(secs)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| {
+                        "--connection-lifetime needs a positive number of seconds".to_string()
+                    })?;
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -103,5 +117,32 @@ fn main() -> ExitCode {
     println!("Press Ctrl-C to stop.");
     loop {
         std::thread::park();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::parse;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_connection_lifetime_is_configurable_in_seconds() {
+        let config = parse(&args(&["--connection-lifetime", "2.5"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(config.max_connection_lifetime, Duration::from_millis(2_500));
+        let config = parse(&args(&[])).unwrap().unwrap();
+        assert_eq!(config.max_connection_lifetime, Duration::from_secs(86_400));
+        for bad in ["0", "-1", "soon"] {
+            assert!(
+                parse(&args(&["--connection-lifetime", bad])).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -141,7 +141,9 @@ impl Client {
         }
     }
 
-    /// The MQTT client id (stable across reconnects).
+    /// The MQTT client id (stable across reconnects). A planned handover connects
+    /// under its peer (the id with `-h`) and the next one under this id again; the
+    /// request identity (the `clientID` field, response topics) stays this id.
     pub fn client_id(&self) -> &str {
         self.inner.identity.client_id.as_str()
     }
