@@ -19,6 +19,21 @@ pub(crate) fn base_delay(initial: Duration, max: Duration, multiplier: f64, step
     Duration::try_from_secs_f64(secs).map_or(max, |d| d.min(max))
 }
 
+/// `base` scaled by `1 + jitter × (2 × unit − 1)` (`unit` uniform in `[0, 1)`, `jitter`
+/// in `[0, 1]`) and capped at `max`.
+pub(crate) fn jittered(base: Duration, jitter: f64, unit: f64, max: Duration) -> Duration {
+    if jitter == 0.0 {
+        return base;
+    }
+    let factor = 1.0 + jitter * (2.0 * unit - 1.0);
+    let secs = base.as_secs_f64() * factor;
+    if secs >= max.as_secs_f64() {
+        max
+    } else {
+        Duration::try_from_secs_f64(secs).map_or(max, |d| d.min(max))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

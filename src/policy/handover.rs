@@ -16,7 +16,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
 
-use super::exponential::base_delay;
+use super::exponential::{base_delay, jittered};
 use super::reconnect::entropy_rng;
 use super::PolicyConfig;
 
@@ -148,14 +148,11 @@ impl HandoverPlan {
     }
 
     fn jittered(&mut self, base: Duration) -> Duration {
-        let jitter = self.retry.jitter;
-        if jitter == 0.0 {
+        if self.retry.jitter == 0.0 {
             return base;
         }
         let unit: f64 = self.rng.random();
-        let factor = 1.0 + jitter * (2.0 * unit - 1.0);
-        Duration::try_from_secs_f64(base.as_secs_f64() * factor)
-            .map_or(base, |d| d.min(self.retry.max_delay))
+        jittered(base, self.retry.jitter, unit, self.retry.max_delay)
     }
 }
 

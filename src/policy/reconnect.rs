@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::config::PolicyConfig;
 use super::decision::{Attempt, AttemptKind, Decision, FailureKind};
-use super::exponential::base_delay;
+use super::exponential::{base_delay, jittered};
 
 /// An RNG seeded from the operating system; should that fail, from the wall clock
 /// (jitter needs spread between clients, not cryptographic strength).
@@ -349,19 +349,11 @@ impl ReconnectPolicy {
 
     /// `base` with jitter applied, re-capped at `max_delay`.
     fn jittered(&mut self, base: Duration) -> Duration {
-        let jitter = self.config.jitter;
-        if jitter == 0.0 {
+        if self.config.jitter == 0.0 {
             return base;
         }
         let unit: f64 = self.rng.random();
-        let factor = 1.0 + jitter * (2.0 * unit - 1.0);
-        let max = self.config.max_delay;
-        let secs = base.as_secs_f64() * factor;
-        if secs >= max.as_secs_f64() {
-            max
-        } else {
-            Duration::try_from_secs_f64(secs).map_or(max, |d| d.min(max))
-        }
+        jittered(base, self.config.jitter, unit, self.config.max_delay)
     }
 
     /// How long from `now` until a CONNECT respects the minimum interval.

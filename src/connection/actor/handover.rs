@@ -13,7 +13,7 @@ use futures::future::ready;
 use tracing::{debug, info};
 
 use super::flush::FlushRun;
-use super::link::EndReason;
+use super::link::{await_closed, EndReason};
 use super::{Connection, Link, Phase};
 use crate::connection::error::{ConnectError, RequestError};
 use crate::connection::messages::{
@@ -123,16 +123,7 @@ impl Connection {
         self.with_side(side, |this| this.end_link(EndReason::Intentional, !graceful));
         self.send_requeued();
         info!(generation, graceful, ?side, "closing a handover link");
-        let bound = self.settings.close_timeout;
-        Box::pin(async move {
-            if tokio::time::timeout(bound, poller.done.clone())
-                .await
-                .is_err()
-            {
-                poller.abort.abort();
-                let _ = tokio::time::timeout(bound, poller.done).await;
-            }
-        })
+        Box::pin(await_closed(poller, self.settings.close_timeout))
     }
 }
 

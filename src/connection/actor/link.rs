@@ -317,14 +317,17 @@ impl Handler<Close> for Connection {
         self.end_link(EndReason::Intentional, !graceful);
         let bound = self.settings.close_timeout;
         info!(generation = msg.generation, graceful, "closing transport");
-        Box::pin(async move {
-            if tokio::time::timeout(bound, poller.done.clone())
-                .await
-                .is_err()
-            {
-                poller.abort.abort();
-                let _ = tokio::time::timeout(bound, poller.done).await;
-            }
-        })
+        Box::pin(await_closed(poller, bound))
+    }
+}
+
+/// Waits (bounded) for a closing transport's task to end, and aborts it if it does not.
+pub(super) async fn await_closed(poller: PollerHandle, bound: Duration) {
+    if tokio::time::timeout(bound, poller.done.clone())
+        .await
+        .is_err()
+    {
+        poller.abort.abort();
+        let _ = tokio::time::timeout(bound, poller.done).await;
     }
 }
