@@ -17,6 +17,8 @@ pub enum Section {
     Scale,
     /// 6. Chaos: a seeded soak of random faults, and a kick loop.
     Chaos,
+    /// 7. Planned handover before the server's lifetime cut, against the cut as an outage.
+    Handover,
     /// Every section in order.
     All,
 }
@@ -32,6 +34,7 @@ impl Section {
                 Section::Footprint,
                 Section::Scale,
                 Section::Chaos,
+                Section::Handover,
             ],
             one => vec![one],
         }
@@ -46,6 +49,7 @@ impl Section {
             Section::Footprint => "footprint",
             Section::Scale => "scale",
             Section::Chaos => "chaos",
+            Section::Handover => "handover",
             Section::All => "all",
         }
     }

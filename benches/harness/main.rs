@@ -2,7 +2,7 @@
 //! on one machine, and prints markdown tables for BENCHMARKS.md.
 //!
 //! ```text
-//! cargo bench --bench harness -- <throughput|replay|recovery|footprint|scale|chaos|all> [--quick] [--only <case>] [--seed <n>] [--minutes <n>]
+//! cargo bench --bench harness -- <throughput|replay|recovery|footprint|scale|chaos|handover|all> [--quick] [--only <case>] [--seed <n>] [--minutes <n>]
 //! ```
 //!
 //! Brokers (mosquitto, the simulator) run on ephemeral 127.0.0.1 ports; nothing else is
@@ -22,6 +22,7 @@ mod error;
 mod faults;
 mod fleet;
 mod footprint;
+mod handover;
 mod kick_loop;
 mod link;
 mod machine;
@@ -114,6 +115,7 @@ async fn run_section(section: Section, opts: &Options) -> BenchResult<Vec<Table>
         Section::Footprint => footprint::run(opts).await,
         Section::Scale => scale::run(opts).await,
         Section::Chaos => chaos::run(opts).await,
+        Section::Handover => handover::run(opts).await,
         Section::All => Ok(Vec::new()),
     }
 }
