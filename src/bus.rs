@@ -40,6 +40,8 @@ pub struct EventMessage(pub TimestampedEvent);
 #[derive(Clone)]
 pub struct EventBus {
     inner: Arc<Inner>,
+    /// The connection of the pool whose actors emit through this handle.
+    connection: Option<usize>,
 }
 
 struct Inner {
@@ -69,12 +71,23 @@ impl EventBus {
                 clock,
                 dropped: AtomicU64::new(0),
             }),
+            connection: None,
+        }
+    }
+
+    /// A handle to the same bus whose events say they concern connection `index` of the
+    /// client's pool.
+    pub fn for_connection(&self, index: usize) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            connection: Some(index),
         }
     }
 
     /// Publishes `event` to every listener. Never blocks.
     pub fn emit(&self, event: Event) {
-        let stamped = TimestampedEvent::new(self.inner.clock.wall(), event);
+        let mut stamped = TimestampedEvent::new(self.inner.clock.wall(), event);
+        stamped.connection = self.connection;
         let recipients = self
             .inner
             .recipients
@@ -142,6 +155,20 @@ mod tests {
         bus.emit(Event::Disconnected);
         let got = rx.recv().await.ok().map(|e| e.event);
         assert_eq!(got, Some(Event::Disconnected));
+    }
+
+    #[tokio::test]
+    async fn a_connection_handle_tags_its_events_on_the_same_bus() {
+        let bus = EventBus::new(8, Arc::new(TokioClock));
+        let mut rx = bus.subscribe();
+        bus.for_connection(3).emit(Event::Disconnected);
+        bus.emit(Event::Disconnected);
+        let first = rx.recv().await.unwrap();
+        assert_eq!(first.connection, Some(3));
+        assert_eq!(serde_json::to_value(&first).unwrap()["connection"], 3);
+        let second = rx.recv().await.unwrap();
+        assert_eq!(second.connection, None);
+        assert!(serde_json::to_value(&second).unwrap().get("connection").is_none());
     }
 
     #[test]

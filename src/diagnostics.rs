@@ -101,6 +101,44 @@ pub struct DiagnosticsSnapshot {
     pub last_handover_ms: Option<u64>,
 }
 
+impl DiagnosticsSnapshot {
+    /// The snapshot of a pool of connections as a whole, from each connection's:
+    /// connected when every connection is; the uptime of the youngest connection; the
+    /// current outage the longest one under way; counters, outages and downtime summed
+    /// (downtime is connection-time: two connections out for a second count two); the
+    /// last error of the first connection that has one. One snapshot combines to itself.
+    pub fn combine(each: &[DiagnosticsSnapshot]) -> DiagnosticsSnapshot {
+        let sum =
+            |f: fn(&DiagnosticsSnapshot) -> u64| each.iter().map(f).fold(0u64, u64::saturating_add);
+        DiagnosticsSnapshot {
+            connected: !each.is_empty() && each.iter().all(|s| s.connected),
+            uptime_ms: if each.iter().all(|s| s.connected) {
+                each.iter().filter_map(|s| s.uptime_ms).min()
+            } else {
+                None
+            },
+            outages: sum(|s| s.outages),
+            current_outage_ms: each.iter().filter_map(|s| s.current_outage_ms).max(),
+            longest_outage_ms: each.iter().map(|s| s.longest_outage_ms).max().unwrap_or(0),
+            total_downtime_ms: sum(|s| s.total_downtime_ms),
+            last_error: each.iter().find_map(|s| s.last_error.clone()),
+            current_outage_attempts: sum(|s| s.current_outage_attempts),
+            total_attempts: sum(|s| s.total_attempts),
+            connects: sum(|s| s.connects),
+            deep_reconnects: sum(|s| s.deep_reconnects),
+            messages_in: sum(|s| s.messages_in),
+            messages_out: sum(|s| s.messages_out),
+            queue_drops: sum(|s| s.queue_drops),
+            queue_expired: sum(|s| s.queue_expired),
+            credential_renewals: sum(|s| s.credential_renewals),
+            resubscribe_failures: sum(|s| s.resubscribe_failures),
+            handovers: sum(|s| s.handovers),
+            handover_failures: sum(|s| s.handover_failures),
+            last_handover_ms: each.iter().filter_map(|s| s.last_handover_ms).max(),
+        }
+    }
+}
+
 impl Diagnostics {
     /// An empty record.
     pub fn new() -> Self {
@@ -266,6 +304,36 @@ mod tests {
     use crate::clock::{Clock, ManualClock};
 
     const SEC: Duration = Duration::from_secs(1);
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pool_combines_its_connections() {
+        let c = ManualClock::new(SystemTime::UNIX_EPOCH);
+        let mut a = Diagnostics::new();
+        let mut b = Diagnostics::new();
+        a.on_connected(c.now());
+        b.on_connected(c.now());
+        c.advance(10 * SEC);
+        b.on_interrupted(c.now(), "reset");
+        b.on_message_in();
+        a.on_message_in();
+        c.advance(2 * SEC);
+        let (sa, sb) = (a.snapshot(c.now()), b.snapshot(c.now()));
+        let pool = DiagnosticsSnapshot::combine(&[sa.clone(), sb.clone()]);
+        assert!(!pool.connected);
+        assert_eq!(pool.uptime_ms, None);
+        assert_eq!((pool.outages, pool.current_outage_ms), (1, Some(2_000)));
+        assert_eq!(
+            (pool.messages_in, pool.last_error.as_deref()),
+            (2, Some("reset"))
+        );
+        b.on_connected(c.now());
+        c.advance(SEC);
+        let pool = DiagnosticsSnapshot::combine(&[a.snapshot(c.now()), b.snapshot(c.now())]);
+        assert!(pool.connected);
+        assert_eq!(pool.uptime_ms, Some(1_000), "the youngest connection's");
+        assert_eq!(DiagnosticsSnapshot::combine(std::slice::from_ref(&sa)), sa);
+        assert!(!DiagnosticsSnapshot::combine(&[]).connected);
+    }
 
     #[tokio::test(start_paused = true)]
     async fn outages_downtime_and_counters() {

@@ -43,6 +43,7 @@ pub mod events;
 internal_mod!(lifecycle);
 internal_mod!(periodic);
 internal_mod!(policy);
+internal_mod!(pool);
 pub mod protocol;
 internal_mod!(queue);
 internal_mod!(reconnector);

@@ -139,3 +139,19 @@ fn the_handover_peer_is_a_distinct_valid_id_with_the_same_prefix() {
     assert!(ClientId::new(peer.as_str()).is_ok());
     assert_ne!(peer, long);
 }
+
+#[test]
+fn pool_members_have_distinct_valid_ids() {
+    let id = ClientId::new("navien-client-0a1b2c3d").unwrap();
+    assert_eq!(id.pool_member(0), id);
+    assert_eq!(id.pool_member(1).as_str(), "navien-client-0a1b2c3d-p1");
+    assert_eq!(id.pool_member(20).as_str(), "navien-client-0a1b2c3d-p20");
+    assert_eq!(
+        id.pool_member(3).handover_peer().as_str(),
+        "navien-client-0a1b2c3d-p3-h"
+    );
+    let long = ClientId::new("x".repeat(128)).unwrap();
+    let member = long.pool_member(12);
+    assert_eq!(member.as_str().len(), 128);
+    assert!(ClientId::new(member.as_str()).is_ok());
+}

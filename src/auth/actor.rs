@@ -17,7 +17,7 @@ use super::config::AuthConfig;
 use super::error::AuthError;
 use super::messages::{
     AccessToken, Credentials, GetAccessToken, GetCredentials, RenewAccessToken, RenewCredentials,
-    Renewed, SignInAgain,
+    RenewCredentialsOnce, Renewed, SignInAgain,
 };
 use super::persist::{self, Loaded};
 use super::renewal::{execute, Env, Plan, Session};
@@ -73,6 +73,8 @@ pub struct Auth {
     margin: Duration,
     flight: Option<Flight>,
     flights_started: u64,
+    /// When a forced renewal last succeeded.
+    last_forced_renewal: Option<tokio::time::Instant>,
 }
 
 impl Auth {
@@ -125,6 +127,7 @@ impl Auth {
             margin: config.safety_margin,
             flight: None,
             flights_started: 0,
+            last_forced_renewal: None,
         })
     }
 
@@ -344,7 +347,35 @@ impl Handler<RenewCredentials> for Auth {
     type Result = ResponseActFuture<Self, Outcome>;
 
     fn handle(&mut self, _: RenewCredentials, ctx: &mut Context<Self>) -> Self::Result {
-        self.renew(RenewAsk::Forced, ctx)
+        Box::pin(self.renew(RenewAsk::Forced, ctx).map(|outcome, act, _| {
+            if outcome.is_ok() {
+                act.last_forced_renewal = Some(act.env.clock.now());
+            }
+            outcome
+        }))
+    }
+}
+
+impl Handler<RenewCredentialsOnce> for Auth {
+    type Result = ResponseActFuture<Self, Result<Option<Renewed>, AuthError>>;
+
+    fn handle(&mut self, msg: RenewCredentialsOnce, ctx: &mut Context<Self>) -> Self::Result {
+        if self.last_forced_renewal.is_some_and(|at| at >= msg.since) {
+            debug!("credentials already renewed during this outage");
+            return Box::pin(fut::ready(Ok(None)));
+        }
+        if self.live_flight().is_some() {
+            // Another connection's renewal is under way: wait for it, then use what it
+            // brought (the caller reads the fresh credentials with `GetCredentials`).
+            return Box::pin(
+                self.renew(RenewAsk::Forced, ctx)
+                    .map(|outcome, _, _| outcome.map(|_| None)),
+            );
+        }
+        Box::pin(
+            <Self as Handler<RenewCredentials>>::handle(self, RenewCredentials, ctx)
+                .map(|outcome, _, _| outcome.map(Some)),
+        )
     }
 }
 

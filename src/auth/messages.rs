@@ -99,6 +99,20 @@ impl Message for GetCredentials {
     type Result = Result<Credentials, AuthError>;
 }
 
+/// A forced renewal that one outage needs once, however many connections of a pool ask
+/// for it: `None` when credentials were renewed (by `RenewCredentials` or by this message)
+/// at or after `since` (the outage's start), so the caller uses the current ones
+/// (`GetCredentials`); otherwise the renewal, as `RenewCredentials` does it.
+#[derive(Debug, Clone, Copy)]
+pub struct RenewCredentialsOnce {
+    /// When the outage began.
+    pub since: tokio::time::Instant,
+}
+
+impl Message for RenewCredentialsOnce {
+    type Result = Result<Option<Renewed>, AuthError>;
+}
+
 /// Forced renewal for a deep reconnect: refresh first; sign in if the refresh fails
 /// or brings no new AWS credentials.
 #[derive(Debug, Clone, Copy, Default)]

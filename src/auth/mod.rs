@@ -28,7 +28,7 @@ pub use config::{AuthConfig, DEFAULT_HTTP_TIMEOUT, DEFAULT_SAFETY_MARGIN};
 pub use error::{AuthError, AuthOperation};
 pub use messages::{
     AccessToken, Credentials, GetAccessToken, GetCredentials, RenewAccessToken, RenewCredentials,
-    Renewed, SignInAgain,
+    RenewCredentialsOnce, Renewed, SignInAgain,
 };
 pub use secret::{redact_email, Secret};
 pub use tokens::{MissingAccessToken, RefreshMerge, Renewal, TokenSet, DEFAULT_TOKEN_LIFETIME};

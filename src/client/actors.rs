@@ -4,8 +4,9 @@
 //! invariant 2), so nothing here can: an application gets one recipient per message it
 //! may send, never an actor's address.
 
-use actix::Recipient;
+use actix::{Addr, Recipient};
 
+use super::router::HandlerRouter;
 use super::wiring::ActorAddrs;
 use crate::connection::GetStatus;
 use crate::periodic::GetPollingStats;
@@ -38,22 +39,27 @@ pub struct Actors {
     pub add_filter_handler: Recipient<AddFilterHandler>,
     /// Unregisters a handler.
     pub remove_handler: Recipient<RemoveHandler>,
-    /// The subscription registry's statistics.
+    /// The subscription registry's statistics (of the first connection of a pool).
     pub subscription_stats: Recipient<GetSubscriptionStats>,
-    /// The poller's statistics.
+    /// The poller's statistics (of the first connection of a pool).
     pub polling_stats: Recipient<GetPollingStats>,
-    /// The link's state: generation, queue length, counters.
+    /// The link's state: generation, queue length, counters (of the first connection of
+    /// a pool).
     pub link_status: Recipient<GetStatus>,
-    /// Connection diagnostics (also [`Client::diagnostics`](super::Client::diagnostics)).
+    /// Connection diagnostics of the first connection ([`Client::diagnostics`](super::Client::diagnostics)
+    /// has the whole pool's, [`Client::connection_diagnostics`](super::Client::connection_diagnostics)
+    /// each connection's).
     pub diagnostics: Recipient<GetDiagnostics>,
 }
 
 impl Actors {
-    pub(super) fn of(addrs: &ActorAddrs) -> Self {
+    /// Handler registrations go through `router` (to the connection that serves the
+    /// device); statistics are the first connection's.
+    pub(super) fn of(addrs: &ActorAddrs, router: &Addr<HandlerRouter>) -> Self {
         Self {
-            add_handler: addrs.subscriptions.clone().recipient(),
-            add_filter_handler: addrs.subscriptions.clone().recipient(),
-            remove_handler: addrs.subscriptions.clone().recipient(),
+            add_handler: router.clone().recipient(),
+            add_filter_handler: router.clone().recipient(),
+            remove_handler: router.clone().recipient(),
             subscription_stats: addrs.subscriptions.clone().recipient(),
             polling_stats: addrs.periodic.clone().recipient(),
             link_status: addrs.connection.clone().recipient(),

@@ -33,6 +33,8 @@ mod actors;
 mod device;
 mod error;
 mod features;
+mod pool;
+mod router;
 mod wiring;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -49,6 +51,8 @@ pub use crate::reconnector::GetDiagnostics;
 pub use actors::Actors;
 pub use device::DeviceSummary;
 pub use error::ClientError;
+#[cfg(feature = "internals")]
+pub use pool::StackHandle;
 #[cfg(feature = "internals")]
 pub use wiring::ActorAddrs;
 
@@ -77,7 +81,13 @@ struct Inner {
     devices: wiring::DeviceList,
     unit: UnitSystem,
     bus: EventBus,
+    /// The first connection's actors.
     actors: wiring::ActorAddrs,
+    /// Every connection of the pool (one unless the account has more devices than one
+    /// connection may serve).
+    stacks: pool::Stacks,
+    /// Routes handler registrations to the connection of their device.
+    router: Addr<router::HandlerRouter>,
     /// What the application may send (built once from `actors`).
     public_actors: Actors,
     features: FeatureCache,
@@ -123,14 +133,17 @@ impl Client {
     }
 
     fn from_started(started: wiring::Started, own_thread: Option<wiring::OwnThread>) -> Self {
+        let router = started.router;
         Self {
             inner: Arc::new(Inner {
                 identity: started.identity,
                 devices: started.devices,
                 unit: started.unit,
                 bus: started.bus,
-                public_actors: Actors::of(&started.actors),
+                public_actors: Actors::of(&started.actors, &router),
                 actors: started.actors,
+                stacks: started.stacks,
+                router,
                 features: started.features,
                 operation_timeout: started.operation_timeout,
                 own_thread: Mutex::new(own_thread),
@@ -199,20 +212,48 @@ impl Client {
 
     /// Every actor's address, for the crate's own integration tests and benchmarks
     /// (feature `internals`): with them a caller can break the invariants the client
-    /// keeps, e.g. start a second connection attempt.
+    /// keeps, e.g. start a second connection attempt. The first connection's; see
+    /// [`internal_stacks`](Self::internal_stacks) for every connection of a pool.
     #[cfg(feature = "internals")]
     pub fn internal_actors(&self) -> &ActorAddrs {
         &self.inner.actors
     }
 
-    fn device(&self, mac: &str) -> Result<DeviceRef, ClientError> {
+    /// Every connection's actors (feature `internals`), in pool order.
+    #[cfg(feature = "internals")]
+    pub fn internal_stacks(&self) -> Vec<StackHandle> {
+        self.inner.stacks.all()
+    }
+
+    /// How many connections the client holds: one per 49 devices (AWS IoT Core's 50
+    /// subscriptions per connection, see `subscriptions_per_connection`).
+    pub fn connection_count(&self) -> usize {
+        self.inner.stacks.len()
+    }
+
+    /// The MQTT client id of every connection of the pool, in order (`connection` in
+    /// the events is an index into it).
+    pub fn client_ids(&self) -> Vec<String> {
         self.inner
-            .devices
-            .find(mac)
-            .ok_or_else(|| match MacAddress::new(mac) {
-                Ok(mac) => ClientError::UnknownDevice(mac),
-                Err(e) => ClientError::Id(e),
-            })
+            .stacks
+            .all()
+            .iter()
+            .map(|s| s.identity.client_id.as_str().to_owned())
+            .collect()
+    }
+
+    fn device(&self, mac: &str) -> Result<(DeviceRef, pool::StackHandle), ClientError> {
+        let unknown = || match MacAddress::new(mac) {
+            Ok(mac) => ClientError::UnknownDevice(mac),
+            Err(e) => ClientError::Id(e),
+        };
+        let (device, index) = self.inner.devices.find(mac).ok_or_else(unknown)?;
+        let stack = self
+            .inner
+            .stacks
+            .get(index)
+            .ok_or(ClientError::Unavailable("connection"))?;
+        Ok((device, stack))
     }
 
     /// Sends `command` to the device `mac`: validated first (a bad parameter or a
@@ -226,50 +267,56 @@ impl Client {
     /// transport; the excess goes to the offline queue, which keeps the newest
     /// `queue_capacity` and reports each one dropped as `command_dropped`.
     pub async fn send(&self, mac: &str, command: Command) -> Result<PublishOutcome, ClientError> {
-        let device = self.device(mac)?;
-        let request = match self.build(&command, &device) {
+        let (device, stack) = self.device(mac)?;
+        let request = match self.build(&command, &device, &stack) {
             Err(ClientError::Command(CommandError::FeatureUnknown { .. })) => {
                 debug!(device = %device.mac, "feature unknown: requesting it first");
-                self.publish(&device, Command::RequestFeature).await?;
+                self.publish(&device, &stack, Command::RequestFeature)
+                    .await?;
                 self.inner
                     .features
                     .wait_for(device.mac.as_str(), self.inner.operation_timeout)
                     .await
                     .ok_or(ClientError::FeatureTimeout(self.inner.operation_timeout))?;
-                self.build(&command, &device)?
+                self.build(&command, &device, &stack)?
             }
             other => other?,
         };
-        self.publish_request(&device, request).await
+        self.publish_request(&device, &stack, request).await
     }
 
     /// Asks the device for a fresh status now.
     pub async fn request_status(&self, mac: &str) -> Result<PublishOutcome, ClientError> {
-        let device = self.device(mac)?;
-        self.publish(&device, Command::RequestStatus).await
+        let (device, stack) = self.device(mac)?;
+        self.publish(&device, &stack, Command::RequestStatus).await
     }
 
+    /// Builds `command` under the identity of the device's connection (its answers come
+    /// back on that connection).
     fn build(
         &self,
         command: &Command,
         device: &DeviceRef,
+        stack: &pool::StackHandle,
     ) -> Result<crate::protocol::OutgoingRequest, ClientError> {
         let feature = self.inner.features.get(device.mac.as_str());
-        Ok(command.build(&self.inner.identity, device, feature.as_deref())?)
+        Ok(command.build(&stack.identity, device, feature.as_deref())?)
     }
 
     async fn publish(
         &self,
         device: &DeviceRef,
+        stack: &pool::StackHandle,
         command: Command,
     ) -> Result<PublishOutcome, ClientError> {
-        let request = self.build(&command, device)?;
-        self.publish_request(device, request).await
+        let request = self.build(&command, device, stack)?;
+        self.publish_request(device, stack, request).await
     }
 
     async fn publish_request(
         &self,
         device: &DeviceRef,
+        stack: &pool::StackHandle,
         request: crate::protocol::OutgoingRequest,
     ) -> Result<PublishOutcome, ClientError> {
         let code = request
@@ -280,8 +327,7 @@ impl Client {
             device: device.mac.clone(),
             command: code,
         };
-        let outcome = self
-            .inner
+        let outcome = stack
             .actors
             .connection
             .send(Publish {
@@ -301,32 +347,52 @@ impl Client {
     }
 
     /// Connection diagnostics: uptime, outages, longest outage, last error, counters.
+    /// With a pool of connections, the pool's as a whole (see
+    /// [`DiagnosticsSnapshot::combine`]); [`connection_diagnostics`](Self::connection_diagnostics)
+    /// has each connection's.
     pub async fn diagnostics(&self) -> Result<DiagnosticsSnapshot, ClientError> {
-        self.inner
-            .actors
-            .reconnector
-            .send(GetDiagnostics)
-            .await
-            .map_err(|_| ClientError::Unavailable("reconnector"))
+        let each = self.connection_diagnostics().await?;
+        Ok(DiagnosticsSnapshot::combine(&each))
     }
 
-    /// After a `reconnection_failed` event: starts a new attempt cycle. Answers whether
-    /// a cycle started (false when the client had not failed).
+    /// Each connection's diagnostics, in pool order (`connection` in the events is an
+    /// index into it).
+    pub async fn connection_diagnostics(&self) -> Result<Vec<DiagnosticsSnapshot>, ClientError> {
+        let asks = self
+            .inner
+            .stacks
+            .all()
+            .into_iter()
+            .map(|stack| async move { stack.actors.reconnector.send(GetDiagnostics).await });
+        futures::future::join_all(asks)
+            .await
+            .into_iter()
+            .map(|answer| answer.map_err(|_| ClientError::Unavailable("reconnector")))
+            .collect()
+    }
+
+    /// After a `reconnection_failed` event: starts a new attempt cycle on every
+    /// connection that failed. Answers whether a cycle started (false when no connection
+    /// had failed).
     ///
     /// After an attempt limit, the cycle reuses the credentials it has while they are
     /// valid, so it works without the REST API. After a rejected password, it signs in
     /// again first (with `new_password` when given); a rejected password is an error
     /// and leaves the client failed.
     pub async fn retry(&self, new_password: Option<&str>) -> Result<bool, ClientError> {
-        let failure = self
-            .inner
-            .actors
-            .reconnector
-            .send(crate::reconnector::GetFailure)
-            .await
-            .map_err(|_| ClientError::Unavailable("reconnector"))?;
+        let stacks = self.inner.stacks.all();
+        let mut failures = Vec::with_capacity(stacks.len());
+        for stack in &stacks {
+            let failure = stack
+                .actors
+                .reconnector
+                .send(crate::reconnector::GetFailure)
+                .await
+                .map_err(|_| ClientError::Unavailable("reconnector"))?;
+            failures.push(failure);
+        }
         let sign_in = new_password.is_some()
-            || failure == Some(crate::events::FailureReason::InvalidCredentials);
+            || failures.contains(&Some(crate::events::FailureReason::InvalidCredentials));
         if let (true, Some(auth)) = (sign_in, &self.inner.actors.auth) {
             auth.send(crate::auth::SignInAgain {
                 new_password: new_password.map(crate::auth::Secret::new),
@@ -334,22 +400,32 @@ impl Client {
             .await
             .map_err(|_| ClientError::Unavailable("auth"))??;
         }
-        self.inner
-            .actors
-            .reconnector
-            .send(crate::reconnector::Retry {
-                renew_credentials: false,
-            })
-            .await
-            .map_err(|_| ClientError::Unavailable("reconnector"))
+        let mut started = false;
+        for stack in &stacks {
+            started |= stack
+                .actors
+                .reconnector
+                .send(crate::reconnector::Retry {
+                    renew_credentials: false,
+                })
+                .await
+                .map_err(|_| ClientError::Unavailable("reconnector"))?;
+        }
+        Ok(started)
     }
 
-    /// Whether the link is up and restored.
+    /// Whether every connection is up and restored.
     pub async fn is_connected(&self) -> bool {
-        matches!(
-            self.inner.actors.reconnector.send(GetPhase).await,
-            Ok(Phase::Up)
-        )
+        let asks = self
+            .inner
+            .stacks
+            .all()
+            .into_iter()
+            .map(|stack| async move { stack.actors.reconnector.send(GetPhase).await });
+        futures::future::join_all(asks)
+            .await
+            .iter()
+            .all(|phase| matches!(phase, Ok(Phase::Up)))
     }
 
     /// Disconnects: works in every state (backoff, mid-connect, mid-deep reconnect),
@@ -378,15 +454,29 @@ impl Client {
         let deadline =
             tokio::time::Instant::now() + self.inner.operation_timeout + Duration::from_secs(1);
         let until = || deadline.max(tokio::time::Instant::now() + STEP_FLOOR);
-        let actors = &self.inner.actors;
-        let reconnector: &Addr<_> = &actors.reconnector;
-        let result = tokio::time::timeout_at(deadline, reconnector.send(Disconnect)).await;
+        let stacks = self.inner.stacks.all();
+        // Every connection's loop first (at once), so no attempt starts anywhere.
+        let disconnects = stacks
+            .iter()
+            .map(|stack| stack.actors.reconnector.send(Disconnect));
+        let results =
+            tokio::time::timeout_at(deadline, futures::future::join_all(disconnects)).await;
         // An actor already gone is not an error. Only Subscriptions may take long: it
         // answers once the callbacks in progress have returned.
-        let periodic = actors.periodic.send(crate::periodic::Shutdown);
-        let _ = tokio::time::timeout_at(until(), periodic).await;
-        let _ = tokio::time::timeout_at(until(), actors.subscriptions.send(Shutdown)).await;
-        let _ = tokio::time::timeout_at(until(), actors.connection.send(Shutdown)).await;
+        let periodic = stacks
+            .iter()
+            .map(|stack| stack.actors.periodic.send(crate::periodic::Shutdown));
+        let _ = tokio::time::timeout_at(until(), futures::future::join_all(periodic)).await;
+        let subscriptions = stacks
+            .iter()
+            .map(|stack| stack.actors.subscriptions.send(Shutdown));
+        let _ = tokio::time::timeout_at(until(), futures::future::join_all(subscriptions)).await;
+        let connections = stacks
+            .iter()
+            .map(|stack| stack.actors.connection.send(Shutdown));
+        let _ = tokio::time::timeout_at(until(), futures::future::join_all(connections)).await;
+        self.inner.router.do_send(Shutdown);
+        let actors = &self.inner.actors;
         if let Some(auth) = &actors.auth {
             let _ = tokio::time::timeout_at(until(), auth.send(Shutdown)).await;
         }
@@ -399,11 +489,16 @@ impl Client {
         if let Some(thread) = thread {
             thread.stop(until()).await;
         }
-        match result {
-            // Closed: the Reconnector stops only after a `Disconnect` (sent directly to
-            // it before), so the client is disconnected all the same.
-            Ok(Ok(())) | Ok(Err(actix::MailboxError::Closed)) | Err(_) => Ok(()),
-            Ok(Err(_)) => Err(ClientError::Unavailable("reconnector")),
+        // Closed: a Reconnector stops only after a `Disconnect` (sent directly to it
+        // before), so the client is disconnected all the same.
+        let answered = |r: &Result<(), actix::MailboxError>| {
+            matches!(r, Ok(()) | Err(actix::MailboxError::Closed))
+        };
+        match results {
+            Ok(results) if !results.iter().all(answered) => {
+                Err(ClientError::Unavailable("reconnector"))
+            }
+            _ => Ok(()),
         }
     }
 }

@@ -4,13 +4,15 @@ use std::rc::Rc;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use actix::{Actor, Addr, AsyncContext, Context};
+use actix::{Actor, Addr};
 use futures::FutureExt;
 use tracing::{info, warn};
 
 use super::device::DeviceSummary;
 use super::error::ClientError;
 use super::features::FeatureCache;
+use super::pool::{PoolBuilder, SharedPool, Stacks};
+use super::router::HandlerRouter;
 use crate::auth::{Auth, AuthConfig, GetCredentials, Secret};
 use crate::bus::{default_event_capacity, EventBus};
 use crate::clock::{SharedClock, TokioClock};
@@ -19,11 +21,9 @@ use crate::connection::Connection;
 use crate::error_chain::Chain;
 use crate::periodic::{PeriodicRequests, PollKind, StartPolling};
 use crate::protocol::{ClientId, ClientIdentity, DeviceRef, MacAddress, SessionId, UnitSystem};
-use crate::reconnector::{DeviceDiscovery, Peers, Reconnector, ReconnectorSettings, Start};
+use crate::reconnector::{DeviceDiscovery, Reconnector};
 use crate::rest::RestClient;
-use crate::subscriptions::{
-    AddHandler, HandlerSink, SubscribeDevice, SubscriptionSettings, Subscriptions,
-};
+use crate::subscriptions::{AddHandler, HandlerSink, SubscribeDevice, Subscriptions};
 
 /// How long a device's feature report is trusted before it is requested again, when the
 /// configuration sets no feature poll interval (upstream caches it for 30 minutes).
@@ -58,7 +58,7 @@ impl std::fmt::Debug for ActorAddrs {
 /// that fills it in when the client started during an outage.
 #[derive(Debug, Clone, Default)]
 pub(super) struct DeviceList {
-    inner: Arc<RwLock<Vec<(DeviceSummary, DeviceRef)>>>,
+    inner: Arc<RwLock<Vec<(DeviceSummary, DeviceRef, usize)>>>,
     known: Arc<std::sync::atomic::AtomicBool>,
 }
 
@@ -72,28 +72,29 @@ impl DeviceList {
     }
 
     pub(super) fn summaries(&self) -> Vec<DeviceSummary> {
-        self.read().iter().map(|(s, _)| s.clone()).collect()
+        self.read().iter().map(|(s, _, _)| s.clone()).collect()
     }
 
-    pub(super) fn find(&self, mac: &str) -> Option<DeviceRef> {
+    /// The device and the index of the pool connection it is on.
+    pub(super) fn find(&self, mac: &str) -> Option<(DeviceRef, usize)> {
         self.read()
             .iter()
-            .find(|(_, r)| r.mac.as_str().eq_ignore_ascii_case(mac))
-            .map(|(_, r)| r.clone())
+            .find(|(_, r, _)| r.mac.as_str().eq_ignore_ascii_case(mac))
+            .map(|(_, r, connection)| (r.clone(), *connection))
     }
 
     pub(super) fn len(&self) -> usize {
         self.read().len()
     }
 
-    fn add(&self, summary: DeviceSummary, device: DeviceRef) {
+    fn add(&self, summary: DeviceSummary, device: DeviceRef, connection: usize) {
         self.inner
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .push((summary, device));
+            .push((summary, device, connection));
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<(DeviceSummary, DeviceRef)>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<(DeviceSummary, DeviceRef, usize)>> {
         self.inner.read().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -104,7 +105,12 @@ pub(super) struct Started {
     pub devices: DeviceList,
     pub unit: UnitSystem,
     pub bus: EventBus,
+    /// The first connection's actors.
     pub actors: ActorAddrs,
+    /// Every connection of the pool.
+    pub stacks: Stacks,
+    /// Routes handler registrations to the connection of their device.
+    pub router: Addr<HandlerRouter>,
     pub features: FeatureCache,
     pub operation_timeout: Duration,
     pub first_receiver: tokio::sync::broadcast::Receiver<crate::events::TimestampedEvent>,
@@ -196,12 +202,12 @@ async fn list_devices(
         .collect())
 }
 
-/// Starts following devices: registers their subscriptions, the feature cache's
-/// handler and their polls, and adds them to the client's list.
+/// Starts following devices: places each on a connection of the pool (building it if
+/// it is new), registers its subscriptions, the feature cache's handler and its polls
+/// there, and adds it to the client's list.
 #[derive(Clone)]
 struct Follower {
-    subscriptions: Addr<Subscriptions>,
-    periodic: Addr<PeriodicRequests>,
+    pool: SharedPool,
     feature_tx: tokio::sync::mpsc::Sender<crate::subscriptions::FeatureUpdate>,
     poll_interval: Duration,
     feature_interval: Duration,
@@ -219,8 +225,10 @@ impl Follower {
                     continue;
                 }
             };
-            let follow = self
-                .subscriptions
+            let stack = self.pool.place(&device.mac)?;
+            let subscriptions = &stack.actors.subscriptions;
+            let periodic = &stack.actors.periodic;
+            let follow = subscriptions
                 .send(SubscribeDevice {
                     device: device.clone(),
                 })
@@ -229,24 +237,23 @@ impl Follower {
             if let Err(error) = follow {
                 warn!(device = %device.mac, error = %Chain(&error), "cannot follow device");
             }
-            let _ = self
-                .subscriptions
+            let _ = subscriptions
                 .send(AddHandler::feature(
                     device.clone(),
                     HandlerSink::Channel(self.feature_tx.clone()),
                 ))
                 .await;
-            self.periodic.do_send(StartPolling {
+            periodic.do_send(StartPolling {
                 device: device.clone(),
                 kind: PollKind::Status,
                 interval: self.poll_interval,
             });
-            self.periodic.do_send(StartPolling {
+            periodic.do_send(StartPolling {
                 device: device.clone(),
                 kind: PollKind::Feature,
                 interval: self.feature_interval,
             });
-            self.list.add(summary, device);
+            self.list.add(summary, device, stack.index);
             followed += 1;
         }
         Ok(followed)
@@ -386,28 +393,12 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
         .unwrap_or_else(|| default_event_capacity(initial.len().max(config.devices().len())));
     let bus = EventBus::new(capacity, clock.clone());
     let features = FeatureCache::default();
-
-    // The Reconnector and Subscriptions need the Connection's address and it needs
-    // theirs: create their contexts first.
-    let reconnector_ctx = Context::<Reconnector>::new();
-    let subscriptions_ctx = Context::<Subscriptions>::new();
-    let reconnector_addr = reconnector_ctx.address();
-    let subscriptions_addr = subscriptions_ctx.address();
-
-    let connection = Connection::new(
-        config.connection_settings(&client_id, clock.clone()),
-        reconnector_addr.clone().recipient(),
-        subscriptions_addr.clone().recipient(),
-    )?
-    .start_supervised();
-
-    let subscriptions = subscriptions_ctx.run(Subscriptions::new(
-        SubscriptionSettings::from_config(&config, client_id.clone()),
-        connection.clone().recipient(),
-        connection.clone().recipient(),
-        bus.clone(),
-    ));
-    let periodic = PeriodicRequests::new(connection.clone().recipient(), identity.clone()).start();
+    let operation_timeout = config.operation_timeout();
+    let poll_interval = config.poll_interval();
+    let feature_interval = config
+        .feature_poll_interval()
+        .unwrap_or(DEFAULT_FEATURE_REFRESH);
+    let config = Arc::new(config);
 
     // One channel and one task keep every device's latest feature report (a callback
     // handler would cost a thread per device).
@@ -419,89 +410,62 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
             cache.insert(update.device.as_str(), update.feature.clone());
         }
     });
+    let pool: SharedPool = Rc::new(PoolBuilder::new(
+        config.clone(),
+        clock.clone(),
+        auth.clone(),
+        bus.clone(),
+        client_id.clone(),
+        identity.session_id.clone(),
+    ));
     let list = DeviceList::default();
     let follower = Follower {
-        subscriptions: subscriptions.clone(),
-        periodic: periodic.clone(),
+        pool: pool.clone(),
         feature_tx,
-        poll_interval: config.poll_interval(),
-        feature_interval: config
-            .feature_poll_interval()
-            .unwrap_or(DEFAULT_FEATURE_REFRESH),
+        poll_interval,
+        feature_interval,
         list: list.clone(),
     };
+    let discovery_pending = pending_discovery.is_some();
+    pool.set_discovery(
+        pending_discovery.map(|(auth, rest)| {
+            discovery(auth, rest, config.clone(), follower.clone(), bus.clone())
+        }),
+    );
+    // The first connection always exists: it runs the discovery of a start during an
+    // outage, and holds the first devices.
+    let first = pool.build_stack(0)?;
     follower.follow(initial).await?;
-    if pending_discovery.is_none() {
+    let stacks = pool.stacks();
+    if !discovery_pending {
         list.mark_known();
     }
-
-    let api_probe_target = auth.as_ref().map(|_| config.api_probe_target());
-    let policy = config.policy_config();
-    let probe_interval = config.probe_interval();
-    let operation_timeout = config.operation_timeout();
-    let mqtt_probe_target = Some(config.mqtt_probe_target());
-    let config = Arc::new(config);
-    let discovery = pending_discovery
-        .map(|(auth, rest)| discovery(auth, rest, config.clone(), follower, bus.clone()));
-    let reconnector = reconnector_ctx.run(Reconnector::new(
-        ReconnectorSettings {
-            client_id: client_id.as_str().to_owned(),
-            handover: config.handover_config(),
-            handover_bound: handover_bound(&config),
-            policy,
-            seed: None,
-            operation_timeout,
-            probe_interval,
-            probe_target: mqtt_probe_target,
-            api_probe_target,
-            needs_tls,
-            clock: clock.clone(),
-        },
-        Peers {
-            auth: auth.clone(),
-            connection: connection.clone(),
-            replay: subscriptions.clone().recipient(),
-            link: subscriptions.clone().recipient(),
-            filters: subscriptions.clone().recipient(),
-            overlap: subscriptions.clone().recipient(),
-            resume: periodic.clone().recipient(),
-            pause: periodic.clone().recipient(),
-            bus: bus.clone(),
-            discovery,
-        },
-    ));
 
     info!(
         client_id = %client_id,
         devices = list.len(),
+        connections = stacks.len(),
         "client started; connecting"
     );
     let first_receiver = bus.subscribe();
-    reconnector.do_send(Start);
+    pool.start();
+    let router = HandlerRouter {
+        stacks: stacks.clone(),
+        devices: list.clone(),
+    }
+    .start();
 
     Ok(Started {
         identity,
         devices: list,
         unit,
         bus,
-        actors: ActorAddrs {
-            auth,
-            connection,
-            subscriptions,
-            periodic,
-            reconnector,
-        },
+        actors: first.actors,
+        stacks,
+        router,
         features,
         operation_timeout,
         first_receiver,
         rest,
     })
-}
-
-/// Bound on one planned handover: connecting (the connect timeout, plus the close of a
-/// previous handover's link), then subscribing and swapping (an operation each).
-fn handover_bound(config: &ClientConfig) -> std::time::Duration {
-    config
-        .connect_timeout()
-        .saturating_add(config.operation_timeout().saturating_mul(2))
 }

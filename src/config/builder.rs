@@ -9,7 +9,7 @@ use url::Url;
 
 use super::{
     ClientConfig, ConfigError, KeepAlive, Secret, DEFAULT_API_URL, DEFAULT_AWS_REGION,
-    DEFAULT_MQTT_URL,
+    DEFAULT_MQTT_URL, DEFAULT_SUBSCRIPTIONS_PER_CONNECTION,
 };
 use crate::endpoint::{self, MqttEndpoint};
 use crate::policy::{HandoverConfig, PolicyConfig};
@@ -46,6 +46,7 @@ pub struct ClientConfigBuilder {
     queue_capacity: usize,
     queue_max_age: Duration,
     publish_rate: u32,
+    subscriptions_per_connection: usize,
     connection_lifetime: Option<Duration>,
     handover_margin: Duration,
     handover_jitter: Duration,
@@ -98,6 +99,7 @@ impl ClientConfigBuilder {
             queue_capacity: 100,
             publish_rate: crate::connection::DEFAULT_PUBLISH_RATE.get(),
             queue_max_age: Duration::from_secs(300),
+            subscriptions_per_connection: DEFAULT_SUBSCRIPTIONS_PER_CONNECTION,
             connection_lifetime: HandoverConfig::default().lifetime,
             handover_margin: HandoverConfig::DEFAULT_MARGIN,
             handover_jitter: HandoverConfig::DEFAULT_JITTER,
@@ -242,6 +244,15 @@ impl ClientConfigBuilder {
     /// in order. At least 1.
     pub fn publish_rate(mut self, per_second: u32) -> Self {
         self.publish_rate = per_second;
+        self
+    }
+
+    /// Subscriptions one connection may hold: AWS IoT Core allows 50. The client
+    /// subscribes one filter per device and one for its own answers, so a connection
+    /// serves this many devices minus one (49); an account with more devices is spread
+    /// over a pool of connections, each with its own client id. Default 50. At least 2.
+    pub fn subscriptions_per_connection(mut self, quota: usize) -> Self {
+        self.subscriptions_per_connection = quota;
         self
     }
 
@@ -425,6 +436,13 @@ impl ClientConfigBuilder {
             })?),
         };
         check_count("handler_buffer", self.handler_buffer)?;
+        if self.subscriptions_per_connection < 2 {
+            return Err(ConfigError::invalid(
+                "subscriptions_per_connection",
+                self.subscriptions_per_connection.to_string(),
+                "at least 2 (one device and the client's answers)",
+            ));
+        }
         let publish_rate = NonZeroU32::new(self.publish_rate)
             .ok_or_else(|| ConfigError::invalid("publish_rate", "0", "at least 1 per second"))?;
         if self.event_capacity == Some(0) {
@@ -468,6 +486,7 @@ impl ClientConfigBuilder {
             queue_capacity: self.queue_capacity,
             queue_max_age: self.queue_max_age,
             publish_rate,
+            subscriptions_per_connection: self.subscriptions_per_connection,
             handover,
             probe_interval: self.probe_interval,
             poll_interval: self.poll_interval,

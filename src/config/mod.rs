@@ -47,6 +47,8 @@ pub use keep_alive::KeepAlive;
 pub const DEFAULT_API_URL: &str = "https://nlus.naviensmartcontrol.com/api/v2.1";
 /// Default MQTT URL: AWS IoT over WebSocket (docs/protocol.md §3.1).
 pub const DEFAULT_MQTT_URL: &str = "wss://a1t30mldyslmuq-ats.iot.us-east-1.amazonaws.com/mqtt";
+/// AWS IoT Core's quota of subscriptions per connection.
+pub const DEFAULT_SUBSCRIPTIONS_PER_CONNECTION: usize = 50;
 /// Default AWS region used for SigV4 signing.
 pub const DEFAULT_AWS_REGION: &str = crate::sigv4::AWS_REGION;
 
@@ -74,6 +76,7 @@ pub struct ClientConfig {
     pub(crate) credential_margin: Duration,
     pub(crate) queue_capacity: usize,
     pub(crate) publish_rate: NonZeroU32,
+    pub(crate) subscriptions_per_connection: usize,
     pub(crate) handover: HandoverConfig,
     pub(crate) queue_max_age: Duration,
     pub(crate) probe_interval: Duration,
@@ -198,6 +201,17 @@ impl ClientConfig {
         self.publish_rate
     }
 
+    /// Subscriptions one connection may hold (AWS IoT Core: 50).
+    pub fn subscriptions_per_connection(&self) -> usize {
+        self.subscriptions_per_connection
+    }
+
+    /// Devices one connection serves: one subscription each, plus one for the client's
+    /// own answers.
+    pub fn devices_per_connection(&self) -> usize {
+        self.subscriptions_per_connection.saturating_sub(1).max(1)
+    }
+
     /// The server's maximum connection lifetime (`None`: no planned handover).
     pub fn connection_lifetime(&self) -> Option<Duration> {
         self.handover.lifetime
@@ -296,6 +310,10 @@ impl fmt::Debug for ClientConfig {
             .field("queue_capacity", &self.queue_capacity)
             .field("publish_rate", &self.publish_rate)
             .field("handover", &self.handover)
+            .field(
+                "subscriptions_per_connection",
+                &self.subscriptions_per_connection,
+            )
             .field("queue_max_age", &self.queue_max_age)
             .field("probe_interval", &self.probe_interval)
             .field("poll_interval", &self.poll_interval)

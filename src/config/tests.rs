@@ -39,6 +39,8 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.reconnect_multiplier(), 2.0);
     assert_eq!(c.reconnect_jitter(), 0.5);
     assert_eq!(c.connection_lifetime(), Some(24 * 3600 * SEC));
+    assert_eq!(c.subscriptions_per_connection(), 50);
+    assert_eq!(c.devices_per_connection(), 49);
     assert_eq!(c.handover_margin(), 300 * SEC);
     assert_eq!(c.handover_jitter(), 120 * SEC);
     assert_eq!(c.deep_reconnect_every().get(), 10);
@@ -199,6 +201,10 @@ fn each_bad_value_is_refused_with_its_option_name() {
             "connection_lifetime",
         ),
         (b().handover_margin(Duration::MAX), "handover_margin"),
+        (
+            b().subscriptions_per_connection(1),
+            "subscriptions_per_connection",
+        ),
         (b().handover_jitter(Duration::MAX), "handover_jitter"),
         (b().devices(["aabbccddeef"]), "devices"),
         (b().devices(["aabbccddeefg"]), "devices"),

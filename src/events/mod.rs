@@ -279,6 +279,12 @@ pub struct TimestampedEvent {
     /// When it happened.
     #[serde(with = "rfc3339_millis")]
     pub ts: SystemTime,
+    /// The connection of the client's pool it concerns (`"connection"`: 0 for the first;
+    /// an account with more devices than one connection may serve has several), when it
+    /// concerns one; absent for events of the client as a whole (commands sent by the
+    /// application).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection: Option<usize>,
     /// What happened.
     #[serde(flatten)]
     pub event: Event,
@@ -287,7 +293,17 @@ pub struct TimestampedEvent {
 impl TimestampedEvent {
     /// Pairs `event` with `ts`.
     pub fn new(ts: SystemTime, event: Event) -> Self {
-        Self { ts, event }
+        Self {
+            ts,
+            connection: None,
+            event,
+        }
+    }
+
+    /// The same event, about connection `index` of the pool.
+    pub fn on_connection(mut self, index: usize) -> Self {
+        self.connection = Some(index);
+        self
     }
 }
 

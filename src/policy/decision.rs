@@ -53,6 +53,11 @@ pub struct Attempt {
     /// valid: always for a deep attempt, and for the one immediate retry that follows
     /// an authorization rejection of the transport.
     pub renew_credentials: bool,
+    /// Whether that renewal is owed whatever happened meanwhile: the retry after an
+    /// authorization rejection, or a renewal an earlier attempt could not do. A deep
+    /// attempt's own renewal is not: one renewal per outage serves every connection of
+    /// a pool.
+    pub renewal_owed: bool,
 }
 
 /// The policy's answer to "what now?".

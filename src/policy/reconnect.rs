@@ -179,14 +179,15 @@ impl ReconnectPolicy {
         } else {
             self.jittered(base)
         };
-        let renew_credentials =
-            shortcut || kind == AttemptKind::Deep || std::mem::take(&mut self.renew_pending);
+        let renewal_owed = shortcut || std::mem::take(&mut self.renew_pending);
+        let renew_credentials = renewal_owed || kind == AttemptKind::Deep;
         self.last_attempt_renewed = renew_credentials;
         Decision::Attempt(Attempt {
             number,
             kind,
             delay: backoff.max(self.min_interval_wait(now)),
             renew_credentials,
+            renewal_owed,
         })
     }
 

@@ -84,16 +84,30 @@ impl ClientId {
     /// one connection per client id, so the connection that takes over cannot use the
     /// id of the one it replaces. Handovers alternate between an id and its peer.
     pub fn handover_peer(&self) -> Self {
-        const SUFFIX: &str = "-h";
+        self.with_suffix("-h")
+    }
+
+    /// The id of connection `index` of a client's pool (an account with more devices
+    /// than one connection may serve): the id itself for the first, the id with `-p{index}`
+    /// for the others, shortened if needed to stay within 128 bytes.
+    pub fn pool_member(&self, index: usize) -> Self {
+        if index == 0 {
+            self.clone()
+        } else {
+            self.with_suffix(&format!("-p{index}"))
+        }
+    }
+
+    fn with_suffix(&self, suffix: &str) -> Self {
         let mut base = self.0.as_str();
-        while base.len() + SUFFIX.len() > MAX_CLIENT_ID_LEN {
+        while base.len() + suffix.len() > MAX_CLIENT_ID_LEN {
             let mut end = base.len() - 1;
             while !base.is_char_boundary(end) {
                 end -= 1;
             }
             base = &base[..end];
         }
-        Self(format!("{base}{SUFFIX}"))
+        Self(format!("{base}{suffix}"))
     }
 
     /// The full id, for topics, payloads and CONNECT.

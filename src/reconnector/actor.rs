@@ -269,6 +269,7 @@ impl Reconnector {
             not_before,
             needs_tls: self.settings.needs_tls,
             discovery: self.peers.discovery.clone(),
+            outage_began: self.outage_started.filter(|_| self.in_outage),
         };
         let handle = ctx.spawn(
             run_attempt(plan)
@@ -509,7 +510,7 @@ impl Reconnector {
                 });
                 self.pending = Some(ctx.run_later(attempt.delay, move |act, ctx| {
                     act.pending = None;
-                    act.begin_attempt(ctx, attempt.kind, attempt.number, attempt.renew_credentials);
+                    act.begin_attempt(ctx, attempt.kind, attempt.number, attempt.renewal_owed);
                 }));
                 if attempt.delay > self.settings.probe_interval {
                     // An interruption may or may not be an outage: only a change from
@@ -624,7 +625,7 @@ impl Reconnector {
         self.wait_id = self.wait_id.wrapping_add(1);
         self.pending = Some(ctx.run_later(Duration::ZERO, move |act, ctx| {
             act.pending = None;
-            act.begin_attempt(ctx, attempt.kind, attempt.number, attempt.renew_credentials);
+            act.begin_attempt(ctx, attempt.kind, attempt.number, attempt.renewal_owed);
         }));
     }
 

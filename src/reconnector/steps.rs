@@ -8,7 +8,7 @@ use actix::{Addr, MailboxError, Recipient};
 use futures::future::LocalBoxFuture;
 use tracing::{debug, info};
 
-use crate::auth::{Auth, AuthError, GetCredentials, RenewCredentials};
+use crate::auth::{Auth, AuthError, GetCredentials, RenewCredentials, RenewCredentialsOnce};
 use crate::bus::EventBus;
 use crate::connection::LinkError;
 use crate::connection::{
@@ -100,6 +100,8 @@ pub(super) struct AttemptPlan {
     pub old_generation: Option<u64>,
     pub generation: u64,
     pub deep: bool,
+    /// A renewal is owed (after an authorization rejection, or one an earlier attempt
+    /// could not do): renew whatever happened meanwhile.
     pub renew: bool,
     pub close_timeout: Duration,
     /// No CONNECT before this instant (the minimum interval after the previous one).
@@ -108,6 +110,9 @@ pub(super) struct AttemptPlan {
     pub needs_tls: bool,
     /// The device list is not known yet.
     pub discovery: Option<DeviceDiscovery>,
+    /// When the outage this attempt belongs to began: a deep attempt renews the
+    /// credentials only if nobody (another connection of the pool) did since.
+    pub outage_began: Option<tokio::time::Instant>,
 }
 
 /// What an attempt did: whether credentials were renewed (even if the connect then
@@ -147,16 +152,38 @@ async fn attempt(
     let aws = match &plan.auth {
         None => None,
         Some(auth) if plan.deep || plan.renew => {
-            let renewed = auth
-                .send(RenewCredentials)
-                .await
-                .map_err(gone("auth"))?
-                .map_err(StepError::Credentials)?;
-            let method = renewed.method;
-            *renewed_flag = true;
-            info!(?method, "credentials renewed");
-            plan.bus.emit(Event::CredentialsRenewed { method });
-            renewed.credentials.aws
+            // An owed renewal happens whatever; a deep attempt's own renewal happens once
+            // per outage, whichever connection of the pool asks first.
+            let renewed = match plan.outage_began.filter(|_| !plan.renew) {
+                Some(since) => auth
+                    .send(RenewCredentialsOnce { since })
+                    .await
+                    .map_err(gone("auth"))?
+                    .map_err(StepError::Credentials)?,
+                None => Some(
+                    auth.send(RenewCredentials)
+                        .await
+                        .map_err(gone("auth"))?
+                        .map_err(StepError::Credentials)?,
+                ),
+            };
+            match renewed {
+                Some(renewed) => {
+                    let method = renewed.method;
+                    *renewed_flag = true;
+                    info!(?method, "credentials renewed");
+                    plan.bus.emit(Event::CredentialsRenewed { method });
+                    renewed.credentials.aws
+                }
+                None => {
+                    debug!("credentials renewed during this outage already; using them");
+                    auth.send(GetCredentials)
+                        .await
+                        .map_err(gone("auth"))?
+                        .map_err(StepError::Credentials)?
+                        .aws
+                }
+            }
         }
         Some(auth) => {
             auth.send(GetCredentials)

@@ -128,6 +128,15 @@ impl<H> SubscriptionRegistry<H> {
         Self::default()
     }
 
+    /// An empty registry whose handler ids start at `first`: registries of one client
+    /// (one per connection of its pool) hand out ids that never collide.
+    pub fn with_first_id(first: u64) -> Self {
+        Self {
+            next_id: first,
+            ..Self::default()
+        }
+    }
+
     /// Registers `handler` for `filter` (validated, see [`TopicFilter::new`]).
     pub fn add(&mut self, filter: &str, handler: H) -> Result<Added, FilterError> {
         let (seq, needs_subscribe) = match self.seq_by_filter.get(filter) {

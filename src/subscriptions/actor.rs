@@ -65,7 +65,7 @@ impl Subscriptions {
         bus: EventBus,
     ) -> Self {
         Self {
-            dispatcher: Dispatcher::new(settings.unit, bus),
+            dispatcher: Dispatcher::new(settings.unit, bus, settings.first_handler_id),
             client_id: settings.client_id,
             handler_buffer: settings.handler_buffer.max(1),
             subscribe,

@@ -89,9 +89,9 @@ pub(crate) struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub(crate) fn new(unit: UnitSystem, bus: EventBus) -> Self {
+    pub(crate) fn new(unit: UnitSystem, bus: EventBus, first_handler_id: u64) -> Self {
         Self {
-            registry: SubscriptionRegistry::new(),
+            registry: SubscriptionRegistry::with_first_id(first_handler_id),
             counters: DispatchCounters::default(),
             unit,
             bus,

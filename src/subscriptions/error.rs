@@ -13,6 +13,9 @@ pub enum RegistrationError {
     /// The operating system refused a thread for a callback handler.
     #[error("cannot start a callback thread")]
     CallbackThread(#[source] Cause),
+    /// The client is disconnected: its subscriptions actor has stopped.
+    #[error("the client is disconnected")]
+    Stopped,
 }
 
 /// A [`Replay`](super::Replay) did not get every filter acknowledged. The registry is

@@ -15,7 +15,12 @@ pub struct SubscriptionSettings {
     pub unit: UnitSystem,
     /// Capacity of each callback handler's buffer (at least 1).
     pub handler_buffer: usize,
+    /// The first handler id handed out (each connection of a pool has its own range).
+    pub first_handler_id: u64,
 }
+
+/// Handler ids of connection `i` of a pool start at `i × HANDLER_IDS_PER_CONNECTION`.
+pub const HANDLER_IDS_PER_CONNECTION: u64 = 1 << 40;
 
 impl SubscriptionSettings {
     /// Defaults: US customary units (°F), buffers of [`DEFAULT_HANDLER_BUFFER`].
@@ -25,6 +30,7 @@ impl SubscriptionSettings {
             client_id,
             unit: UnitSystem::UsCustomary,
             handler_buffer: DEFAULT_HANDLER_BUFFER,
+            first_handler_id: 0,
         }
     }
 
@@ -34,7 +40,19 @@ impl SubscriptionSettings {
             client_id,
             unit: config.unit_system(),
             handler_buffer: config.handler_buffer().max(1),
+            first_handler_id: 0,
         }
+    }
+
+    /// The settings of connection `index` of a pool: its own range of handler ids.
+    pub fn for_connection(mut self, index: usize) -> Self {
+        self.first_handler_id = (index as u64).saturating_mul(HANDLER_IDS_PER_CONNECTION);
+        self
+    }
+
+    /// The connection of the pool whose registry handed out `id`.
+    pub fn connection_of(id: crate::registry::HandlerId) -> usize {
+        usize::try_from(id.get() / HANDLER_IDS_PER_CONNECTION).unwrap_or(usize::MAX)
     }
 }
 

@@ -85,6 +85,17 @@ impl Recorder {
             .collect()
     }
 
+    /// Every event so far as stamped by the client (with the pool connection it
+    /// concerns).
+    pub fn stamped(&self) -> Vec<TimestampedEvent> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, e)| e.clone())
+            .collect()
+    }
+
     /// How many events have the tag `name`.
     pub fn count(&self, name: &str) -> usize {
         self.all().iter().filter(|e| e.name() == name).count()
