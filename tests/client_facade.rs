@@ -119,16 +119,8 @@ fn thread_count() -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_devices_cost_no_thread_each() {
-    let sim = Simulator::start(SimConfig {
-        // 50 device filters and the client's own response filter: one more than AWS's 50
-        // subscriptions per connection (the pool of connections is not built yet).
-        quotas: nwp500_sim::AwsQuotas {
-            max_subscriptions_per_connection: None,
-            ..nwp500_sim::AwsQuotas::default()
-        },
-        ..SimConfig::with_devices(50)
-    })
-    .unwrap();
+    // 50 devices with AWS's quotas: 49 on one connection, the 50th on a second one.
+    let sim = Simulator::start(SimConfig::with_devices(50)).unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     let before = thread_count();
     // 50 devices polled every 2 s: 25 status requests a second, within the publish rate

@@ -337,3 +337,49 @@ fn connections_are_handed_over_before_the_lifetime_cut() {
     assert!(handover["client_id"].as_str().unwrap().ends_with("-h"));
     assert!(monitor.bad_lines().is_empty(), "{:?}", monitor.bad_lines());
 }
+
+/// Ten devices with a quota of five subscriptions per connection: the monitor spreads
+/// them over three connections, says so in its events, and reports every device.
+#[test]
+fn many_devices_are_spread_over_a_pool_of_connections() {
+    let sim = Simulator::start(SimConfig {
+        random_draws: false,
+        quotas: AwsQuotas {
+            min_connect_interval_per_client_id: None,
+            max_subscriptions_per_connection: Some(5),
+            ..AwsQuotas::default()
+        },
+        ..SimConfig::with_devices(10)
+    })
+    .unwrap();
+    let mut monitor = Monitor::start(
+        &args(
+            &sim,
+            &["--subscriptions-per-connection", "5", "--duration", "4"],
+        ),
+        false,
+    );
+    let status = monitor.wait_exit(WAIT);
+    assert_eq!(status.code(), Some(0));
+    let connected: std::collections::BTreeSet<u64> = monitor
+        .seen
+        .iter()
+        .filter(|e| e["event"] == "connected")
+        .filter_map(|e| e["connection"].as_u64())
+        .collect();
+    assert_eq!(connected, [0, 1, 2].into_iter().collect());
+    let reporting: std::collections::BTreeSet<&str> = monitor
+        .seen
+        .iter()
+        .filter(|e| e["event"] == "status")
+        .filter_map(|e| e["device"].as_str())
+        .collect();
+    assert_eq!(reporting.len(), 10, "{reporting:?}");
+    let refused: u32 = sim
+        .connection_log()
+        .iter()
+        .map(|r| r.subscriptions_refused)
+        .sum();
+    assert_eq!(refused, 0);
+    assert!(monitor.bad_lines().is_empty(), "{:?}", monitor.bad_lines());
+}

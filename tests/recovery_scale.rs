@@ -169,11 +169,11 @@ async fn the_first_connection_burst_of_a_thousand_devices_waits_unread_on_the_bu
     const DEVICES: usize = 1_000;
     let sim = nwp500_sim::Simulator::start(SimConfig {
         quotas: AwsQuotas {
-            // One connection carries 1 000 devices: the pool is not built yet.
+            // A test of the event bus, not of the pool: one connection carries the 1 000
+            // devices, and its first connection sends 2 000 requests at once (40 s at the
+            // default publish rate). The subscription and inbound quotas and the client's
+            // pacing are lifted.
             max_subscriptions_per_connection: None,
-            // Its first connection sends 2 000 requests at once (40 s at the default publish
-            // rate; this test is about the event bus): the client's pacing and the simulator's
-            // inbound quota are both lifted.
             max_inbound_publishes_per_second: None,
             ..AwsQuotas::default()
         },
@@ -183,19 +183,27 @@ async fn the_first_connection_burst_of_a_thousand_devices_waits_unread_on_the_bu
     let config = support::fast(&sim)
         .poll_interval(Duration::from_secs(600))
         .publish_rate(100_000)
+        .subscriptions_per_connection(DEVICES + 1)
         .build()
         .unwrap();
     let client = Client::start(config).await.unwrap();
     let mut unread = client.events();
     // A second receiver, read at once, tells when every answer has been published.
     let mut watcher = client.events();
+    // Distinct devices that reported a status and a feature (a device may answer twice:
+    // the poll that starts with it and the first connection's resumption).
     let seen = Arc::new(AtomicUsize::new(0));
     let counter = seen.clone();
     tokio::spawn(async move {
+        let mut reported = std::collections::HashSet::new();
         while let Ok(e) = watcher.recv().await {
-            if matches!(e.event, Event::Status { .. } | Event::Feature { .. }) {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }
+            let key = match e.event {
+                Event::Status { device, .. } => (device, true),
+                Event::Feature { device, .. } => (device, false),
+                _ => continue,
+            };
+            reported.insert(key);
+            counter.store(reported.len(), Ordering::SeqCst);
         }
     });
     let deadline = tokio::time::Instant::now() + WAIT;

@@ -97,6 +97,11 @@ pub struct LinkArgs {
     /// No planned handover: the lifetime cut is an outage, recovered as one
     #[arg(long)]
     pub no_handover: bool,
+
+    /// Subscriptions one connection may hold (AWS IoT: 50); an account with more devices
+    /// than this minus one is spread over a pool of connections
+    #[arg(long, value_name = "N", default_value = "50")]
+    pub subscriptions_per_connection: usize,
 }
 
 impl LinkArgs {
@@ -128,6 +133,7 @@ impl LinkArgs {
             .connection_lifetime((!self.no_handover).then_some(self.connection_lifetime))
             .handover_margin(self.handover_margin)
             .handover_jitter(self.handover_jitter())
+            .subscriptions_per_connection(self.subscriptions_per_connection)
             .poll_interval(self.poll_interval_for(simulated))
     }
 

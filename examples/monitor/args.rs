@@ -278,6 +278,8 @@ mod tests {
             "9",
             "--probe-interval",
             "0.3",
+            "--subscriptions-per-connection",
+            "9",
             "--celsius",
             "--duration",
             "1.5",
@@ -308,6 +310,7 @@ mod tests {
         assert_eq!(c.credential_margin(), Duration::ZERO);
         assert_eq!(c.queue_max_age(), Duration::from_secs(9));
         assert_eq!(c.probe_interval(), Duration::from_millis(300));
+        assert_eq!(c.subscriptions_per_connection(), 9);
         assert_eq!(c.unit_system(), UnitSystem::Metric);
         assert_eq!(c.token_file(), Some(std::path::Path::new("tokens.json")));
         assert_eq!(args.duration, Some(Duration::from_millis(1500)));

@@ -27,6 +27,10 @@ pub fn render(view: &View) -> String {
         (n, None) => format!("{n} outages recovered"),
     };
     let _ = writeln!(out, "            {outages}");
+    let (connections, up) = view.pool_counts();
+    if connections > 1 {
+        let _ = writeln!(out, "Pool        {connections} connections, {up} up");
+    }
     if view.handovers > 0 {
         let n = view.handovers;
         let _ = writeln!(

@@ -109,6 +109,9 @@ pub struct View {
     pub last_outage: Option<Duration>,
     /// Planned handovers so far (connections replaced before the lifetime cut).
     pub handovers: u64,
+    /// The state of each connection of the client's pool, by index (an account with
+    /// more devices than one connection may serve has several): up or not.
+    pub pool: std::collections::BTreeMap<usize, bool>,
     /// Commands waiting in the offline queue: (device, command code).
     pub pending: Vec<(String, u32)>,
     /// The latest notable lines, oldest first.
@@ -127,6 +130,7 @@ impl View {
             outages: 0,
             last_outage: None,
             handovers: 0,
+            pool: std::collections::BTreeMap::new(),
             pending: Vec::new(),
             recent: VecDeque::new(),
         };
@@ -168,9 +172,24 @@ impl View {
     }
 
     /// Updates the state with `event`; returns its one-line description (with time).
+    /// With a pool of connections, lines about one of them name it (`#2`), and only the
+    /// first connection's events drive the connection line; the pool line counts the
+    /// others.
     pub fn apply(&mut self, stamped: &TimestampedEvent) -> String {
         let at = stamped.ts;
-        let description = self.describe_and_update(at, &stamped.event);
+        let connection = stamped.connection.unwrap_or(0);
+        self.track_pool(connection, &stamped.event);
+        let description = if connection > 0 && is_link_event(&stamped.event) {
+            pool_line(&stamped.event)
+        } else {
+            self.describe_and_update(at, &stamped.event)
+        };
+        let description = match stamped.connection {
+            Some(i) if self.pool.len() > 1 && !matches!(stamped.event, Event::Status { .. }) => {
+                format!("#{i} {description}")
+            }
+            _ => description,
+        };
         let line = format!("{} {description}", text::clock(at));
         // Status reports are in the device panel already; everything else is history.
         if !matches!(stamped.event, Event::Status { .. }) {
@@ -399,6 +418,29 @@ impl View {
         }
     }
 
+    fn track_pool(&mut self, connection: usize, event: &Event) {
+        match event {
+            Event::Connected { .. } | Event::Recovered { .. } | Event::HandedOver { .. } => {
+                self.pool.insert(connection, true);
+            }
+            Event::Interrupted { .. } | Event::ReconnectionFailed { .. } | Event::Disconnected => {
+                self.pool.insert(connection, false);
+            }
+            Event::Connecting { .. } => {
+                self.pool.entry(connection).or_insert(false);
+            }
+            _ => {}
+        }
+    }
+
+    /// `(connections, up)` of the pool.
+    pub fn pool_counts(&self) -> (usize, usize) {
+        (
+            self.pool.len(),
+            self.pool.values().filter(|up| **up).count(),
+        )
+    }
+
     fn unqueue(&mut self, device: &str, command: u32) {
         if let Some(i) = self
             .pending
@@ -514,6 +556,44 @@ fn plural(n: u64) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+/// Events about the link of one connection (the pool's others do not drive the
+/// connection line).
+fn is_link_event(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::Connecting { .. }
+            | Event::Connected { .. }
+            | Event::Interrupted { .. }
+            | Event::ReconnectScheduled { .. }
+            | Event::Resubscribed { .. }
+            | Event::Recovered { .. }
+            | Event::ReconnectionFailed { .. }
+            | Event::HandedOver { .. }
+            | Event::HandoverFailed { .. }
+            | Event::Disconnected
+    )
+}
+
+/// The line of a link event of another connection of the pool.
+fn pool_line(event: &Event) -> String {
+    match event {
+        Event::Connected { client_id, .. } => format!("connected as {client_id}"),
+        Event::Interrupted { error } => format!("connection lost: {error}"),
+        Event::Recovered { attempts, outage } => format!(
+            "recovered after {} ({attempts} attempt{})",
+            text::duration(*outage),
+            plural(*attempts)
+        ),
+        Event::HandedOver {
+            client_id, took, ..
+        } => format!(
+            "handed over to {client_id} in {} (no outage)",
+            text::duration(*took)
+        ),
+        other => other.name().replace('_', " "),
     }
 }
 
@@ -697,6 +777,51 @@ mod tests {
             },
         );
         assert!(line.contains("retrying in 2.0 s"), "{line}");
+    }
+
+    #[test]
+    fn a_pool_names_its_connections_and_counts_them() {
+        let mut v = view();
+        let at = |secs: u64, connection: usize, event: Event| {
+            let mut e =
+                TimestampedEvent::new(SystemTime::UNIX_EPOCH + Duration::from_secs(secs), event);
+            e.connection = Some(connection);
+            e
+        };
+        for c in 0..3 {
+            v.apply(&at(
+                1,
+                c,
+                Event::Connected {
+                    client_id: format!("c-p{c}"),
+                    session_present: false,
+                    attempt: 1,
+                },
+            ));
+        }
+        assert_eq!(v.pool_counts(), (3, 3));
+        let line = v.apply(&at(
+            2,
+            2,
+            Event::Interrupted {
+                error: "kicked".into(),
+            },
+        ));
+        assert_eq!(line, "00:00:02 #2 connection lost: kicked");
+        assert_eq!(v.pool_counts(), (3, 2));
+        assert!(
+            matches!(&v.link, Link::Online { client_id, .. } if client_id == "c-p0"),
+            "the first connection's state stays the connection line"
+        );
+        v.apply(&at(
+            3,
+            2,
+            Event::Recovered {
+                attempts: 1,
+                outage: Duration::from_secs(1),
+            },
+        ));
+        assert_eq!(v.pool_counts(), (3, 3));
     }
 
     #[test]

@@ -214,6 +214,13 @@ impl ReconnectPolicy {
         }
     }
 
+    /// The attempt's deep renewal was not made because another connection of the pool
+    /// had renewed the credentials during this outage: if they are refused, they count as
+    /// not renewed by this attempt, so the one immediate renewal is still available.
+    pub fn on_renewal_shared(&mut self) {
+        self.last_attempt_renewed = false;
+    }
+
     /// The transport refused the credentials (WebSocket upgrade 403 or CONNACK
     /// "not authorized").
     ///

@@ -320,6 +320,9 @@ impl Reconnector {
         if outcome.renewed {
             self.diagnostics.on_credentials_renewed();
         }
+        if outcome.renewal_shared {
+            self.policy.on_renewal_shared();
+        }
         if outcome.discovered {
             self.peers.discovery = None;
         }

@@ -119,6 +119,8 @@ pub(super) struct AttemptPlan {
 /// failed), and how it ended.
 pub(super) struct AttemptOutcome {
     pub renewed: bool,
+    /// A deep renewal was not made: another connection had renewed during this outage.
+    pub renewal_shared: bool,
     /// The device list was obtained (the discovery is done for good).
     pub discovered: bool,
     pub result: Result<Connected, StepError>,
@@ -126,21 +128,25 @@ pub(super) struct AttemptOutcome {
 
 /// close old → credentials → (deep: restart Connection) → connect.
 pub(super) async fn run_attempt(plan: AttemptPlan) -> AttemptOutcome {
-    let mut renewed = false;
-    let mut discovered = false;
-    let result = attempt(&plan, &mut renewed, &mut discovered).await;
+    let mut done = Done::default();
+    let result = attempt(&plan, &mut done).await;
     AttemptOutcome {
-        renewed,
-        discovered,
+        renewed: done.renewed,
+        renewal_shared: done.renewal_shared,
+        discovered: done.discovered,
         result,
     }
 }
 
-async fn attempt(
-    plan: &AttemptPlan,
-    renewed_flag: &mut bool,
-    discovered: &mut bool,
-) -> Result<Connected, StepError> {
+/// What an attempt did before it ended, whatever its result.
+#[derive(Default)]
+struct Done {
+    renewed: bool,
+    renewal_shared: bool,
+    discovered: bool,
+}
+
+async fn attempt(plan: &AttemptPlan, done: &mut Done) -> Result<Connected, StepError> {
     if let Some(old) = plan.old_generation {
         // Bounded: a wedged close must not wedge the loop.
         let _ = tokio::time::timeout(
@@ -170,13 +176,14 @@ async fn attempt(
             match renewed {
                 Some(renewed) => {
                     let method = renewed.method;
-                    *renewed_flag = true;
+                    done.renewed = true;
                     info!(?method, "credentials renewed");
                     plan.bus.emit(Event::CredentialsRenewed { method });
                     renewed.credentials.aws
                 }
                 None => {
                     debug!("credentials renewed during this outage already; using them");
+                    done.renewal_shared = true;
                     auth.send(GetCredentials)
                         .await
                         .map_err(gone("auth"))?
@@ -195,7 +202,7 @@ async fn attempt(
     };
     if let Some(discover) = &plan.discovery {
         let count = discover().await.map_err(StepError::Devices)?;
-        *discovered = true;
+        done.discovered = true;
         info!(devices = count, "device list obtained");
     }
     if plan.needs_tls {
