@@ -275,3 +275,94 @@ async fn a_deep_reconnect_of_every_connection_renews_the_credentials_once() {
     );
     support::disconnect(&client, &rec).await;
 }
+
+/// The device list is read again: a heater removed from the account is forgotten and one
+/// added is followed, on the place the removed one freed, without disturbing the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_added_to_or_removed_from_the_account_are_followed_or_forgotten() {
+    let sim = Simulator::start(SimConfig {
+        random_draws: false,
+        ..SimConfig::with_devices(4)
+    })
+    .unwrap();
+    sim.set_quotas(AwsQuotas {
+        max_subscriptions_per_connection: Some(3),
+        ..sim.quotas()
+    });
+    let macs: Vec<String> = sim.devices().iter().map(|d| d.mac().to_owned()).collect();
+    // The fourth heater is not in the account yet.
+    assert!(sim.set_device_listed(&macs[3], false));
+    let config = fast(&sim)
+        .subscriptions_per_connection(3)
+        .device_list_interval(Some(Duration::from_millis(300)))
+        .build()
+        .unwrap();
+    let client = nwp500::Client::start(config).await.unwrap();
+    let rec = Recorder::attach(&client);
+    rec.wait_since(0, WAIT, "a status from the three listed devices", |_| {
+        reporters(&rec.stamped())
+            .values()
+            .map(BTreeSet::len)
+            .sum::<usize>()
+            == 3
+    })
+    .await;
+    assert_eq!(client.connection_count(), 2);
+    let placed = reporters(&rec.stamped());
+    assert!(placed[&0].contains(&macs[1]), "{placed:?}");
+
+    // Removed from the account: forgotten.
+    let mark = rec.len();
+    sim.set_device_listed(&macs[1], false);
+    rec.wait_for(mark, "devices_changed", 1, WAIT).await;
+    let changed = rec.since(mark);
+    assert!(changed.iter().any(|e| matches!(
+        e,
+        Event::DevicesChanged { added, removed }
+            if added.is_empty() && removed.len() == 1 && removed[0].as_str() == macs[1]
+    )));
+    assert_eq!(client.devices().len(), 2);
+    let after_removal = rec.len();
+
+    // Added to the account: followed, on the place the removed one freed.
+    sim.set_device_listed(&macs[3], true);
+    rec.wait_since(
+        after_removal,
+        WAIT,
+        "a status from the added device",
+        |_| {
+            rec.stamped()[after_removal..].iter().any(|e| {
+                matches!(&e.event, Event::Status { device, .. } if device.as_str() == macs[3])
+                    && e.connection == Some(0)
+            })
+        },
+    )
+    .await;
+    assert_eq!(client.connection_count(), 2, "no new connection was needed");
+    // The others kept reporting, and nothing was interrupted.
+    let events = rec.stamped()[mark..].to_vec();
+    for (i, mac) in macs.iter().enumerate() {
+        let reported = events
+            .iter()
+            .any(|e| matches!(&e.event, Event::Status { device, .. } if device.as_str() == mac));
+        let late = events[events.len() / 2..]
+            .iter()
+            .any(|e| matches!(&e.event, Event::Status { device, .. } if device.as_str() == mac));
+        match i {
+            1 => assert!(!late, "the removed device is no longer polled"),
+            _ => assert!(reported, "device {i} kept reporting"),
+        }
+    }
+    assert_eq!(rec.count("interrupted"), 0);
+    client.send(&macs[3], Command::RequestStatus).await.ok();
+    assert!(client
+        .send(
+            &macs[1],
+            Command::SetDhwMode {
+                mode: DhwMode::Electric
+            }
+        )
+        .await
+        .is_err());
+    support::disconnect(&client, &rec).await;
+}

@@ -98,6 +98,11 @@ pub struct LinkArgs {
     #[arg(long)]
     pub no_handover: bool,
 
+    /// Seconds between readings of the account's device list (devices added are followed,
+    /// devices removed forgotten); 0: read only at start
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "3600")]
+    pub device_list_interval: Duration,
+
     /// Subscriptions one connection may hold (AWS IoT: 50); an account with more devices
     /// than this minus one is spread over a pool of connections
     #[arg(long, value_name = "N", default_value = "50")]
@@ -134,6 +139,9 @@ impl LinkArgs {
             .handover_margin(self.handover_margin)
             .handover_jitter(self.handover_jitter())
             .subscriptions_per_connection(self.subscriptions_per_connection)
+            .device_list_interval(
+                (!self.device_list_interval.is_zero()).then_some(self.device_list_interval),
+            )
             .poll_interval(self.poll_interval_for(simulated))
     }
 

@@ -280,6 +280,8 @@ mod tests {
             "0.3",
             "--subscriptions-per-connection",
             "9",
+            "--device-list-interval",
+            "0",
             "--celsius",
             "--duration",
             "1.5",
@@ -311,6 +313,7 @@ mod tests {
         assert_eq!(c.queue_max_age(), Duration::from_secs(9));
         assert_eq!(c.probe_interval(), Duration::from_millis(300));
         assert_eq!(c.subscriptions_per_connection(), 9);
+        assert_eq!(c.device_list_interval(), None);
         assert_eq!(c.unit_system(), UnitSystem::Metric);
         assert_eq!(c.token_file(), Some(std::path::Path::new("tokens.json")));
         assert_eq!(args.duration, Some(Duration::from_millis(1500)));

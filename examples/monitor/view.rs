@@ -274,6 +274,19 @@ impl View {
                     plural(devices.len() as u64)
                 )
             }
+            Event::DevicesChanged { added, removed } => {
+                for mac in removed {
+                    self.devices.retain(|d| d.mac != mac.as_str());
+                }
+                for mac in added {
+                    self.row(mac.as_str());
+                }
+                format!(
+                    "device list changed: {} added, {} removed",
+                    added.len(),
+                    removed.len()
+                )
+            }
             Event::CredentialsRenewed { method } => format!(
                 "credentials renewed ({})",
                 match method {

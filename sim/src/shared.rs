@@ -106,6 +106,9 @@ pub(crate) struct Shared {
     pub devices: Vec<DeviceHandle>,
     /// Rate plans applied through `PUT /device/tou`, by MAC.
     pub rest_tou: Mutex<HashMap<String, Value>>,
+    /// Devices left out of the account's device list (they keep running: a heater
+    /// removed from the account, or not added yet).
+    pub unlisted: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Shared {
@@ -128,6 +131,7 @@ impl Shared {
             counters: CounterCells::default(),
             devices,
             rest_tou: Mutex::default(),
+            unlisted: Mutex::default(),
         }
     }
 
@@ -137,6 +141,15 @@ impl Shared {
 
     pub(crate) fn counters(&self) -> Counters {
         self.counters.snapshot()
+    }
+
+    /// Whether `mac` is in the account's device list.
+    pub(crate) fn is_listed(&self, mac: &str) -> bool {
+        !self
+            .unlisted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(mac)
     }
 
     pub(crate) fn device(&self, mac: &str) -> Option<&DeviceHandle> {

@@ -270,6 +270,27 @@ impl Simulator {
 
     // ---- state ----------------------------------------------------------------------------
 
+    /// Puts device `mac` in the account's device list (`true`, the default for every
+    /// device) or takes it out (`false`): a heater added to or removed from the account.
+    /// The device keeps running either way. Answers whether the device exists.
+    pub fn set_device_listed(&self, mac: &str, listed: bool) -> bool {
+        if self.shared.device(mac).is_none() {
+            return false;
+        }
+        let mut unlisted = self
+            .shared
+            .unlisted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if listed {
+            unlisted.remove(mac);
+        } else {
+            unlisted.insert(mac.to_owned());
+        }
+        tracing::info!(mac, listed, "account device list changed");
+        true
+    }
+
     /// The simulated devices, in configuration order.
     pub fn devices(&self) -> &[DeviceHandle] {
         &self.shared.devices

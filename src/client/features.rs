@@ -26,6 +26,15 @@ impl FeatureCache {
         self.inner.1.notify_waiters();
     }
 
+    /// Forgets a device's report (the device left the account).
+    pub(crate) fn remove(&self, mac: &str) {
+        self.inner
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(mac);
+    }
+
     pub(crate) fn get(&self, mac: &str) -> Option<Arc<Feature>> {
         self.inner
             .0

@@ -34,6 +34,7 @@ mod device;
 mod error;
 mod features;
 mod pool;
+mod refresh;
 mod router;
 mod wiring;
 
@@ -88,6 +89,8 @@ struct Inner {
     stacks: pool::Stacks,
     /// Routes handler registrations to the connection of their device.
     router: Addr<router::HandlerRouter>,
+    /// Reads the account's device list again.
+    refresher: Option<Addr<refresh::DeviceListRefresher>>,
     /// What the application may send (built once from `actors`).
     public_actors: Actors,
     features: FeatureCache,
@@ -144,6 +147,7 @@ impl Client {
                 actors: started.actors,
                 stacks: started.stacks,
                 router,
+                refresher: started.refresher,
                 features: started.features,
                 operation_timeout: started.operation_timeout,
                 own_thread: Mutex::new(own_thread),
@@ -454,6 +458,10 @@ impl Client {
         let deadline =
             tokio::time::Instant::now() + self.inner.operation_timeout + Duration::from_secs(1);
         let until = || deadline.max(tokio::time::Instant::now() + STEP_FLOOR);
+        // No device is followed or forgotten from here on.
+        if let Some(refresher) = &self.inner.refresher {
+            refresher.do_send(Shutdown);
+        }
         let stacks = self.inner.stacks.all();
         // Every connection's loop first (at once), so no attempt starts anywhere.
         let disconnects = stacks

@@ -136,6 +136,12 @@ impl PoolBuilder {
         }
     }
 
+    /// Frees the place of a device that left the account (the connection stays; the
+    /// next device added fills it).
+    pub(super) fn remove(&self, device: &MacAddress) -> Option<usize> {
+        self.plan.borrow_mut().remove(device)
+    }
+
     /// Starts every stack's reconnect loop; stacks built from now on start at once.
     pub(super) fn start(&self) {
         self.started.set(true);

@@ -12,6 +12,7 @@ use super::device::DeviceSummary;
 use super::error::ClientError;
 use super::features::FeatureCache;
 use super::pool::{PoolBuilder, SharedPool, Stacks};
+use super::refresh::DeviceListRefresher;
 use super::router::HandlerRouter;
 use crate::auth::{Auth, AuthConfig, GetCredentials, Secret};
 use crate::bus::{default_event_capacity, EventBus};
@@ -19,11 +20,11 @@ use crate::clock::{SharedClock, TokioClock};
 use crate::config::ClientConfig;
 use crate::connection::Connection;
 use crate::error_chain::Chain;
-use crate::periodic::{PeriodicRequests, PollKind, StartPolling};
+use crate::periodic::{PeriodicRequests, PollKind, StartPolling, StopPolling};
 use crate::protocol::{ClientId, ClientIdentity, DeviceRef, MacAddress, SessionId, UnitSystem};
 use crate::reconnector::{DeviceDiscovery, Reconnector};
 use crate::rest::RestClient;
-use crate::subscriptions::{AddHandler, HandlerSink, SubscribeDevice, Subscriptions};
+use crate::subscriptions::{AddHandler, ForgetDevice, HandlerSink, SubscribeDevice, Subscriptions};
 
 /// How long a device's feature report is trusted before it is requested again, when the
 /// configuration sets no feature poll interval (upstream caches it for 30 minutes).
@@ -87,6 +88,22 @@ impl DeviceList {
         self.read().len()
     }
 
+    /// The MACs of the followed devices.
+    pub(super) fn macs(&self) -> Vec<String> {
+        self.read()
+            .iter()
+            .map(|(_, r, _)| r.mac.as_str().to_owned())
+            .collect()
+    }
+
+    /// Stops listing `mac`.
+    pub(super) fn remove(&self, mac: &str) {
+        self.inner
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|(_, r, _)| !r.mac.as_str().eq_ignore_ascii_case(mac));
+    }
+
     fn add(&self, summary: DeviceSummary, device: DeviceRef, connection: usize) {
         self.inner
             .write()
@@ -111,6 +128,8 @@ pub(super) struct Started {
     pub stacks: Stacks,
     /// Routes handler registrations to the connection of their device.
     pub router: Addr<HandlerRouter>,
+    /// Reads the device list again (signed-in clients with a `device_list_interval`).
+    pub refresher: Option<Addr<DeviceListRefresher>>,
     pub features: FeatureCache,
     pub operation_timeout: Duration,
     pub first_receiver: tokio::sync::broadcast::Receiver<crate::events::TimestampedEvent>,
@@ -185,7 +204,7 @@ pub(super) async fn start_on_own_thread(
 }
 
 /// Signs in and lists the account's devices (those the configuration wants).
-async fn list_devices(
+pub(super) async fn list_devices(
     auth: &Addr<Auth>,
     rest: &RestClient,
     config: &ClientConfig,
@@ -206,16 +225,43 @@ async fn list_devices(
 /// it is new), registers its subscriptions, the feature cache's handler and its polls
 /// there, and adds it to the client's list.
 #[derive(Clone)]
-struct Follower {
+pub(super) struct Follower {
     pool: SharedPool,
     feature_tx: tokio::sync::mpsc::Sender<crate::subscriptions::FeatureUpdate>,
     poll_interval: Duration,
     feature_interval: Duration,
-    list: DeviceList,
+    pub(super) list: DeviceList,
 }
 
 impl Follower {
-    async fn follow(&self, devices: Vec<DeviceSummary>) -> Result<usize, ClientError> {
+    /// Stops following a device that left the account: its polls, its handlers and its
+    /// place on its connection; the other devices are not touched.
+    pub(super) async fn forget(&self, mac: &str) {
+        let Some((device, index)) = self.list.find(mac) else {
+            return;
+        };
+        if let Some(stack) = self.pool.stacks().get(index) {
+            let _ = stack
+                .actors
+                .periodic
+                .send(StopPolling {
+                    mac: device.mac.clone(),
+                    kind: None,
+                })
+                .await;
+            let _ = stack
+                .actors
+                .subscriptions
+                .send(ForgetDevice {
+                    device: device.clone(),
+                })
+                .await;
+        }
+        self.pool.remove(&device.mac);
+        self.list.remove(mac);
+    }
+
+    pub(super) async fn follow(&self, devices: Vec<DeviceSummary>) -> Result<usize, ClientError> {
         let mut followed = 0;
         for summary in devices {
             let device = match summary.device_ref() {
@@ -454,6 +500,22 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
         devices: list.clone(),
     }
     .start();
+    let refresher = match (&auth, &rest, config.device_list_interval()) {
+        (Some(auth), Some(rest), Some(interval)) => Some(
+            DeviceListRefresher {
+                auth: auth.clone(),
+                rest: rest.clone(),
+                config: config.clone(),
+                follower,
+                features: features.clone(),
+                bus: bus.clone(),
+                interval,
+                running: false,
+            }
+            .start(),
+        ),
+        _ => None,
+    };
 
     Ok(Started {
         identity,
@@ -463,6 +525,7 @@ pub(super) async fn start_here(config: ClientConfig) -> Result<Started, ClientEr
         actors: first.actors,
         stacks,
         router,
+        refresher,
         features,
         operation_timeout,
         first_receiver,

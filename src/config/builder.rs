@@ -47,6 +47,7 @@ pub struct ClientConfigBuilder {
     queue_max_age: Duration,
     publish_rate: u32,
     subscriptions_per_connection: usize,
+    device_list_interval: Option<Duration>,
     connection_lifetime: Option<Duration>,
     handover_margin: Duration,
     handover_jitter: Duration,
@@ -100,6 +101,7 @@ impl ClientConfigBuilder {
             publish_rate: crate::connection::DEFAULT_PUBLISH_RATE.get(),
             queue_max_age: Duration::from_secs(300),
             subscriptions_per_connection: DEFAULT_SUBSCRIPTIONS_PER_CONNECTION,
+            device_list_interval: Some(Duration::from_secs(3600)),
             connection_lifetime: HandoverConfig::default().lifetime,
             handover_margin: HandoverConfig::DEFAULT_MARGIN,
             handover_jitter: HandoverConfig::DEFAULT_JITTER,
@@ -256,6 +258,16 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// How often the account's device list is read again (signed-in clients): a water
+    /// heater added to the account is followed (placed on a connection with room, or a
+    /// new one), one removed is forgotten, without disturbing the others
+    /// (`Event::DevicesChanged`). Default `Some(1 h)`; `None`: the list read at start is
+    /// kept. Non-zero when set.
+    pub fn device_list_interval(mut self, interval: Option<Duration>) -> Self {
+        self.device_list_interval = interval;
+        self
+    }
+
     /// The server's maximum connection lifetime: AWS IoT Core closes every connection
     /// after 24 hours. Before that, `handover_margin` ahead, the client hands the
     /// connection over to a second one (make-before-break: the new connection is opened
@@ -397,6 +409,9 @@ impl ClientConfigBuilder {
         if let Some(interval) = self.feature_poll_interval {
             check_duration("feature_poll_interval", interval, false)?;
         }
+        if let Some(interval) = self.device_list_interval {
+            check_duration("device_list_interval", interval, false)?;
+        }
         let handover = check_handover(
             self.connection_lifetime,
             self.handover_margin,
@@ -487,6 +502,7 @@ impl ClientConfigBuilder {
             queue_max_age: self.queue_max_age,
             publish_rate,
             subscriptions_per_connection: self.subscriptions_per_connection,
+            device_list_interval: self.device_list_interval,
             handover,
             probe_interval: self.probe_interval,
             poll_interval: self.poll_interval,

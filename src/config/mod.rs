@@ -77,6 +77,7 @@ pub struct ClientConfig {
     pub(crate) queue_capacity: usize,
     pub(crate) publish_rate: NonZeroU32,
     pub(crate) subscriptions_per_connection: usize,
+    pub(crate) device_list_interval: Option<Duration>,
     pub(crate) handover: HandoverConfig,
     pub(crate) queue_max_age: Duration,
     pub(crate) probe_interval: Duration,
@@ -206,6 +207,11 @@ impl ClientConfig {
         self.subscriptions_per_connection
     }
 
+    /// How often the account's device list is read again (`None`: never).
+    pub fn device_list_interval(&self) -> Option<Duration> {
+        self.device_list_interval
+    }
+
     /// Devices one connection serves: one subscription each, plus one for the client's
     /// own answers.
     pub fn devices_per_connection(&self) -> usize {
@@ -314,6 +320,7 @@ impl fmt::Debug for ClientConfig {
                 "subscriptions_per_connection",
                 &self.subscriptions_per_connection,
             )
+            .field("device_list_interval", &self.device_list_interval)
             .field("queue_max_age", &self.queue_max_age)
             .field("probe_interval", &self.probe_interval)
             .field("poll_interval", &self.poll_interval)

@@ -41,6 +41,7 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.connection_lifetime(), Some(24 * 3600 * SEC));
     assert_eq!(c.subscriptions_per_connection(), 50);
     assert_eq!(c.devices_per_connection(), 49);
+    assert_eq!(c.device_list_interval(), Some(3600 * SEC));
     assert_eq!(c.handover_margin(), 300 * SEC);
     assert_eq!(c.handover_jitter(), 120 * SEC);
     assert_eq!(c.deep_reconnect_every().get(), 10);
@@ -201,6 +202,10 @@ fn each_bad_value_is_refused_with_its_option_name() {
             "connection_lifetime",
         ),
         (b().handover_margin(Duration::MAX), "handover_margin"),
+        (
+            b().device_list_interval(Some(Duration::ZERO)),
+            "device_list_interval",
+        ),
         (
             b().subscriptions_per_connection(1),
             "subscriptions_per_connection",

@@ -125,6 +125,15 @@ pub enum Event {
         /// The devices now followed.
         devices: Vec<MacAddress>,
     },
+    /// The account's device list changed (read again every `device_list_interval`):
+    /// devices added are followed, devices removed are forgotten; the others are not
+    /// disturbed.
+    DevicesChanged {
+        /// Devices now followed.
+        added: Vec<MacAddress>,
+        /// Devices no longer followed.
+        removed: Vec<MacAddress>,
+    },
     /// Credentials were renewed.
     CredentialsRenewed {
         /// Refresh or full sign-in.
@@ -249,6 +258,7 @@ impl Event {
             Self::Interrupted { .. } => "interrupted",
             Self::ReconnectScheduled { .. } => "reconnect_scheduled",
             Self::DevicesDiscovered { .. } => "devices_discovered",
+            Self::DevicesChanged { .. } => "devices_changed",
             Self::CredentialsRenewed { .. } => "credentials_renewed",
             Self::Resubscribed { .. } => "resubscribed",
             Self::Recovered { .. } => "recovered",
@@ -675,6 +685,10 @@ mod tests {
             },
             Event::DevicesDiscovered {
                 devices: vec![mac()],
+            },
+            Event::DevicesChanged {
+                added: vec![mac()],
+                removed: Vec::new(),
             },
             Event::CredentialsRenewed {
                 method: RenewalMethod::SignIn,

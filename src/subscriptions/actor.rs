@@ -182,7 +182,7 @@ impl Subscriptions {
 
     /// Removes a handler; UNSUBSCRIBEs its filter if it was the last one and the link is
     /// up. Returns whether it existed.
-    fn remove(&mut self, id: HandlerId, ctx: &mut Context<Self>) -> bool {
+    pub(super) fn remove(&mut self, id: HandlerId, ctx: &mut Context<Self>) -> bool {
         if self.dispatcher.registry.get(id).is_none() {
             return false;
         }

@@ -169,6 +169,17 @@ pub struct Overlap {
     pub window: std::time::Duration,
 }
 
+/// Stop following `device` (removed from the account): every handler of its device
+/// filter is dropped (the device's events, the feature cache's, the application's typed
+/// handlers of it) and the filter unsubscribed; the other devices are not touched.
+/// Answers how many handlers were removed.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "usize")]
+pub struct ForgetDevice {
+    /// The device.
+    pub device: DeviceRef,
+}
+
 /// Every filter of the registry, in SUBSCRIBE-sized batches (at most 8), without
 /// changing their state: what a handover's new link subscribes.
 #[derive(Debug, Clone, Copy, Message)]

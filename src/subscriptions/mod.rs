@@ -100,6 +100,7 @@
 mod actor;
 mod dispatch;
 mod error;
+mod forget;
 mod handover;
 mod messages;
 mod overlap;
@@ -119,7 +120,7 @@ pub use messages::{
     AddFilterHandler, AddHandler, GetSubscriptionStats, Registration, RemoveHandler, TypedHandler,
 };
 internal_use!(messages::{
-    BrokerState, GetFilterBatches, Overlap, Replay, ReplayReport, SetLink, SetOverlap,
+    BrokerState, ForgetDevice, GetFilterBatches, Overlap, Replay, ReplayReport, SetLink, SetOverlap,
     SubscribeDevice,
 });
 pub use route::HandlerKind;

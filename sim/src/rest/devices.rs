@@ -98,6 +98,7 @@ async fn list(req: HttpRequest, shared: web::Data<Shared>, body: web::Bytes) -> 
     let devices: Vec<Value> = shared
         .devices
         .iter()
+        .filter(|d| shared.is_listed(d.mac()))
         .skip(offset)
         .take(count)
         .map(device_record)
