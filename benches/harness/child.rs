@@ -8,8 +8,8 @@
 //!   device has reported since the last `MARK`), `ERROR <text>`;
 //! * in: `MARK` (forget which devices reported).
 //!
-//! Modes: `client` (the whole nwp500 client, `Client::start`) and `bare` (a bare rumqttc
-//! subscriber, the baseline).
+//! Modes: `client` (the whole nwp500 client, `Client::start`), `bare` (a bare rumqttc
+//! subscriber, the baseline) and `pool` (section 5's client, see [`crate::scale`]).
 
 use std::collections::{HashMap, HashSet};
 use std::process::Stdio;
@@ -32,7 +32,7 @@ use crate::profiles::Profile;
 pub const CHILD_ARG: &str = "__child";
 
 /// Environment variable carrying the account password to a child (not on its command line).
-const PASSWORD_ENV: &str = "NWP500_BENCH_PASSWORD";
+pub(crate) const PASSWORD_ENV: &str = "NWP500_BENCH_PASSWORD";
 
 // ---- parent side -------------------------------------------------------------------------
 
@@ -97,6 +97,18 @@ impl ChildProc {
         .await?
     }
 
+    /// Reads the next line (at most `limit`); fails on `ERROR`, end of output or timeout.
+    pub async fn line(&mut self, limit: Duration) -> BenchResult<String> {
+        within(limit, "a child line", async {
+            match self.lines.next_line().await? {
+                Some(line) if line.starts_with("ERROR") => Err(BenchError::Child(line)),
+                Some(line) => Ok(line),
+                None => Err(BenchError::Child("child ended".into())),
+            }
+        })
+        .await?
+    }
+
     /// Sends one line to the child.
     pub async fn send(&mut self, line: &str) -> BenchResult<()> {
         self.stdin.write_all(format!("{line}\n").as_bytes()).await?;
@@ -121,6 +133,7 @@ pub fn main(args: &[String]) -> i32 {
         .collect();
     let result = match args.first().map(String::as_str) {
         Some("client") => actix::System::new().block_on(run_client(&opts)),
+        Some("pool") => actix::System::new().block_on(crate::scale::child_main(&opts)),
         Some("bare") => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -137,13 +150,13 @@ pub fn main(args: &[String]) -> i32 {
     }
 }
 
-fn get<'a>(opts: &HashMap<&str, &'a str>, key: &str) -> BenchResult<&'a str> {
+pub(crate) fn get<'a>(opts: &HashMap<&str, &'a str>, key: &str) -> BenchResult<&'a str> {
     opts.get(key)
         .copied()
         .ok_or_else(|| BenchError::Child(format!("missing {key}=")))
 }
 
-fn num(opts: &HashMap<&str, &str>, key: &str, default: usize) -> BenchResult<usize> {
+pub(crate) fn num(opts: &HashMap<&str, &str>, key: &str, default: usize) -> BenchResult<usize> {
     match opts.get(key) {
         None => Ok(default),
         Some(v) => v

@@ -13,7 +13,7 @@ pub enum Section {
     Recovery,
     /// 4. Footprint: memory, CPU per message, idle wake-ups, memory over reconnect cycles.
     Footprint,
-    /// 5. Scale: 1 000 devices on one connection.
+    /// 5. Scale: 1 000 devices on a pool of connections, AWS IoT's quotas enforced.
     Scale,
     /// 6. Chaos: a seeded soak of random faults, and a kick loop.
     Chaos,
