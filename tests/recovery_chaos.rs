@@ -213,8 +213,9 @@ async fn run_chaos(
     while !client.is_connected().await {
         assert!(
             Instant::now() < deadline,
-            "not back 15 s after the last fault (seed {seed}); faults {sequence:?}; events {:?}",
-            names(rec)
+            "not back 15 s after the last fault (seed {seed}); faults {sequence:?}; events {:?}; last {:?}",
+            names(rec),
+            rec.all().iter().rev().take(4).collect::<Vec<_>>()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

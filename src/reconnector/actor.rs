@@ -269,7 +269,12 @@ impl Reconnector {
             not_before,
             needs_tls: self.settings.needs_tls,
             discovery: self.peers.discovery.clone(),
-            outage_began: self.outage_started.filter(|_| self.in_outage),
+            // One renewal per outage serves every connection of a pool, unless this
+            // connection's credentials were just refused: then it renews whatever.
+            outage_began: self
+                .outage_started
+                .filter(|_| self.in_outage)
+                .filter(|_| self.policy.last_failure() != Some(FailureKind::AuthRejected)),
         };
         let handle = ctx.spawn(
             run_attempt(plan)
