@@ -16,7 +16,7 @@ use nwp500::connection::{
 };
 use nwp500::events::{Event, TimestampedEvent};
 use nwp500::periodic::{Pause, Resume};
-use nwp500::policy::{HandoverConfig, PolicyConfig};
+use nwp500::policy::{ConnectSpacing, HandoverConfig, PolicyConfig};
 use nwp500::protocol::{ClientIdentity, Command, DeviceRef, MacAddress};
 use nwp500::reconnector::{
     GetDiagnostics, GetPhase, Peers, Phase, Reconnector, ReconnectorSettings, Start,
@@ -161,6 +161,7 @@ fn rig(script: Vec<ReplayAnswer>) -> Rig {
                 ..HandoverConfig::default()
             },
             handover_bound: Duration::from_secs(2),
+            connect_spacing: ConnectSpacing::default(),
             policy: PolicyConfig {
                 initial_delay: Duration::from_millis(100),
                 max_delay: Duration::from_millis(400),

@@ -21,6 +21,7 @@ use crate::clock::SharedClock;
 use crate::config::ClientConfig;
 use crate::connection::Connection;
 use crate::periodic::PeriodicRequests;
+use crate::policy::ConnectSpacing;
 use crate::pool::PoolPlan;
 use crate::protocol::{ClientId, ClientIdentity, MacAddress, SessionId};
 use crate::reconnector::{DeviceDiscovery, Peers, Reconnector, ReconnectorSettings, Start};
@@ -91,6 +92,8 @@ pub(super) struct PoolBuilder {
     started: Cell<bool>,
     /// The first stack's device discovery (a start during an outage).
     discovery: RefCell<Option<DeviceDiscovery>>,
+    /// CONNECT slots shared by every stack (AWS IoT's per-account CONNECT rate).
+    connect_spacing: ConnectSpacing,
 }
 
 impl PoolBuilder {
@@ -114,6 +117,7 @@ impl PoolBuilder {
             plan: RefCell::new(PoolPlan::new(per_connection)),
             started: Cell::new(false),
             discovery: RefCell::new(None),
+            connect_spacing: ConnectSpacing::default(),
         }
     }
 
@@ -184,6 +188,7 @@ impl PoolBuilder {
                 client_id: client_id.as_str().to_owned(),
                 handover: config.handover_config(),
                 handover_bound: handover_bound(config),
+                connect_spacing: self.connect_spacing.clone(),
                 policy: config.policy_config(),
                 seed: None,
                 operation_timeout: config.operation_timeout(),

@@ -37,6 +37,7 @@
 //! ```
 
 mod config;
+mod connect_spacing;
 mod decision;
 mod exponential;
 mod handover;
@@ -46,6 +47,7 @@ mod reconnect;
 mod tests;
 
 pub use config::PolicyConfig;
+pub use connect_spacing::{ConnectSpacing, DEFAULT_CONNECTS_PER_SECOND};
 pub use decision::{Attempt, AttemptKind, Decision, FailureKind};
 pub use handover::{HandoverConfig, HandoverPlan, HandoverRetry};
 pub use reconnect::ReconnectPolicy;

@@ -25,8 +25,8 @@ use crate::error_chain::Chain;
 use crate::events::{Event, FailureReason};
 use crate::periodic::{Pause, Resume};
 use crate::policy::{
-    Attempt, AttemptKind, Decision, FailureKind, HandoverConfig, HandoverPlan, PolicyConfig,
-    ReconnectPolicy,
+    Attempt, AttemptKind, ConnectSpacing, Decision, FailureKind, HandoverConfig, HandoverPlan,
+    PolicyConfig, ReconnectPolicy,
 };
 use crate::protocol::ClientId;
 use crate::subscriptions::{GetFilterBatches, Replay, SetLink, SetOverlap};
@@ -41,6 +41,9 @@ pub struct ReconnectorSettings {
     pub handover: HandoverConfig,
     /// Bound on one handover (connect, subscribe, swap).
     pub handover_bound: Duration,
+    /// CONNECT slots shared by every connection of the client's pool (AWS IoT's
+    /// per-account CONNECT rate).
+    pub connect_spacing: ConnectSpacing,
     /// The reconnect policy.
     pub policy: PolicyConfig,
     /// Seed for the policy's jitter (`None`: from the OS).
@@ -248,8 +251,13 @@ impl Reconnector {
         self.early_interrupt = false;
         let now = self.now();
         self.attempt_started = Some(now);
-        // Computed before this attempt is recorded: the floor is the previous CONNECT's.
-        let not_before = self.policy.earliest_connect();
+        // Computed before this attempt is recorded: the floor is the previous CONNECT's;
+        // then a slot among the pool's CONNECTs.
+        let not_before = Some(
+            self.settings
+                .connect_spacing
+                .reserve(self.policy.earliest_connect().unwrap_or(now).max(now)),
+        );
         self.policy.on_connect_started(now);
         self.diagnostics.on_attempt(kind);
         info!(attempt = number, kind = ?kind, generation, "connecting");

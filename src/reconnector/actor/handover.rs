@@ -70,7 +70,12 @@ impl Reconnector {
         self.generation = self.generation.saturating_add(1);
         let generation = self.generation;
         let client_id = self.peer_client_id().to_owned();
-        let not_before = self.policy.earliest_connect();
+        let now = self.now();
+        let not_before = Some(
+            self.settings
+                .connect_spacing
+                .reserve(self.policy.earliest_connect().unwrap_or(now).max(now)),
+        );
         self.policy.on_connect_started(self.now());
         let started = self.now();
         info!(
