@@ -46,6 +46,24 @@ fn reporters(events: &[TimestampedEvent]) -> BTreeMap<usize, BTreeSet<String>> {
     by_connection
 }
 
+/// Starts a client and waits until `devices` devices have reported a status.
+async fn start_until_reported(
+    config: nwp500::ClientConfig,
+    devices: usize,
+) -> (nwp500::Client, Recorder) {
+    let client = nwp500::Client::start(config).await.unwrap();
+    let rec = Recorder::attach(&client);
+    rec.wait_since(0, WAIT, "a status from every device", |_| {
+        reporters(&rec.stamped())
+            .values()
+            .map(BTreeSet::len)
+            .sum::<usize>()
+            == devices
+    })
+    .await;
+    (client, rec)
+}
+
 fn count_on(events: &[TimestampedEvent], name: &str, connection: usize) -> usize {
     events
         .iter()
@@ -57,16 +75,7 @@ fn count_on(events: &[TimestampedEvent], name: &str, connection: usize) -> usize
 async fn devices_beyond_one_connections_quota_are_served_by_a_pool() {
     let sim = pool_sim();
     let config = fast(&sim).subscriptions_per_connection(5).build().unwrap();
-    let client = nwp500::Client::start(config).await.unwrap();
-    let rec = Recorder::attach(&client);
-    rec.wait_since(0, WAIT, "a status from every device", |_| {
-        reporters(&rec.stamped())
-            .values()
-            .map(BTreeSet::len)
-            .sum::<usize>()
-            == DEVICES
-    })
-    .await;
+    let (client, rec) = start_until_reported(config, DEVICES).await;
 
     // 3 connections of at most 4 devices, each under its own client id.
     assert_eq!(client.connection_count(), 3);
@@ -198,16 +207,7 @@ async fn an_account_within_one_connections_quota_keeps_one_connection() {
         max_subscriptions_per_connection: Some(DEVICES + 1),
         ..sim.quotas()
     });
-    let client = nwp500::Client::start(config).await.unwrap();
-    let rec = Recorder::attach(&client);
-    rec.wait_since(0, WAIT, "a status from every device", |_| {
-        reporters(&rec.stamped())
-            .values()
-            .map(BTreeSet::len)
-            .sum::<usize>()
-            == DEVICES
-    })
-    .await;
+    let (client, rec) = start_until_reported(config, DEVICES).await;
     assert_eq!(client.connection_count(), 1);
     assert_eq!(client.client_ids(), [client.client_id().to_owned()]);
     support::disconnect(&client, &rec).await;
@@ -223,16 +223,7 @@ async fn a_deep_reconnect_of_every_connection_renews_the_credentials_once() {
         .deep_reconnect_every(1)
         .build()
         .unwrap();
-    let client = nwp500::Client::start(config).await.unwrap();
-    let rec = Recorder::attach(&client);
-    rec.wait_since(0, WAIT, "a status from every device", |_| {
-        reporters(&rec.stamped())
-            .values()
-            .map(BTreeSet::len)
-            .sum::<usize>()
-            == DEVICES
-    })
-    .await;
+    let (client, rec) = start_until_reported(config, DEVICES).await;
     let renewals = || sim.refresh_count() + sim.sign_in_count();
     let before = renewals();
     let mark = rec.len();
@@ -297,16 +288,7 @@ async fn devices_added_to_or_removed_from_the_account_are_followed_or_forgotten(
         .device_list_interval(Some(Duration::from_millis(300)))
         .build()
         .unwrap();
-    let client = nwp500::Client::start(config).await.unwrap();
-    let rec = Recorder::attach(&client);
-    rec.wait_since(0, WAIT, "a status from the three listed devices", |_| {
-        reporters(&rec.stamped())
-            .values()
-            .map(BTreeSet::len)
-            .sum::<usize>()
-            == 3
-    })
-    .await;
+    let (client, rec) = start_until_reported(config, 3).await;
     assert_eq!(client.connection_count(), 2);
     let placed = reporters(&rec.stamped());
     assert!(placed[&0].contains(&macs[1]), "{placed:?}");
