@@ -113,15 +113,9 @@ async fn idle(opts: &Options) -> BenchResult<Table> {
             "command",
         ],
     );
-    let sim = Simulator::start(SimConfig {
-        quotas: AwsQuotas {
-            // One connection carries 100 devices: the pool is not built yet. (Its first
-            // requests are paced by the client within the inbound quota.)
-            max_subscriptions_per_connection: None,
-            ..AwsQuotas::default()
-        },
-        ..SimConfig::with_devices(100)
-    })
+    // AWS's quotas: the monitor spreads the 100 devices over a pool of 3 connections,
+    // each pacing its first requests within the inbound quota.
+    let sim = Simulator::start(SimConfig::with_devices(100))
     .map_err(|e| BenchError::Broker(e.to_string()))?;
     let tcp_port = port_of(sim.mqtt_tcp_url())?;
     let password = sim.config().account.password.clone();

@@ -14,6 +14,8 @@
 //! Invariants:
 //! - The old transport is closed before a new one opens: `Connect` drops the current
 //!   transport and the new task waits until the old socket is gone before connecting.
+//!   The one exception is a planned handover: a second link under another client id
+//!   (`OpenStandby`) while the current one stays in use, so at most two are alive.
 //! - Intentional teardown (`Close`, a replacing `Connect`, `Restart`) never emits
 //!   `Interrupted`, so it cannot feed the reconnect trigger (P-11).
 //! - Every acknowledgement wait is bounded by the operation timeout; an overdue
@@ -50,6 +52,11 @@
 //! | [`FlushQueue`] | `Result<`[`FlushReport`]`, _>` | Send the backlog in order (expired entries reported, not sent); publishes arriving meanwhile queue behind it. Ends restoring. |
 //! | [`Restart`] | `()` | Restart the actor: everything but the offline queue and the settings is discarded (transport, acknowledgements, RTT estimate, TLS settings, timers). |
 //! | [`ClearQueue`] | `usize` | Empty the queue. |
+//! | [`OpenStandby`] `{ generation, credentials, client_id }` | as `Connect` | A planned handover's second link, opened while the current one stays in use. |
+//! | [`SubscribeStandby`] `{ generation, filters }` | as `Subscribe` | Subscribe on the second link. |
+//! | [`SwapLinks`] `{ generation }` | `Result<`[`Swapped`]`, _>` | The second link becomes current (publishing, waiting publishes, queue); the replaced one drains. |
+//! | [`CloseDraining`] | `()` | Close the replaced link; its unacknowledged publishes go out on the current one. |
+//! | [`CloseStandby`] `{ generation }` | `()` | A failed handover: drop the second link. |
 //! | [`GetStatus`] | [`LinkStatus`] | Snapshot (phase, queue length, live transports…). |
 //!
 //! Generations are chosen by the supervisor and should increase; events carry them so

@@ -60,7 +60,8 @@ pub enum HandoverRetry {
     GiveUp,
 }
 
-/// The handover schedule of one client. See the [module documentation](self).
+/// The handover schedule of one client: when to hand a connection over before the
+/// server cuts it, and when to try again after a failed handover.
 #[derive(Debug)]
 pub struct HandoverPlan {
     config: HandoverConfig,
