@@ -116,7 +116,7 @@ async fn idle(opts: &Options) -> BenchResult<Table> {
     // AWS's quotas: the monitor spreads the 100 devices over a pool of 3 connections,
     // each pacing its first requests within the inbound quota.
     let sim = Simulator::start(SimConfig::with_devices(100))
-    .map_err(|e| BenchError::Broker(e.to_string()))?;
+        .map_err(|e| BenchError::Broker(e.to_string()))?;
     let tcp_port = port_of(sim.mqtt_tcp_url())?;
     let password = sim.config().account.password.clone();
     let monitor = monitor_proc::binary();
