@@ -362,13 +362,7 @@ impl Client {
     /// Each connection's diagnostics, in pool order (`connection` in the events is an
     /// index into it).
     pub async fn connection_diagnostics(&self) -> Result<Vec<DiagnosticsSnapshot>, ClientError> {
-        let asks = self
-            .inner
-            .stacks
-            .all()
-            .into_iter()
-            .map(|stack| async move { stack.actors.reconnector.send(GetDiagnostics).await });
-        futures::future::join_all(asks)
+        self.ask_each_reconnector(GetDiagnostics)
             .await
             .into_iter()
             .map(|answer| answer.map_err(|_| ClientError::Unavailable("reconnector")))
@@ -418,15 +412,25 @@ impl Client {
         Ok(started)
     }
 
+    /// Asks every connection's Reconnector at once; answers in pool order.
+    async fn ask_each_reconnector<M>(&self, msg: M) -> Vec<Result<M::Result, actix::MailboxError>>
+    where
+        M: actix::Message + Copy + Send + 'static,
+        M::Result: Send,
+        crate::reconnector::Reconnector: actix::Handler<M>,
+    {
+        let stacks = self.inner.stacks.all();
+        futures::future::join_all(
+            stacks
+                .iter()
+                .map(|stack| stack.actors.reconnector.send(msg)),
+        )
+        .await
+    }
+
     /// Whether every connection is up and restored.
     pub async fn is_connected(&self) -> bool {
-        let asks = self
-            .inner
-            .stacks
-            .all()
-            .into_iter()
-            .map(|stack| async move { stack.actors.reconnector.send(GetPhase).await });
-        futures::future::join_all(asks)
+        self.ask_each_reconnector(GetPhase)
             .await
             .iter()
             .all(|phase| matches!(phase, Ok(Phase::Up)))
