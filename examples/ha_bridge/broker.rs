@@ -8,7 +8,7 @@
 //! counted). Nothing is lost that matters: on every connection the bridge publishes
 //! all of its retained topics again.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -84,6 +84,9 @@ pub enum BrokerEvent {
 pub struct Broker {
     client: AsyncClient,
     dropped: Arc<AtomicU64>,
+    /// Publishes queued and not yet acknowledged by the broker: a clean stop waits for
+    /// them, so the last `offline` states are not cut off by the DISCONNECT.
+    unacked: Arc<AtomicI64>,
     task: JoinHandle<()>,
     will_topic: String,
 }
@@ -109,10 +112,12 @@ impl Broker {
         let (client, eventloop) = AsyncClient::new(mqtt, REQUEST_CAPACITY);
         let (tx, rx) = mpsc::channel(1024);
         let target = format!("{}:{}", options.host, options.port);
-        let task = tokio::spawn(drive(eventloop, tx, target));
+        let unacked = Arc::new(AtomicI64::new(0));
+        let task = tokio::spawn(drive(eventloop, tx, target, unacked.clone()));
         let broker = Broker {
             client,
             dropped: Arc::new(AtomicU64::new(0)),
+            unacked,
             task,
             will_topic: will_topic.to_owned(),
         };
@@ -121,10 +126,13 @@ impl Broker {
 
     /// Queues a QoS 1 publish.
     pub fn publish(&self, topic: String, payload: impl Into<Vec<u8>>, retain: bool) {
-        if let Err(error) = self
+        let queued = self
             .client
-            .try_publish(topic, QoS::AtLeastOnce, retain, payload.into())
-        {
+            .try_publish(topic, QoS::AtLeastOnce, retain, payload.into());
+        if queued.is_ok() {
+            self.unacked.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Err(error) = queued {
             let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             // Logged sparsely: while the broker is away this would repeat per message.
             if dropped.is_power_of_two() {
@@ -144,6 +152,13 @@ impl Broker {
     /// disconnects, and waits a little for both to leave.
     pub async fn close(self) {
         self.publish(self.will_topic.clone(), OFFLINE, true);
+        // Everything published so far (the devices' `offline` states, this one) is
+        // acknowledged before the DISCONNECT goes out, within the close bound (a publish
+        // lost with a broken connection is never acknowledged: the bound ends the wait).
+        let deadline = tokio::time::Instant::now() + CLOSE_TIMEOUT;
+        while self.unacked.load(Ordering::Relaxed) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         if let Err(error) = self.client.try_disconnect() {
             debug!(%error, "disconnect request not queued");
         }
@@ -159,7 +174,12 @@ impl Broker {
 }
 
 /// Polls the event loop for as long as the bridge listens; reconnects after errors.
-async fn drive(mut eventloop: EventLoop, tx: mpsc::Sender<BrokerEvent>, target: String) {
+async fn drive(
+    mut eventloop: EventLoop,
+    tx: mpsc::Sender<BrokerEvent>,
+    target: String,
+    unacked: Arc<AtomicI64>,
+) {
     let mut delay = FIRST_RETRY_DELAY;
     let mut connected = false;
     let mut failures: u64 = 0;
@@ -176,6 +196,10 @@ async fn drive(mut eventloop: EventLoop, tx: mpsc::Sender<BrokerEvent>, target: 
                 topic: publish.topic,
                 payload: publish.payload,
             },
+            Ok(Event::Incoming(Packet::PubAck(_))) => {
+                unacked.fetch_sub(1, Ordering::Relaxed);
+                continue;
+            }
             Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => {
                 debug!("disconnected from the local broker");
                 return;
